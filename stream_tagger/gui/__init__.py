@@ -1,0 +1,1 @@
+"""Live window (pyqtgraph) and file pictures."""

@@ -1,0 +1,84 @@
+"""The log-mel frontend against independent computations, and its streaming form."""
+
+import numpy as np
+import pytest
+
+from stream_tagger.frontend import (
+    DEFAULT_PARAMS as P,
+    StreamingLogMel,
+    mel_filterbank,
+    signal_logmel,
+    window_logmel,
+)
+
+
+def _test_signal(n, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / P.sample_rate_hz
+    chirp = 0.3 * np.sin(2 * np.pi * (200 + 3000 * t) * t)
+    return (chirp + 0.05 * rng.standard_normal(n)).astype(np.float32)
+
+
+def test_filterbank_matches_librosa():
+    librosa = pytest.importorskip("librosa")
+    ref = librosa.filters.mel(sr=P.sample_rate_hz, n_fft=P.n_fft, n_mels=P.n_mels, fmin=P.fmin_hz,
+                              fmax=P.fmax_hz, htk=True, norm="slaney")
+    np.testing.assert_allclose(mel_filterbank(P), ref, rtol=1e-5, atol=1e-8)
+
+
+def test_window_matches_librosa_melspectrogram():
+    librosa = pytest.importorskip("librosa")
+    x = _test_signal(P.window_samples)
+    # librosa's centred framing with zero padding is exactly our frame grid
+    ref = librosa.feature.melspectrogram(y=x.astype(np.float64), sr=P.sample_rate_hz, n_fft=P.n_fft,
+                                         win_length=P.frame_samples, hop_length=P.hop_samples,
+                                         window="hann", center=True, pad_mode="constant", power=2.0,
+                                         n_mels=P.n_mels, fmin=P.fmin_hz, fmax=P.fmax_hz, htk=True,
+                                         norm="slaney")
+    # librosa centres the 400-sample Hann inside a 512-sample frame centred on k*hop: the same
+    # samples as our frame k, circularly shifted, so the power spectra are identical.
+    padded = np.concatenate([np.zeros(200, np.float32), x, np.zeros(200, np.float32)])
+    ours = window_logmel(padded)
+    np.testing.assert_allclose(ours, np.log(ref + P.log_offset), atol=1e-3)
+
+
+def test_window_matches_direct_dft():
+    x = _test_signal(P.window_samples + 2 * P.context_samples, seed=3)
+    ours = window_logmel(x)
+    assert ours.shape == (64, 101)
+    n = np.arange(P.frame_samples)
+    hann = 0.5 - 0.5 * np.cos(2 * np.pi * n / P.frame_samples)  # periodic Hann
+    k = np.arange(P.n_fft // 2 + 1)
+    dft = np.exp(-2j * np.pi * np.outer(k, n) / P.n_fft)  # zero-padded to n_fft
+    fb = mel_filterbank(P).astype(np.float64)
+    for frame in (0, 37, 100):
+        seg = x[frame * P.hop_samples: frame * P.hop_samples + P.frame_samples].astype(np.float64)
+        power = np.abs(dft @ (seg * hann)) ** 2
+        ref = np.log(fb @ power + P.log_offset)
+        np.testing.assert_allclose(ours[:, frame], ref, atol=2e-4, rtol=1e-4)
+
+
+def test_signal_logmel_windows_equal_window_form():
+    x = _test_signal(3 * P.sample_rate_hz, seed=1)
+    feats = signal_logmel(x)
+    assert feats.shape[1] == x.shape[0] // P.hop_samples + 1
+    padded = np.concatenate([np.zeros(200, np.float32), x, np.zeros(200, np.float32)])
+    for start in (0, 4000, 16000, 32000):
+        win = window_logmel(padded[start: start + 16400])
+        np.testing.assert_allclose(feats[:, start // 160: start // 160 + 101], win, atol=1e-5)
+
+
+@pytest.mark.parametrize("chunk", [1, 160, 441, 4000, 7919])
+def test_streaming_equals_whole_window(chunk):
+    x = _test_signal(int(2.6 * P.sample_rate_hz), seed=2)
+    padded = np.concatenate([np.zeros(200, np.float32), x, np.zeros(200, np.float32)])
+    s = StreamingLogMel(P, keep_frames=400)
+    computed = 0
+    for i in range(0, x.shape[0], chunk):
+        computed += s.push(x[i:i + chunk])
+    assert computed == s.frames_available
+    # each frame computed exactly once: frames whose right edge is inside the pushed audio
+    assert computed == (x.shape[0] + 200 - 400) // 160 + 1
+    for start in range(0, x.shape[0] - 16000 - 200 + 1, 4000):
+        assert s.has_window(start)
+        np.testing.assert_allclose(s.window(start), window_logmel(padded[start:start + 16400]), atol=1e-5)
