@@ -1,0 +1,405 @@
+"""The live window: label strip, probability curves, log-mel spectrogram, level meter.
+
+The window is a pure consumer. The engine's threads publish :class:`~stream_tagger.events.Hop`
+and :class:`~stream_tagger.events.Segment` events through callbacks that only append to a
+queue (never block), and a thread-safe snapshot (recent log-mel frames, level, load,
+dropped samples). A QTimer (:data:`REDRAW_HZ`) drains the queue and redraws; the GUI never
+calls the model. Pausing freezes the display only; events keep being collected so that
+resuming shows everything. Closing the window stops the stream and joins its threads.
+
+Entry point for the CLI: :func:`run_window`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5 import QtCore, QtGui, QtWidgets
+
+from ..events import LABELS, Hop, Segment
+from .colors import LABEL_RGB, WINDOW_BACKGROUND_RGB, label_hex
+from .feed import Feed
+from .strip import LabelStrip
+from .timeline import HopHistory, LabelTimeline
+
+REDRAW_HZ = 30
+"""Display refresh rate (timer), redraws per second."""
+LEVEL_FLOOR_DBFS = -100.0
+LOGMEL_LEVELS = (-12.0, 2.0)
+"""Colour range of the spectrogram, natural-log mel power (the frontend's features)."""
+
+
+class LiveWindow(QtWidgets.QMainWindow):
+    """Main window following one stream through a :class:`~stream_tagger.gui.feed.Feed`."""
+
+    def __init__(self, feed: Feed, window_s: float = 30.0, title: str = "stream-tagger"):
+        super().__init__()
+        self.feed = feed
+        self.window_s = float(window_s)
+        self.paused = False
+        self.timeline = LabelTimeline(keep_s=max(120.0, 2 * self.window_s))
+        self._all_timeline = LabelTimeline(keep_s=None)  # since the start, for "save labels so far"
+        self._finished_shown = False
+        self.history = HopHistory(labels=feed.network_labels, capacity=int(self.window_s * 200) + 2000)
+        self.redraws = 0  # completed display updates (for tests and the benchmark)
+        self._closed = False
+        self._view_end_s = 0.0
+        frames = int(round(self.window_s * 100)) + 1
+        self._spec = np.full((frames, feed.n_mels), LOGMEL_LEVELS[0], np.float32)  # (time, mel) for ImageItem
+        self._spec_end_frame = 0
+
+        self.setWindowTitle(f"{title} — {feed.source_description}")
+        self.resize(1200, 860)
+        pg.setConfigOptions(antialias=False, background=WINDOW_BACKGROUND_RGB, foreground=(220, 222, 225))
+        self._build_toolbar()
+        self._build_central()
+        self._build_statusbar()
+
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.PreciseTimer)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start(int(1000 / REDRAW_HZ))
+
+    # ---------- layout ----------
+    def _build_toolbar(self) -> None:
+        tb = self.addToolBar("controls")
+        tb.setMovable(False)
+        self.pause_button = QtWidgets.QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setShortcut(QtGui.QKeySequence(QtCore.Qt.Key_Space))
+        self.pause_button.setToolTip("Freeze the display (analysis keeps running) [Space]")
+        self.pause_button.toggled.connect(self.set_paused)
+        tb.addWidget(self.pause_button)
+        tb.addSeparator()
+
+        self.device_combo = None
+        if self.feed.is_live:
+            tb.addWidget(QtWidgets.QLabel(" Input: "))
+            self.device_combo = QtWidgets.QComboBox()
+            self.device_combo.setMinimumWidth(260)
+            current = self.feed.current_device()
+            for idx, name in self.feed.input_devices():
+                self.device_combo.addItem(name, idx)
+                if idx == current:
+                    self.device_combo.setCurrentIndex(self.device_combo.count() - 1)
+            self.device_combo.activated.connect(self._device_chosen)
+            tb.addWidget(self.device_combo)
+            tb.addSeparator()
+
+        tb.addWidget(QtWidgets.QLabel(" Silence below "))
+        self.silence_spin = QtWidgets.QDoubleSpinBox()
+        self.silence_spin.setRange(-100.0, 0.0)
+        self.silence_spin.setSingleStep(1.0)
+        self.silence_spin.setDecimals(1)
+        self.silence_spin.setSuffix(" dBFS")
+        self.silence_spin.setValue(self.feed.silence_dbfs)
+        self.silence_spin.valueChanged.connect(self.set_silence_dbfs)
+        tb.addWidget(self.silence_spin)
+        tb.addSeparator()
+
+        shot = QtWidgets.QPushButton("Screenshot…")
+        shot.clicked.connect(self._ask_screenshot)
+        tb.addWidget(shot)
+        save = QtWidgets.QPushButton("Save labels…")
+        save.clicked.connect(self._ask_save_labels)
+        tb.addWidget(save)
+
+    def _build_central(self) -> None:
+        central = QtWidgets.QWidget()
+        box = QtWidgets.QVBoxLayout(central)
+        box.setContentsMargins(6, 4, 6, 0)
+        box.setSpacing(2)
+        self.now_label = QtWidgets.QLabel()
+        font = self.now_label.font()
+        font.setPointSize(26)
+        font.setBold(True)
+        self.now_label.setFont(font)
+        self.now_label.setMinimumHeight(48)
+        self.now_label.setTextFormat(QtCore.Qt.RichText)
+        box.addWidget(self.now_label)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setContentsMargins(2, 2, 2, 2)
+        self.graphics.ci.setSpacing(4)
+        box.addWidget(self.graphics, 1)
+        self.setCentralWidget(central)
+        g = self.graphics
+
+        # row 0: the strip
+        self.strip_plot = g.addPlot(row=0, col=0)
+        self.strip = LabelStrip(self.strip_plot)
+        self.strip_plot.setLabel("bottom", "stream time (s)")
+
+        # row 1: probabilities with thresholds
+        self.prob_plot = g.addPlot(row=1, col=0)
+        self.prob_plot.setXLink(self.strip_plot)
+        self.prob_plot.setYRange(0, 1, padding=0.02)
+        self.prob_plot.setMouseEnabled(x=False, y=False)
+        self.prob_plot.hideButtons()
+        self.prob_plot.setMenuEnabled(False)
+        self.prob_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.prob_plot.getAxis("left").setWidth(70)
+        self.prob_plot.setLabel("left", "probability")
+        self.curves = {}
+        for lab in self.feed.network_labels:
+            color = LABEL_RGB[lab]
+            self.curves[lab] = self.prob_plot.plot(pen=pg.mkPen(color, width=2), name=lab)
+            thr = self.feed.thresholds.get(lab)
+            if thr is not None:
+                line = pg.InfiniteLine(pos=thr, angle=0, pen=pg.mkPen(color, width=1, style=QtCore.Qt.DashLine))
+                self.prob_plot.addItem(line)
+
+        # row 2: log-mel spectrogram (the frontend's features)
+        self.spec_plot = g.addPlot(row=2, col=0)
+        self.spec_plot.setXLink(self.strip_plot)
+        self.spec_plot.setMouseEnabled(x=False, y=False)
+        self.spec_plot.hideButtons()
+        self.spec_plot.setMenuEnabled(False)
+        self.spec_plot.getAxis("left").setWidth(70)
+        self.spec_plot.setLabel("left", "mel band")
+        self.spec_plot.setLabel("bottom", "stream time (s)")
+        self.spec_plot.setYRange(0, self.feed.n_mels, padding=0)
+        self.spec_image = pg.ImageItem(axisOrder="col-major")
+        self.spec_image.setLookupTable(pg.colormap.get("magma").getLookupTable(nPts=256))
+        self.spec_image.setLevels(LOGMEL_LEVELS)
+        self.spec_plot.addItem(self.spec_image)
+
+        # column 1: level meter with the silence threshold (draggable)
+        self.level_plot = g.addPlot(row=0, col=1, rowspan=3)
+        self.level_plot.setMouseEnabled(x=False, y=False)
+        self.level_plot.hideButtons()
+        self.level_plot.setMenuEnabled(False)
+        self.level_plot.setXRange(0, 1, padding=0)
+        self.level_plot.setYRange(LEVEL_FLOOR_DBFS, 0, padding=0.01)
+        self.level_plot.hideAxis("bottom")
+        self.level_plot.setLabel("left", "level (dBFS)")
+        self.level_plot.setFixedWidth(110)
+        self.level_bar = pg.BarGraphItem(x0=[0.15], x1=[0.85], y0=[LEVEL_FLOOR_DBFS], height=[0.0],
+                                         brush=pg.mkBrush(46, 204, 113), pen=pg.mkPen(None))
+        self.level_plot.addItem(self.level_bar)
+        self.silence_line = pg.InfiniteLine(
+            pos=self.feed.silence_dbfs, angle=0, movable=True,
+            pen=pg.mkPen(LABEL_RGB["silence"], width=3), hoverPen=pg.mkPen("w", width=3),
+            label="silence {value:.0f}", labelOpts={"position": 0.5, "color": LABEL_RGB["silence"],
+                                                     "anchors": [(0.5, 1), (0.5, 1)]},
+        )
+        self.silence_line.setBounds((LEVEL_FLOOR_DBFS, 0))
+        self.silence_line.sigPositionChangeFinished.connect(lambda line: self.silence_spin.setValue(line.value()))
+        self.level_plot.addItem(self.silence_line)
+
+        g.ci.layout.setRowStretchFactor(0, 3)
+        g.ci.layout.setRowStretchFactor(1, 3)
+        g.ci.layout.setRowStretchFactor(2, 4)
+        self._render_now(frozenset())
+
+    def _build_statusbar(self) -> None:
+        sb = self.statusBar()
+        self.status_fields = {}
+        for key, tip in (("source", "input"), ("rate", "sample rate"), ("time", "elapsed stream time"),
+                         ("load", "processing time / stream time"), ("dropped", "audio dropped")):
+            w = QtWidgets.QLabel()
+            w.setToolTip(tip)
+            w.setContentsMargins(6, 0, 6, 0)
+            sb.addPermanentWidget(w, 1 if key == "source" else 0)
+            self.status_fields[key] = w
+        self.paused_label = QtWidgets.QLabel("")
+        sb.addWidget(self.paused_label)
+
+    # ---------- controls ----------
+    def set_paused(self, paused: bool) -> None:
+        """Freeze (True) or resume (False) the display; analysis is not affected."""
+        self.paused = bool(paused)
+        if self.pause_button.isChecked() != self.paused:
+            self.pause_button.setChecked(self.paused)
+        self.pause_button.setText("Resume" if self.paused else "Pause")
+        self.paused_label.setText("<b>PAUSED</b>" if self.paused else "")
+
+    def set_silence_dbfs(self, value_dbfs: float) -> None:
+        """Change the silence threshold of the running analysis (and the meter's line)."""
+        self.feed.set_silence_dbfs(float(value_dbfs))
+        if abs(self.silence_line.value() - value_dbfs) > 1e-6:
+            self.silence_line.setValue(value_dbfs)
+        if abs(self.silence_spin.value() - value_dbfs) > 1e-6:
+            self.silence_spin.setValue(value_dbfs)
+
+    def _device_chosen(self, combo_index: int) -> None:
+        device = self.device_combo.itemData(combo_index)
+        try:
+            self.feed.switch_device(device)
+            self.statusBar().showMessage(f"input: {self.device_combo.itemText(combo_index)}", 4000)
+        except Exception as e:  # a device that cannot be opened: say so, keep running
+            self.statusBar().showMessage(f"cannot open device: {e}", 8000)
+
+    def save_screenshot(self, path: str) -> bool:
+        """Save a PNG of the whole window."""
+        return self.grab().save(path, "PNG")
+
+    def save_labels(self, path: str, fmt: str | None = None) -> None:
+        """Write the labels so far (final segments, plus provisional ones still open) in any tag format."""
+        from ..labels import format_for_path, write_segments
+
+        fmt = fmt or format_for_path(path) or "csv"
+        write_segments(self.all_segments(), fmt, path)
+
+    def all_segments(self) -> list[Segment]:
+        return self._all_timeline.segments()
+
+    def _ask_screenshot(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "stream-tagger.png", "PNG (*.png)")
+        if path:
+            ok = self.save_screenshot(path)
+            self.statusBar().showMessage(f"saved {path}" if ok else f"could not save {path}", 4000)
+
+    def _ask_save_labels(self) -> None:
+        from ..labels import FORMATS, extension_for
+
+        filters = [f"{fmt} (*{extension_for(fmt)})" for fmt in FORMATS]
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save labels", "labels" + extension_for(FORMATS[0]), ";;".join(filters))
+        if not path:
+            return
+        fmt = FORMATS[filters.index(chosen)] if chosen in filters else None
+        try:
+            self.save_labels(path, fmt)
+            self.statusBar().showMessage(f"saved {path}", 4000)
+        except Exception as e:
+            self.statusBar().showMessage(f"could not save labels: {e}", 8000)
+
+    # ---------- the display loop ----------
+    def tick(self) -> None:
+        """Drain published events; redraw unless paused. Runs in the GUI thread at REDRAW_HZ."""
+        for ev in self.feed.drain():
+            if isinstance(ev, Hop):
+                self.timeline.add_hop(ev)
+                self._all_timeline.add_hop(ev)
+                self.history.add(ev)
+            elif isinstance(ev, Segment):
+                self.timeline.add_segment(ev)
+                self._all_timeline.add_segment(ev)
+        snap = self.feed.snapshot()
+        self._update_status(snap)
+        if self.paused:
+            return
+        self._update_spectrogram(snap)
+        end_s = max(snap.stream_time_s, self.timeline.end_s)
+        self._view_end_s = end_s
+        t0 = end_s - self.window_s
+        self.strip_plot.setXRange(t0, end_s, padding=0)
+        self.strip.update(self.timeline, t0, end_s)
+        t, p, _level = self.history.arrays(since_s=t0 - 1.0)
+        for k, lab in enumerate(self.history.labels):
+            if lab in self.curves:
+                self.curves[lab].setData(t, p[k])
+        level = snap.level_dbfs if snap.level_dbfs is not None else self.history.last_level_dbfs
+        level = max(LEVEL_FLOOR_DBFS, min(0.0, level))
+        color = (231, 76, 60) if level > -3 else (241, 196, 15) if level > -12 else (46, 204, 113)
+        if level < self.feed.silence_dbfs:
+            color = LABEL_RGB["silence"]
+        self.level_bar.setOpts(y0=[LEVEL_FLOOR_DBFS], height=[level - LEVEL_FLOOR_DBFS], brush=pg.mkBrush(*color))
+        self._render_now(self.timeline.labels_now)
+        self.redraws += 1
+        if not snap.running and not self._finished_shown:
+            self._finished_shown = True
+            self.statusBar().showMessage("stream ended", 0)
+
+    def _update_spectrogram(self, snap) -> None:
+        frames = snap.logmel  # (n_mels, n) ending at global frame snap.logmel_end_frame
+        if frames is None or frames.shape[1] == 0:
+            return
+        end = snap.logmel_end_frame
+        cap = self._spec.shape[0]
+        new = end - self._spec_end_frame
+        if new <= 0 and self._spec_end_frame:
+            return
+        new = min(new, frames.shape[1], cap)
+        shift = min(end - self._spec_end_frame, cap)
+        if shift > 0:
+            self._spec = np.roll(self._spec, -shift, axis=0)
+            self._spec[-shift:] = LOGMEL_LEVELS[0]
+        self._spec[-new:] = frames[:, -new:].T
+        self._spec_end_frame = end
+        hop_s = self.feed.frame_hop_s
+        first_center_s = (end - cap) * hop_s
+        self.spec_image.setImage(self._spec, autoLevels=False)
+        self.spec_image.setRect(QtCore.QRectF(first_center_s - hop_s / 2, 0, cap * hop_s, self._spec.shape[1]))
+
+    def _update_status(self, snap) -> None:
+        f = self.status_fields
+        f["source"].setText(f"source: {snap.source_description}")
+        f["rate"].setText(f"{snap.sample_rate_hz / 1000:g} kHz")
+        f["time"].setText(f"time {_clock(snap.stream_time_s)}")
+        f["load"].setText(f"load {100 * snap.load:.0f}%" if snap.load is not None else "load –")
+        dropped_s = snap.dropped_samples / max(1, snap.sample_rate_hz)
+        f["dropped"].setText(f"dropped {dropped_s:.2f} s" if snap.dropped_samples else "dropped 0")
+
+    def _render_now(self, labels_now) -> None:
+        if not labels_now:
+            html = '<span style="color:#7f8c8d">—</span>'
+        else:
+            html = "&nbsp;&nbsp;".join(
+                f'<span style="color:{label_hex(lab)}">{lab.upper()}</span>' for lab in LABELS if lab in labels_now)
+        if html != getattr(self, "_now_html", None):
+            self._now_html = html
+            self.now_label.setText(html)
+
+    # ---------- geometry for tests ----------
+    def strip_pixel(self, time_s: float, label: str) -> tuple[int, int]:
+        """``(x, y)`` in :meth:`grab` image coordinates of ``label``'s row centre at ``time_s``."""
+        scene_pt = self.strip.scene_point(time_s, label)
+        view_pt = self.graphics.mapFromScene(scene_pt)
+        win_pt = self.graphics.viewport().mapTo(self, view_pt)
+        return win_pt.x(), win_pt.y()
+
+    def view_range_s(self) -> tuple[float, float]:
+        """The strip's visible time range (stream seconds)."""
+        (x0, x1), _ = self.strip_plot.vb.viewRange()
+        return x0, x1
+
+    # ---------- shutdown ----------
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop the timer and the stream (joins the engine's threads). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self.timer.stop()
+        self.feed.stop()
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    m, s = divmod(seconds, 60.0)
+    h, m = divmod(int(m), 60)
+    return f"{h:d}:{m:02d}:{s:04.1f}" if h else f"{m:d}:{s:04.1f}"
+
+
+def run_window(tagger, source, args) -> int:
+    """Open the window on a running analysis of ``source`` by ``tagger``; returns the exit code.
+
+    Called by the CLI for ``live`` / ``replay`` without ``--headless``. Options read from ``args``
+    (with defaults): ``window_s`` (30), ``play`` (False).
+    """
+    from ..errors import TaggerError
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    try:
+        feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)))
+    except TaggerError as e:
+        print(f"stream-tagger: {e}", file=sys.stderr)
+        return 2
+    win = LiveWindow(feed, window_s=float(getattr(args, "window_s", 30.0) or 30.0))
+    win.show()
+    app.exec_()
+    win.shutdown()
+    err = feed.error()
+    if err is not None:
+        print(f"stream-tagger: {err}", file=sys.stderr)
+        return 1
+    return 0
