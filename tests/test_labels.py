@@ -250,3 +250,59 @@ def test_jsonl_lines_are_json_objects():
     for line in format_segments(SEGMENTS, "jsonl").splitlines():
         obj = json.loads(line)
         assert set(obj) == {"start", "end", "label"}
+
+
+PRAAT_SCRIPT = """\
+form Check
+    sentence In
+    sentence OutLong
+    sentence OutShort
+endform
+Read from file: in$
+n = Get number of tiers
+xmax = Get end time
+writeInfoLine: "xmax ", xmax
+for t to n
+    name$ = Get tier name: t
+    k = Get number of intervals: t
+    appendInfo: name$
+    for i to k
+        a = Get start time of interval: t, i
+        b = Get end time of interval: t, i
+        lab$ = Get label of interval: t, i
+        appendInfo: "|", a, ",", b, ",", lab$
+    endfor
+    appendInfoLine: ""
+endfor
+Save as text file: outLong$
+Save as short text file: outShort$
+"""
+
+
+def test_textgrid_read_and_rewritten_by_praat(tmp_path):
+    """Praat itself (Debian package ``praat``) reads our TextGrid; its own save is byte-identical."""
+    import shutil
+    import subprocess
+
+    praat = shutil.which("praat")
+    if praat is None:
+        pytest.skip("praat (Debian package) is not installed")
+    segs = SEGMENTS + [Segment(1.0, 2.0, 'say "hi"')]
+    ours = tmp_path / "ours.TextGrid"
+    write_segments(segs, "textgrid", ours, duration_s=6.0)
+    script = tmp_path / "check.praat"
+    script.write_text(PRAAT_SCRIPT)
+    long_path, short_path = tmp_path / "praat_long.TextGrid", tmp_path / "praat_short.TextGrid"
+    proc = subprocess.run([praat, "--run", str(script), str(ours), str(long_path), str(short_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "xmax 6",
+        "speech|0,0.5,|0.5,3,speech|3,3.5,|3.5,4.25,speech|4.25,6,",
+        "music|0,1,|1,2,music|2,6,",
+        "noise|0,0.5,|0.5,1.5,noise|1.5,2.5,|2.5,3.75,noise|3.75,6,",
+        "silence|0,0.5,silence|0.5,6,",
+        'say "hi"|0,1,|1,2,say "hi"|2,6,',
+    ]
+    assert long_path.read_text() == ours.read_text()
+    assert _as_tuples(read_segments(short_path)) == _as_tuples(segs)
