@@ -256,12 +256,17 @@ def _read_delimited(text: str, name: str) -> list[Segment]:
     if delimiter is None:
         raise LabelFileError(f"{name}: line {first_index + 1}: not a label file (expected csv with "
                              "start,end,label, jsonl, an Audacity label track or a TextGrid)")
-    rows = list(csv.reader(lines, delimiter=delimiter))
+    if delimiter == "\t":
+        # Tab-separated (Audacity, DCASE): a tab cannot occur inside a field, quotes are literal text.
+        rows = [line.split("\t") for line in lines]
+    else:
+        rows = list(csv.reader(lines, delimiter=delimiter))
     columns = _header_columns(rows[first_index])
     body_start = first_index + 1
     if columns is None:
         head = [f.strip() for f in rows[first_index]]
-        if len(head) < 3 or not (_is_number(head[0]) and _is_number(head[1])):
+        audacity_point = delimiter == "\t" and len(head) == 2 and _is_number(head[0])
+        if not audacity_point and (len(head) < 3 or not (_is_number(head[0]) and _is_number(head[1]))):
             raise LabelFileError(
                 f"{name}: line {first_index + 1}: expected a header naming start, end and label "
                 f"columns or rows 'start{delimiter}end{delimiter}label', got {first.strip()[:60]!r}")
@@ -283,7 +288,8 @@ def _read_delimited(text: str, name: str) -> list[Segment]:
         where = f"{name}: line {line_index + 1}"
         if len(fields) < needed:
             if headerless and delimiter == "\t" and len(fields) == 2:
-                fields = fields + [""]  # Audacity label with empty text
+                # Audacity: "t0<TAB>t1" (empty text) or "t0<TAB>text" (one-sided label, t1 = t0)
+                fields = fields + [""] if _is_number(fields[1].strip()) else [fields[0], fields[0], fields[1]]
             else:
                 raise LabelFileError(f"{where}: expected {needed} fields, got {len(fields)}")
         start = _number(fields[start_col].strip(), where, "start")

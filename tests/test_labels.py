@@ -180,10 +180,22 @@ def test_format_detection_and_variants(tmp_path, text):
     assert read_segments(path) == [Segment(0.5, 1.5, "speech")]
 
 
-def test_audacity_label_without_text_and_point_label(tmp_path):
+def test_audacity_label_without_text_point_label_and_one_sided_label(tmp_path):
+    # as Audacity's ImportLabelStruct reads them: tab-delimited, a second field that is not a
+    # number is the text of a one-sided label, quotes and spaces are part of the text
     path = tmp_path / "a.txt"
-    path.write_text("1.000000\t2.000000\t\n3.000000\t3.000000\tclick\n")
-    assert read_segments(path) == [Segment(1.0, 2.0, ""), Segment(3.0, 3.0, "click")]
+    path.write_text('1.000000\t2.000000\t\n3.000000\t3.000000\tclick\n4.5\tsay "hi" there\n'
+                    "5.0\t6.0\n")
+    assert read_segments(path) == [Segment(1.0, 2.0, ""), Segment(3.0, 3.0, "click"),
+                                   Segment(4.5, 4.5, 'say "hi" there'), Segment(5.0, 6.0, "")]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_awkward_label_text_round_trips(tmp_path, fmt):
+    segs = [Segment(0.0, 1.0, 'say "hi", then go'), Segment(1.0, 2.0, "música")]
+    path = tmp_path / f"odd{extension_for(fmt)}"
+    write_segments(segs, fmt, path)
+    assert _as_tuples(read_segments(path)) == _as_tuples(segs)
 
 
 def test_empty_file_is_no_segments(tmp_path):
