@@ -69,7 +69,7 @@ CONFUSION_COLUMNS = LABELS + ("multiple", "none")
 
 _EPS = 1e-9
 
-HELP = __doc__.split("Definitions (all times in seconds):", 1)[1].strip()
+HELP = "Definitions (all times in seconds):\n\n" + __doc__.split("Definitions (all times in seconds):", 1)[1].strip().replace("``", "")
 
 
 # ------------------------------------------------------------------------------------ frame rolls

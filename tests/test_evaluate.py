@@ -303,3 +303,11 @@ def test_cli_wired_into_stream_tagger_command(label_files):
     proc = _cli("--reference", str(ref), "--hypothesis", str(hyp), "--json", module="stream_tagger.cli")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["labels"]["speech"]["f1"] == pytest.approx(0.925)
+
+
+def test_help_states_the_definitions():
+    proc = _cli("--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    assert "last at least 2 s" in text and "within 1 s is a miss" in text
+    assert "covers the frame centre" in text and "positive class = speech on" in text
