@@ -77,34 +77,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Render and save the picture; one line on stderr and exit code 2 on bad input."""
     try:
-        if args.duration <= 0:
-            raise TaggerError(f"--duration must be positive, got {args.duration:g}")
-        if args.start < 0:
-            raise TaggerError(f"--start must not be negative, got {args.start:g}")
-        audio = read_audio(args.file)
-        total_s = audio.shape[0] / TARGET_RATE_HZ
-        if args.start >= total_s:
-            raise TaggerError(f"{args.file}: --start {args.start:g} s is past the end of the file ({total_s:.2f} s)")
-        end_s = min(total_s, args.start + args.duration)
-        reference = None
-        if args.reference:
-            from ..labels import read_segments
-
-            reference = read_segments(args.reference)
-        predicted = predict_segments(audio, args.start, end_s, model_path=getattr(args, "model", None))
-        picture = render_timeline(
-            audio, args.start, end_s, predicted, reference,
-            view=args.view, title=os.path.basename(args.file), width_in=args.width,
-        )
         out_dir = os.path.dirname(os.path.abspath(args.output))
         if not os.path.isdir(out_dir):
             raise TaggerError(f"{args.output}: directory {out_dir} does not exist")
-        picture.save(args.output)
+        picture = make_picture(args)
+        try:
+            picture.save(args.output)
+        except OSError as e:
+            raise TaggerError(f"{args.output}: cannot write ({e.strerror or e})") from None
     except TaggerError as e:
         print(f"stream-tagger plot: {e}", file=sys.stderr)
         return 2
     print(f"wrote {args.output}")
     return 0
+
+
+def make_picture(args: argparse.Namespace) -> TimelinePicture:
+    """The picture ``run`` saves (raises :class:`TaggerError` on bad input)."""
+    if not args.duration > 0:
+        raise TaggerError(f"--duration must be positive, got {args.duration:g}")
+    if not args.start >= 0:
+        raise TaggerError(f"--start must not be negative, got {args.start:g}")
+    audio = read_audio(args.file)
+    total_s = audio.shape[0] / TARGET_RATE_HZ
+    if args.start >= total_s:
+        raise TaggerError(f"{args.file}: --start {args.start:g} s is past the end of the file ({total_s:.2f} s)")
+    end_s = min(total_s, args.start + args.duration)
+    reference = None
+    if args.reference:
+        from ..labels import read_segments
+
+        reference = read_segments(args.reference)
+    predicted = predict_segments(audio, args.start, end_s, model_path=getattr(args, "model", None))
+    return render_timeline(
+        audio, args.start, end_s, predicted, reference,
+        view=args.view, title=os.path.basename(args.file), width_in=args.width,
+    )
 
 
 def predict_segments(audio: np.ndarray, start_s: float, end_s: float, model_path: str | None = None) -> list[Segment]:

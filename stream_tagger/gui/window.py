@@ -52,6 +52,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._spec = np.full((frames, feed.n_mels), LOGMEL_LEVELS[0], np.float32)  # (time, mel) for ImageItem
         self._spec_end_frame = 0
 
+        apply_dark_theme(QtWidgets.QApplication.instance())
         self.setWindowTitle(f"{title} — {feed.source_description}")
         self.resize(1200, 860)
         pg.setConfigOptions(antialias=False, background=WINDOW_BACKGROUND_RGB, foreground=(220, 222, 225))
@@ -184,8 +185,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.silence_line = pg.InfiniteLine(
             pos=self.feed.silence_dbfs, angle=0, movable=True,
             pen=pg.mkPen(LABEL_RGB["silence"], width=3), hoverPen=pg.mkPen("w", width=3),
-            label="silence {value:.0f}", labelOpts={"position": 0.5, "color": LABEL_RGB["silence"],
-                                                     "anchors": [(0.5, 1), (0.5, 1)]},
+            label="{value:.0f}", labelOpts={"position": 0.5, "color": LABEL_RGB["silence"],
+                                             "anchors": [(0.5, 1), (0.5, 1)]},
         )
         self.silence_line.setBounds((LEVEL_FLOOR_DBFS, 0))
         self.silence_line.sigPositionChangeFinished.connect(lambda line: self.silence_spin.setValue(line.value()))
@@ -371,6 +372,27 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._closed = True
         self.timer.stop()
         self.feed.stop()
+
+
+def apply_dark_theme(app) -> None:
+    """Fusion style with a dark palette matching the plots (once per application)."""
+    if app is None or app.property("stream_tagger_theme"):
+        return
+    app.setProperty("stream_tagger_theme", True)
+    app.setStyle("Fusion")
+    pal = QtGui.QPalette()
+    bg = QtGui.QColor(*WINDOW_BACKGROUND_RGB)
+    panel = QtGui.QColor(40, 43, 48)
+    text = QtGui.QColor(225, 227, 230)
+    for role, color in (
+        (QtGui.QPalette.Window, panel), (QtGui.QPalette.WindowText, text), (QtGui.QPalette.Base, bg),
+        (QtGui.QPalette.AlternateBase, panel), (QtGui.QPalette.Text, text), (QtGui.QPalette.Button, panel),
+        (QtGui.QPalette.ButtonText, text), (QtGui.QPalette.ToolTipBase, panel), (QtGui.QPalette.ToolTipText, text),
+        (QtGui.QPalette.Highlight, QtGui.QColor(52, 152, 219)), (QtGui.QPalette.HighlightedText, QtGui.QColor(0, 0, 0)),
+    ):
+        pal.setColor(role, color)
+    pal.setColor(QtGui.QPalette.Disabled, QtGui.QPalette.ButtonText, QtGui.QColor(120, 120, 120))
+    app.setPalette(pal)
 
 
 def _clock(seconds: float) -> str:
