@@ -1,0 +1,185 @@
+"""Training chain on a tiny generated corpus: features, power-domain augmentation, a real
+(short) training run through the one-command pipeline, int8 conversion with parity check,
+and the runtime loading the result."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from stream_tagger.frontend import DEFAULT_PARAMS as P, signal_logmel
+from stream_tagger.model import TagModel, check_metadata
+
+sys.path.insert(0, os.path.dirname(__file__))
+from synth_corpus import make_corpus  # noqa: E402
+
+from training.augment import (  # noqa: E402
+    BatchSynth,
+    WindowSampler,
+    apply_gain_db,
+    bandlimit_gain,
+    mix_logmel,
+    to_log,
+    to_power,
+)
+from training.features import FeatureStore, build_features, read_manifest  # noqa: E402
+from training.train import choose_thresholds, decisions_agree, prf  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    d = str(tmp_path_factory.mktemp("data"))
+    make_corpus(d, (3, 1, 1), dur_s=3.0)
+    build_features(d, progress=False)
+    return d
+
+
+def _noise(n, seed, scale=0.1):
+    return (scale * np.random.default_rng(seed).standard_normal(n)).astype(np.float32)
+
+
+def test_features_are_the_frontend_in_float16(corpus):
+    store = FeatureStore(os.path.join(corpus, "features"))
+    man = read_manifest(os.path.join(corpus, "corpus", "manifest.jsonl"))
+    assert len(store.files) == len(man)
+    from stream_tagger.audio_io import read_audio
+
+    for i, e in enumerate(store.files):
+        assert e.split == man[i]["split"] and e.group == man[i]["group"] and e.label == man[i]["label"]
+        ref = signal_logmel(read_audio(os.path.join(corpus, e.path)))
+        got = store.frames(i).T.astype(np.float32)
+        if not e.looped:
+            np.testing.assert_allclose(got, ref, atol=0.02, rtol=2e-3)
+        else:  # short clips are looped to >= 1.2 s so they give a whole window
+            assert got.shape[1] >= P.frames_per_window and ref.shape[1] < got.shape[1]
+    assert any(e.looped for e in store.files)
+
+
+def test_windows_never_cross_splits(corpus):
+    store = FeatureStore(os.path.join(corpus, "features"))
+    groups = {}
+    for e in store.files:
+        groups.setdefault(e.group, set()).add(e.split)
+    assert all(len(s) == 1 for s in groups.values())
+    for split in ("train", "val", "test"):
+        s = WindowSampler(store, split)
+        files = {int(i) for d in s.by_label.values() for arr in d["files"] for i in arr}
+        assert files and all(store.files[i].split == split for i in files)
+
+
+def test_gain_and_mixing_in_power_domain_match_the_frontend():
+    a = _noise(16000, 1)
+    b = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32) * 0.05
+    fa, fb = signal_logmel(a), signal_logmel(b)
+    # gain is exact
+    np.testing.assert_allclose(apply_gain_db(fa, -20.0), signal_logmel(a * 0.1), atol=1e-3)
+    # mixing is exact up to phase cross terms between the sources: small on average
+    mixed = mix_logmel(fa, fb, gain_b_db=6.0)
+    ref = signal_logmel(a + b * 10 ** (6 / 20))
+    assert np.median(np.abs(mixed - ref)) < 0.1
+    np.testing.assert_allclose(to_log(to_power(fa)), fa, atol=1e-4)
+
+
+def test_bandlimit_pushes_high_bands_to_the_floor():
+    g = bandlimit_gain(4000.0, 120.0)
+    f = apply_gain_db(signal_logmel(_noise(16000, 2)), 0.0)
+    lim = to_log(to_power(f) * g)
+    from training.augment import mel_center_hz
+
+    hi = mel_center_hz() > 6000
+    lo = mel_center_hz() < 3000
+    assert np.all(lim[hi] < np.log(P.log_offset) + 0.5)
+    np.testing.assert_allclose(lim[lo], f[lo], atol=1e-4)
+
+
+def test_batches_are_multilabel_balanced_and_finite(corpus):
+    store = FeatureStore(os.path.join(corpus, "features"))
+    synth = BatchSynth(WindowSampler(store, "train"))
+    x, y = synth.batch(400, np.random.default_rng(0))
+    assert x.shape == (400, P.n_mels, P.frames_per_window) and np.isfinite(x).all()
+    assert x.min() >= np.log(P.log_offset) - 1e-4
+    assert set(np.unique(y)) <= {0.0, 1.0}
+    assert (y.sum(1) >= 1).all()  # every example has at least one class
+    assert (y.sum(1) >= 2).mean() > 0.2  # mixtures labelled with both classes
+    assert (y.sum(1) == 1).mean() > 0.3
+    assert all(y[:, k].mean() > 0.2 for k in range(3))  # noise is scarce but sampled in balance
+
+
+def test_thresholds_and_parity_metrics():
+    rng = np.random.default_rng(0)
+    y = (rng.random((500, 3)) < 0.4).astype(np.float32)
+    probs = np.clip(y * 0.6 + rng.random((500, 3)) * 0.5, 0, 1).astype(np.float32)
+    thr = choose_thresholds(probs, y)
+    m = prf(probs, y, thr)
+    assert all(m[lab]["f1"] >= prf(probs, y, {"speech": .5, "music": .5, "noise": .5})[lab]["f1"] - 1e-9
+               for lab in ("speech", "music", "noise"))
+    assert decisions_agree(probs, probs, thr) == 1.0
+    flipped = probs.copy()
+    flipped[:10, 0] = 1.0 - (probs[:10, 0] >= thr["speech"])
+    assert decisions_agree(probs, flipped, thr) == pytest.approx(0.98)
+
+
+@pytest.fixture(scope="module")
+def trained(corpus, tmp_path_factory):
+    """A real (tiny) run of the one-command pipeline: compact arch, 2 short epochs."""
+    out = str(tmp_path_factory.mktemp("out"))
+    assets = os.path.join(out, "assets")
+    os.makedirs(assets)
+    cmd = [sys.executable, "-m", "training.pipeline", "--arch", "compact", "--data-dir", corpus, "--skip-corpus",
+           "--runs-dir", os.path.join(out, "runs"), "--results-dir", os.path.join(out, "results"),
+           "--assets-dir", assets, "--install", "--epochs", "2", "--steps-per-epoch", "8", "--batch-size", "32",
+           "--n-eval-mix", "200"]
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    return out, r.stdout
+
+
+def test_pipeline_produces_a_model_the_runtime_accepts(trained):
+    out, log = trained
+    for stage in ("features", "train+evaluate", "convert", "results", "install"):
+        assert f"== {stage}:" in log  # each stage reports its time
+    path = os.path.join(out, "assets", "model.tflite")
+    m = TagModel.load(path, threads=1)
+    check_metadata(m.metadata)
+    assert m.labels == ["speech", "music", "noise"] and m.input_quantized
+    assert set(m.thresholds) == {"speech", "music", "noise"}
+    x = signal_logmel(_noise(16000, 3))[:, :P.frames_per_window]
+    p = m.predict(x)
+    assert p.shape == (3,) and np.all((p >= 0) & (p <= 1))
+    pb = m.predict(np.stack([x, x - 2.0]))
+    assert pb.shape == (2, 3)
+    meta = m.metadata
+    assert meta["frontend"] == P.to_dict() and meta["silence_dbfs"] == -50.0
+    assert meta["parity"]["decision_agreement_test"] >= 0.99
+    assert {"test_pure_float", "test_pure_int8", "test_mix_int8"} <= set(meta["metrics"])
+    for name in ("compact_curves.png", "compact_confusion.png", "compact_metrics.json"):
+        assert os.path.getsize(os.path.join(out, "results", name)) > 0
+
+
+def test_conversion_fails_when_parity_is_below_the_bar(trained, corpus):
+    out, _ = trained
+    run = os.path.join(out, "runs", "compact")
+    target = os.path.join(out, "strict.tflite")
+    r = subprocess.run([sys.executable, "-m", "training.convert", "--run", run, "--data-dir", corpus,
+                        "--out", target, "--min-agreement", "1.01"], cwd=REPO, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode != 0
+    assert "parity check failed" in r.stderr
+    assert not os.path.exists(target) and not os.path.exists(os.path.join(out, "strict.json"))
+    assert not [f for f in os.listdir(out) if f.startswith("strict")]
+
+
+def test_report_prints_the_table(trained, corpus):
+    out, _ = trained
+    r = subprocess.run([sys.executable, "-m", "training.report", "--data-dir", corpus,
+                        "--runs-dir", os.path.join(out, "runs")], cwd=REPO, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "| compact | speech |" in r.stdout and "ms/window" in r.stdout
+    with open(os.path.join(out, "results", "compact_metrics.json")) as f:
+        assert json.load(f)["train"]["arch"] == "compact"

@@ -1,0 +1,201 @@
+"""Convert a trained Keras model to a full-integer (int8) TFLite model plus its metadata JSON.
+
+* Full-integer quantisation: int8 weights and activations, int8 input and output tensors;
+  the representative data are augmented *training* windows (``calib.npz`` from training).
+* Parity check: Keras (float) and the .tflite (run through the runtime's own
+  :class:`stream_tagger.model.TagModel`, in a subprocess so no TensorFlow state touches the
+  LiteRT interpreter) on the test windows; conversion fails (exit 1, files removed) if the
+  per-window decisions (all three labels at the chosen thresholds) agree on fewer than
+  ``--min-agreement`` (99 %) of windows.
+* Metadata (``model.json`` beside ``model.tflite``): labels, frontend parameters,
+  thresholds (from the validation split), ``silence_dbfs``, corpus summary, test metrics
+  (float and int8), parity, version. It must satisfy :func:`stream_tagger.model.check_metadata`.
+
+    python -m training.convert --run runs/compact [--out runs/compact/model.tflite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from stream_tagger.frontend import DEFAULT_PARAMS
+from stream_tagger.model import METADATA_VERSION, check_metadata
+
+from .train import LABELS, confusion_pure, decisions_agree, plot_confusion, prf
+
+SILENCE_DBFS_DEFAULT = -50.0
+
+
+def to_tflite_int8(model, calib_x: np.ndarray, n_calib: int = 400) -> bytes:
+    """Full-integer quantised TFLite flatbuffer (int8 in/out) of a Keras model."""
+    import tensorflow as tf
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = os.path.join(tmp, "saved_model")
+        model.export(saved, format="tf_saved_model", verbose=False)
+        conv = tf.lite.TFLiteConverter.from_saved_model(saved)
+        return _quantize(conv, calib_x, n_calib)
+
+
+def _quantize(conv, calib_x: np.ndarray, n_calib: int) -> bytes:
+    import tensorflow as tf
+
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    xs = calib_x[:n_calib].astype(np.float32)
+
+    def rep():
+        for i in range(len(xs)):
+            yield [xs[i:i + 1, ..., None] if xs.ndim == 3 else xs[i:i + 1]]
+
+    conv.representative_dataset = rep
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def tflite_probs_subprocess(tflite_path: str, windows_npz: str, out_npz: str, threads: int = 2) -> None:
+    """Run the .tflite on every array of ``windows_npz`` in a fresh process (TagModel); save probs."""
+    cmd = [sys.executable, "-m", "training.convert", "_probs", tflite_path, windows_npz, out_npz, str(threads)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"running the .tflite failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
+
+
+def _probs_main(tflite_path: str, windows_npz: str, out_npz: str, threads: str) -> int:
+    from stream_tagger.model import TagModel
+
+    m = TagModel.load(tflite_path, threads=int(threads))
+    data = np.load(windows_npz)
+    out = {}
+    for k in data.files:
+        x = data[k].astype(np.float32)
+        out[k] = np.concatenate([m.predict(x[i:i + 128]) for i in range(0, len(x), 128)]) if len(x) else \
+            np.zeros((0, len(m.labels)), np.float32)
+    np.savez(out_npz, **out)
+    return 0
+
+
+def corpus_summary(data_dir: str) -> dict:
+    p = os.path.join(data_dir, "corpus", "summary.json")
+    if os.path.exists(p):
+        with open(p, encoding="utf-8") as f:
+            return json.load(f)
+    return {}
+
+
+def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = None, min_agreement: float = 0.99,
+                silence_dbfs: float = SILENCE_DBFS_DEFAULT, verbose: bool = True) -> dict:
+    """Convert ``run_dir/model.keras``; parity-check; write ``.tflite`` + ``.json``. Returns the metadata."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    out_path = out_path or os.path.join(run_dir, "model.tflite")
+    with open(os.path.join(run_dir, "train_result.json"), encoding="utf-8") as f:
+        tr = json.load(f)
+    model = keras.models.load_model(os.path.join(run_dir, "model.keras"))
+    calib = np.load(os.path.join(run_dir, "calib.npz"))["x"]
+    blob = to_tflite_int8(model, calib)
+    check_path = os.path.splitext(out_path)[0] + ".check.tflite"  # candidate until parity passes
+    with open(check_path, "wb") as f:
+        f.write(blob)
+
+    ev = np.load(os.path.join(run_dir, "eval_sets.npz"))
+    fp = np.load(os.path.join(run_dir, "float_probs.npz"))
+    thresholds = tr["thresholds"]
+    meta = {
+        "version": METADATA_VERSION,
+        "model_version": "stream-tagger-" + tr["arch"] + "-" + datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d"),
+        "arch": tr["arch"],
+        "labels": list(LABELS),
+        "frontend": DEFAULT_PARAMS.to_dict(),
+        "thresholds": thresholds,
+        "silence_dbfs": silence_dbfs,
+        "input": {"shape": [None, DEFAULT_PARAMS.n_mels, DEFAULT_PARAMS.frames_per_window, 1], "dtype": "int8",
+                  "features": "log(mel_power + log_offset), stream_tagger.frontend"},
+        "output": {"activation": "sigmoid", "multi_label": True},
+        "params": tr["params"],
+        "macs_per_window": tr["macs_per_window"],
+        "training": {k: tr[k] for k in ("seed", "epochs_run", "best_epoch", "steps_per_epoch", "batch_size",
+                                        "train_seconds", "n_train_files")},
+        "corpus": corpus_summary(data_dir),
+    }
+    check_metadata(meta, DEFAULT_PARAMS, where="conversion")
+    with open(os.path.splitext(check_path)[0] + ".json", "w", encoding="utf-8") as f:
+        json.dump(meta, f)
+    wnpz = os.path.join(run_dir, "parity_windows.npz")
+    pnpz = os.path.join(run_dir, "int8_probs.npz")
+    np.savez(wnpz, test_pure=ev["test_x_pure"], test_mix=ev["test_x_mix"], val=np.concatenate(
+        [ev["val_x_pure"], ev["val_x_mix"]]))
+    try:
+        tflite_probs_subprocess(check_path, wnpz, pnpz)
+    except RuntimeError:
+        _remove(check_path)
+        raise
+    q = np.load(pnpz)
+    yt_pure, yt_mix = ev["test_y_pure"], ev["test_y_mix"]
+    agree_pure = decisions_agree(fp["test_pure"], q["test_pure"], thresholds)
+    both_f = np.concatenate([fp["test_pure"], fp["test_mix"]])
+    both_q = np.concatenate([q["test_pure"], q["test_mix"]])
+    agree = decisions_agree(both_f, both_q, thresholds)
+    meta["parity"] = {"decision_agreement_test": round(agree, 5), "decision_agreement_test_pure": round(agree_pure, 5),
+                      "max_abs_prob_diff": round(float(np.max(np.abs(both_f - both_q))) if len(both_f) else 0.0, 4),
+                      "n_windows": int(len(both_f)), "min_required": min_agreement}
+    meta["metrics"] = {
+        "test_pure_float": tr["test_float_pure"],
+        "test_pure_int8": prf(q["test_pure"], yt_pure, thresholds),
+        "test_mix_float": tr.get("test_float_mix", {}),
+        "test_mix_int8": prf(q["test_mix"], yt_mix, thresholds) if len(yt_mix) else {},
+        "val_int8": prf(q["val"], np.concatenate([ev["val_y_pure"], ev["val_y_mix"]]), thresholds),
+        "note": "window level (1 s windows, 0.5 s hop); pure = single-class windows without mixing; "
+                "mix = seeded synthetic mixtures of test files (power-domain), see training/augment.py",
+    }
+    rows, cols, cm = confusion_pure(q["test_pure"], yt_pure, thresholds)
+    meta["metrics"]["confusion_pure_int8"] = {"rows": rows, "cols": cols, "counts": cm.tolist()}
+    plot_confusion(rows, cols, cm, os.path.join(run_dir, "confusion_int8.png"), f"{tr['arch']} (int8): pure test windows")
+    if verbose:
+        print(f"convert: {len(blob) / 1024:.1f} KiB; decisions agree on {agree:.2%} of {len(both_f)} test windows "
+              f"(pure {agree_pure:.2%})", flush=True)
+    if agree < min_agreement:
+        _remove(check_path)
+        raise SystemExit(f"convert: parity check failed: Keras and .tflite decisions agree on {agree:.2%} "
+                         f"< {min_agreement:.0%} of test windows")
+    os.replace(check_path, out_path)
+    _remove(os.path.splitext(check_path)[0] + ".json")
+    with open(os.path.splitext(out_path)[0] + ".json", "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=1)
+    return meta
+
+
+def _remove(tflite_path: str) -> None:
+    for p in (tflite_path, os.path.splitext(tflite_path)[0] + ".json"):
+        if os.path.exists(p):
+            os.remove(p)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_probs":
+        return _probs_main(*argv[1:5])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", required=True, help="training run directory (runs/<arch>)")
+    ap.add_argument("--data-dir", default="data")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--min-agreement", type=float, default=0.99)
+    ap.add_argument("--silence-dbfs", type=float, default=SILENCE_DBFS_DEFAULT)
+    a = ap.parse_args(argv)
+    convert_run(a.run, a.data_dir, a.out, a.min_agreement, a.silence_dbfs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Seed vs compact on the same source-disjoint test split: a markdown table.
+
+    python -m training.report [--data-dir data] [--compact assets/model.tflite] [--seed-model runs/seed/model.tflite]
+
+For each model it runs the int8 ``.tflite`` through the runtime's own
+:class:`stream_tagger.model.TagModel` (LiteRT, no TensorFlow) on the test windows and prints
+per-class precision / recall / F1 at window level (pure single-class windows, 1 s windows
+at a 0.5 s hop), macro F1 on the seeded synthetic mixtures, the float (Keras) F1 recorded
+at training time, parameters, .tflite size, and the per-window latency with one thread
+(batch 1, median of repeated calls, frontend excluded).
+
+Test windows are rebuilt from the feature store (``data/features``) exactly as training
+built them (same seed); if ``runs/<arch>/eval_sets.npz`` exists it is used instead. Without
+either, the metrics stored in the model's metadata are shown (marked "stored").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from stream_tagger.model import TagModel
+
+from .train import LABELS, prf
+
+
+def latency_ms(model: TagModel, n: int = 300) -> float:
+    """Median wall time (ms) of ``predict`` on one window, one thread."""
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((64, 101)) - 6).astype(np.float32)
+    for _ in range(20):
+        model.predict(x)
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter()
+        model.predict(x)
+        ts.append(time.perf_counter() - t)
+    return float(np.median(ts) * 1e3)
+
+
+def frontend_ms_per_window(hop_s: float = 0.25, seconds: float = 60.0) -> float:
+    """Frontend cost (ms) per window for a file tagged at ``hop_s``: frames computed once per file."""
+    from stream_tagger.frontend import signal_logmel
+
+    x = (0.1 * np.random.default_rng(0).standard_normal(int(16000 * seconds))).astype(np.float32)
+    signal_logmel(x[:16000])
+    t = time.perf_counter()
+    signal_logmel(x)
+    return (time.perf_counter() - t) * 1e3 / (seconds / hop_s)
+
+
+def test_windows(arch: str, data_dir: str, runs_dir: str, seed: int) -> dict | None:
+    p = os.path.join(runs_dir, arch, "eval_sets.npz")
+    if os.path.exists(p):
+        d = np.load(p)
+        return {k[5:]: d[k] for k in d.files if k.startswith("test_")}
+    feat = os.path.join(data_dir, "features", "index.json")
+    if not os.path.exists(feat):
+        return None
+    from .augment import WindowSampler
+    from .features import FeatureStore
+    from .train import eval_set
+
+    store = FeatureStore(os.path.dirname(feat))
+    return eval_set(WindowSampler(store, "test"), 1500, seed + 2, 3000)
+
+
+def predict_all(model: TagModel, x: np.ndarray) -> np.ndarray:
+    if len(x) == 0:
+        return np.zeros((0, 3), np.float32)
+    return np.concatenate([model.predict(x[i:i + 128].astype(np.float32)) for i in range(0, len(x), 128)])
+
+
+def evaluate(path: str, arch: str, data_dir: str, runs_dir: str) -> dict | None:
+    if not os.path.exists(path):
+        return None
+    m = TagModel.load(path, threads=1)
+    meta = m.metadata
+    seed = int(meta.get("training", {}).get("seed", 1234))
+    row = {"arch": arch, "path": path, "params": meta.get("params"), "tflite_kib": os.path.getsize(path) / 1024,
+           "latency_ms": latency_ms(m), "thresholds": m.thresholds, "macs": meta.get("macs_per_window")}
+    stored = meta.get("metrics", {})
+    row["float_pure"] = stored.get("test_pure_float", {})
+    row["parity"] = meta.get("parity", {})
+    ev = test_windows(arch, data_dir, runs_dir, seed)
+    if ev is None:
+        row["int8_pure"] = stored.get("test_pure_int8", {})
+        row["int8_mix"] = stored.get("test_mix_int8", {})
+        row["source"] = "stored"
+    else:
+        row["int8_pure"] = prf(predict_all(m, ev["x_pure"]), ev["y_pure"], m.thresholds)
+        row["int8_mix"] = prf(predict_all(m, ev["x_mix"]), ev["y_mix"], m.thresholds) if len(ev["y_mix"]) else {}
+        row["source"] = "measured"
+        row["n_pure"] = int(len(ev["y_pure"]))
+        row["n_mix"] = int(len(ev["y_mix"]))
+    return row
+
+
+def markdown(rows: list[dict], frontend_ms: float) -> str:
+    head = ("| model | class | precision | recall | F1 (int8) | F1 (float) | mix F1 (int8) | params | .tflite KiB "
+            "| ms/window (1 thread) |")
+    lines = [head, "|" + "---|" * 10]
+    for r in rows:
+        for k, lab in enumerate(LABELS):
+            ip, fp, mx = r["int8_pure"].get(lab, {}), r["float_pure"].get(lab, {}), r["int8_mix"].get(lab, {})
+            first = k == 0
+            lines.append(
+                f"| {r['arch'] if first else ''} | {lab} | {ip.get('precision', float('nan')):.3f} | "
+                f"{ip.get('recall', float('nan')):.3f} | {ip.get('f1', float('nan')):.3f} | "
+                f"{fp.get('f1', float('nan')):.3f} | {mx.get('f1', float('nan')):.3f} | "
+                f"{(format(r['params'], ',') if first and r['params'] else '')} | "
+                f"{format(r['tflite_kib'], '.0f') if first else ''} | {format(r['latency_ms'], '.3f') if first else ''} |")
+    notes = [
+        "",
+        "Window level: 1 s windows; pure = single-class test windows (0.5 s hop, mostly active frames), "
+        "mix = seeded synthetic mixtures of test files (both labels on when within 15 dB).",
+        f"Latency: TagModel.predict on one window, batch 1, num_threads=1, median; the frontend adds "
+        f"{frontend_ms:.3f} ms per window at a 0.25 s hop (frames computed once per file).",
+    ]
+    for r in rows:
+        par = r.get("parity") or {}
+        notes.append(f"{r['arch']}: {r['source']} on {r.get('n_pure', '?')} pure + {r.get('n_mix', '?')} mixed windows; "
+                     f"thresholds {r['thresholds']}; Keras/int8 decision agreement {par.get('decision_agreement_test', '?')}; "
+                     f"MACs/window {r.get('macs')}")
+    return "\n".join(lines + notes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default="data")
+    ap.add_argument("--runs-dir", default="runs")
+    ap.add_argument("--compact", default=None, help="compact .tflite (default: runs/compact, else assets/model.tflite)")
+    ap.add_argument("--seed-model", default=None, help="seed .tflite (default: runs/seed, else assets/model_seed.tflite)")
+    ap.add_argument("--json", default=None, help="also write the rows as JSON here")
+    a = ap.parse_args(argv)
+
+    def pick(explicit, *cands):
+        if explicit:
+            return explicit
+        return next((c for c in cands if os.path.exists(c)), cands[0])
+
+    paths = {"compact": pick(a.compact, os.path.join(a.runs_dir, "compact", "model.tflite"), "assets/model.tflite"),
+             "seed": pick(a.seed_model, os.path.join(a.runs_dir, "seed", "model.tflite"), "assets/model_seed.tflite")}
+    rows = []
+    for arch, path in paths.items():
+        r = evaluate(path, arch, a.data_dir, a.runs_dir)
+        if r is None:
+            print(f"report: {arch}: {path} not found (train it: python -m training.pipeline --arch {arch})",
+                  file=sys.stderr)
+            continue
+        rows.append(r)
+    if not rows:
+        return 1
+    print(markdown(rows, frontend_ms_per_window()))
+    if a.json:
+        with open(a.json, "w", encoding="utf-8") as f:
+            json.dump(rows, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,358 @@
+"""Train a tagger (``--arch compact|seed``) on the feature store; evaluate; write curves and metrics.
+
+Data: random 101-frame crops of the *train* split, class-balanced and augmented in the
+mel-power domain (:mod:`training.augment`), drawn fresh for every batch (seeded per epoch
+and step). Validation = fixed windows of the *val* split (pure, 0.5 s hop) plus a fixed,
+seeded set of synthetic mixtures from val files. Test = the same from the *test* split.
+The splits come from the manifest, which splits by recording / speaker / track group, so
+no recording has windows in two splits.
+
+Training stops early on validation loss (best weights restored), or at ``--max-minutes``.
+Per-label decision thresholds are chosen on the validation set (maximum F1).
+
+Outputs in ``--out`` (default ``runs/<arch>``): ``model.keras``, ``train_result.json``
+(thresholds, metrics, timings), ``history.json``, ``curves.png``, ``confusion.png``,
+``eval_sets.npz`` (val/test windows and labels, float16) and ``calib.npz`` (training
+windows for int8 calibration).
+
+    python -m training.train --arch compact [--data-dir data] [--epochs 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from stream_tagger.frontend import DEFAULT_PARAMS
+
+LABELS = ("speech", "music", "noise")
+
+
+# ---------------------------------------------------------------- metrics (numpy only)
+
+def prf(probs: np.ndarray, y: np.ndarray, thresholds) -> dict:
+    """Per-label precision, recall, F1 (window level) at ``thresholds``; plus macro F1."""
+    out = {}
+    thr = np.asarray([thresholds[lab] if isinstance(thresholds, dict) else thresholds[k]
+                      for k, lab in enumerate(LABELS)], np.float32)
+    pred = probs >= thr[None, :]
+    truth = y >= 0.5
+    for k, lab in enumerate(LABELS):
+        tp = int(np.sum(pred[:, k] & truth[:, k]))
+        fp = int(np.sum(pred[:, k] & ~truth[:, k]))
+        fn = int(np.sum(~pred[:, k] & truth[:, k]))
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        out[lab] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
+                    "support": int(truth[:, k].sum()), "n": int(len(y))}
+    out["macro_f1"] = round(float(np.mean([out[lab]["f1"] for lab in LABELS])), 4)
+    return out
+
+
+def choose_thresholds(probs: np.ndarray, y: np.ndarray) -> dict:
+    """Per-label threshold in 0.05..0.95 maximising F1 (ties: closest to 0.5)."""
+    thr = {}
+    grid = np.round(np.arange(0.05, 0.951, 0.025), 3)
+    for k, lab in enumerate(LABELS):
+        truth = y[:, k] >= 0.5
+        best, best_f = 0.5, -1.0
+        for t in sorted(grid, key=lambda t: abs(t - 0.5)):
+            pred = probs[:, k] >= t
+            tp = np.sum(pred & truth)
+            f = 2 * tp / max(1, pred.sum() + truth.sum())
+            if f > best_f + 1e-9:
+                best, best_f = float(t), f
+        thr[lab] = best
+    return thr
+
+
+def decisions_agree(p1: np.ndarray, p2: np.ndarray, thresholds: dict) -> float:
+    """Share of windows whose three decisions (prob >= threshold) are identical."""
+    thr = np.asarray([thresholds[lab] for lab in LABELS], np.float32)
+    return float(np.mean(np.all((p1 >= thr) == (p2 >= thr), axis=1)))
+
+
+def confusion_pure(probs: np.ndarray, y: np.ndarray, thresholds: dict) -> tuple[list[str], list[str], np.ndarray]:
+    """Rows: true class of pure windows; columns: the predicted label set."""
+    thr = np.asarray([thresholds[lab] for lab in LABELS], np.float32)
+    pred = probs >= thr
+    cols = ["none", "speech", "music", "noise", "speech+music", "speech+noise", "music+noise", "all"]
+    keys = {(): 0, (0,): 1, (1,): 2, (2,): 3, (0, 1): 4, (0, 2): 5, (1, 2): 6, (0, 1, 2): 7}
+    m = np.zeros((3, len(cols)), int)
+    for pr, t in zip(pred, y):
+        if t.sum() != 1:
+            continue
+        m[int(np.argmax(t)), keys[tuple(np.flatnonzero(pr))]] += 1
+    return list(LABELS), cols, m
+
+
+# ---------------------------------------------------------------- plots
+
+def plot_curves(history: dict, path: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for key in ("loss", "val_loss"):
+        if key in history:
+            axes[0].plot(range(1, len(history[key]) + 1), history[key], label=key)
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("binary cross-entropy")
+    axes[0].legend()
+    for key in ("auc", "val_auc", "binary_accuracy", "val_binary_accuracy"):
+        if key in history:
+            axes[1].plot(range(1, len(history[key]) + 1), history[key], label=key)
+    axes[1].set_xlabel("epoch")
+    axes[1].legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_confusion(rows, cols, m: np.ndarray, path: str, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    frac = m / np.maximum(1, m.sum(axis=1, keepdims=True))
+    ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            ax.text(j, i, f"{m[i, j]}\n{frac[i, j]:.1%}", ha="center", va="center", fontsize=7,
+                    color="white" if frac[i, j] > 0.6 else "black")
+    ax.set_xlabel("predicted label set")
+    ax.set_ylabel("true class (pure test windows)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- data sets
+
+def eval_set(sampler, n_mix: int, seed: int, max_per_class: int) -> dict:
+    """Pure fixed windows (per label) + seeded synthetic mixtures, as float16 arrays."""
+    from .augment import BatchSynth
+
+    xs, ys = [], []
+    for k, lab in enumerate(LABELS):
+        x, _ = sampler.fixed_windows(lab, max_total=max_per_class, seed=seed + k)
+        if len(x):
+            xs.append(x)
+            y = np.zeros((len(x), 3), np.float32)
+            y[:, k] = 1
+            ys.append(y)
+    xp = np.concatenate(xs) if xs else np.zeros((0, 64, 101), np.float16)
+    yp = np.concatenate(ys) if ys else np.zeros((0, 3), np.float32)
+    synth = BatchSynth(sampler)
+    synth.cfg.p_pure = 0.0
+    rng = np.random.default_rng(seed + 100)
+    if n_mix and synth.mixes:
+        xm, ym = synth.batch(n_mix, rng)
+    else:
+        xm, ym = np.zeros((0,) + xp.shape[1:], np.float32), np.zeros((0, 3), np.float32)
+    return {"x_pure": xp.astype(np.float16), "y_pure": yp, "x_mix": xm.astype(np.float16), "y_mix": ym}
+
+
+def _tf_setup(threads: int, seed: int):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # already initialised in this process
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return tf, keras
+
+
+def predict_float(model, x: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Keras model probabilities for ``(n, n_mels, frames)`` windows."""
+    if len(x) == 0:
+        return np.zeros((0, 3), np.float32)
+    out = []
+    for i in range(0, len(x), batch):
+        out.append(np.asarray(model(x[i:i + batch, ..., None].astype(np.float32), training=False)))
+    return np.concatenate(out).astype(np.float32)
+
+
+# ---------------------------------------------------------------- training
+
+def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = None, out_dir: str | None = None,
+          epochs: int = 40, steps_per_epoch: int = 300, batch_size: int = 64, patience: int = 5,
+          seed: int = 1234, max_minutes: float = 35.0, threads: int = 2, lr: float | None = None,
+          n_val_mix: int = 1500, max_eval_per_class: int = 3000, verbose: bool = True) -> dict:
+    """Train, choose thresholds on val, evaluate on test; returns the ``train_result.json`` dict."""
+    t_start = time.monotonic()
+    tf, keras = _tf_setup(threads, seed)
+    from .augment import BatchSynth, WindowSampler
+    from .features import FeatureStore
+    from .models import build_model, count_macs
+
+    feat_dir = feat_dir or os.path.join(data_dir, "features")
+    out_dir = out_dir or os.path.join("runs", arch)
+    os.makedirs(out_dir, exist_ok=True)
+    store = FeatureStore(feat_dir)
+    store.load_into_memory()
+    params = store.params
+    if params != DEFAULT_PARAMS:
+        raise SystemExit(f"features were built with another frontend: {params.mismatches(DEFAULT_PARAMS.to_dict())}")
+    tr, va, te = (WindowSampler(store, s) for s in ("train", "val", "test"))
+    if len(tr.labels_present()) < 3:
+        raise SystemExit(f"train split lacks classes: has {tr.labels_present()}")
+    synth = BatchSynth(tr)
+
+    rng = np.random.default_rng(seed)
+    calib_x, calib_y = synth.batch(512, rng)
+    norm_mean, norm_std = float(calib_x.mean()), float(calib_x.std() + 1e-6)
+    np.savez_compressed(os.path.join(out_dir, "calib.npz"), x=calib_x.astype(np.float16), y=calib_y)
+
+    val = eval_set(va, n_val_mix, seed + 1, max_eval_per_class)
+    test = eval_set(te, n_val_mix, seed + 2, max_eval_per_class)
+    np.savez(os.path.join(out_dir, "eval_sets.npz"), **{f"val_{k}": v for k, v in val.items()},
+             **{f"test_{k}": v for k, v in test.items()})
+    xv = np.concatenate([val["x_pure"], val["x_mix"]]).astype(np.float32)[..., None]
+    yv = np.concatenate([val["y_pure"], val["y_mix"]])
+    t_data = time.monotonic() - t_start
+    if verbose:
+        print(f"train: data ready in {t_data:.1f} s; val {len(val['y_pure'])} pure + {len(val['y_mix'])} mixed, "
+              f"test {len(test['y_pure'])} pure + {len(test['y_mix'])} mixed windows", flush=True)
+
+    model = build_model(arch, norm_mean=norm_mean, norm_std=norm_std)
+    lr = lr or (1e-3 if arch == "compact" else 2e-4)
+    model.compile(optimizer=keras.optimizers.Adam(lr),
+                  loss=keras.losses.BinaryCrossentropy(label_smoothing=0.02),
+                  metrics=[keras.metrics.BinaryAccuracy(name="binary_accuracy"), keras.metrics.AUC(name="auc")])
+    if verbose:
+        print(f"train: arch={arch} params={model.count_params():,} MACs/window={count_macs(model):,}", flush=True)
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.epoch = 0
+
+        def __len__(self):
+            return steps_per_epoch
+
+        def __getitem__(self, idx):
+            r = np.random.default_rng((seed, self.epoch, idx))
+            x, y = synth.batch(batch_size, r)
+            return x[..., None], y
+
+        def on_epoch_end(self):
+            self.epoch += 1
+
+    deadline = t_start + max_minutes * 60.0
+
+    class Progress(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.monotonic()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            el = time.monotonic() - t_start
+            if verbose:
+                print(f"train: epoch {epoch + 1}/{epochs} {time.monotonic() - self.t0:.0f} s "
+                      f"loss={logs.get('loss', 0):.4f} val_loss={logs.get('val_loss', 0):.4f} "
+                      f"val_auc={logs.get('val_auc', 0):.4f} lr={float(self.model.optimizer.learning_rate.numpy()):.2e} "
+                      f"(elapsed {el / 60:.1f} min)", flush=True)
+            if time.monotonic() + (time.monotonic() - self.t0) > deadline:
+                if verbose:
+                    print("train: time budget reached, stopping", flush=True)
+                self.model.stop_training = True
+
+    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5)
+    t0 = time.monotonic()
+    hist = model.fit(Batches(), validation_data=(xv, yv), epochs=epochs, verbose=0,
+                     callbacks=[Progress(), early, plateau])
+    t_fit = time.monotonic() - t0
+    history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+    best_epoch = int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss") else len(history.get("loss", []))
+    model.save(os.path.join(out_dir, "model.keras"))
+
+    pv = predict_float(model, xv[..., 0])
+    thresholds = choose_thresholds(pv, yv)
+    pt_pure = predict_float(model, test["x_pure"])
+    pt_mix = predict_float(model, test["x_mix"])
+    np.savez(os.path.join(out_dir, "float_probs.npz"), val=pv, test_pure=pt_pure, test_mix=pt_mix)
+    yt_all = np.concatenate([test["y_pure"], test["y_mix"]])
+    pt_all = np.concatenate([pt_pure, pt_mix])
+    rows, cols, cm = confusion_pure(pt_pure, test["y_pure"], thresholds)
+    result = {
+        "arch": arch,
+        "params": int(model.count_params()),
+        "macs_per_window": count_macs(model),
+        "norm_mean": norm_mean,
+        "norm_std": norm_std,
+        "seed": seed,
+        "epochs_run": len(history.get("loss", [])),
+        "best_epoch": best_epoch,
+        "steps_per_epoch": steps_per_epoch,
+        "batch_size": batch_size,
+        "learning_rate": lr,
+        "train_seconds": round(t_fit, 1),
+        "data_seconds": round(t_data, 1),
+        "thresholds": thresholds,
+        "val_float": prf(pv, yv, thresholds),
+        "test_float_pure": prf(pt_pure, test["y_pure"], thresholds),
+        "test_float_mix": prf(pt_mix, test["y_mix"], thresholds) if len(pt_mix) else {},
+        "test_float_all": prf(pt_all, yt_all, thresholds),
+        "confusion_pure": {"rows": rows, "cols": cols, "counts": cm.tolist()},
+        "n_train_files": sum(1 for e in store.files if e.split == "train"),
+        "n_val_windows": int(len(yv)),
+        "n_test_windows": {"pure": int(len(test["y_pure"])), "mix": int(len(test["y_mix"]))},
+    }
+    with open(os.path.join(out_dir, "train_result.json"), "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1)
+    with open(os.path.join(out_dir, "history.json"), "w", encoding="utf-8") as f:
+        json.dump(history, f, indent=1)
+    plot_curves(history, os.path.join(out_dir, "curves.png"), f"{arch}: training curves")
+    plot_confusion(rows, cols, cm, os.path.join(out_dir, "confusion.png"), f"{arch} (float): pure test windows")
+    if verbose:
+        print(f"train: done in {t_fit / 60:.1f} min, {result['epochs_run']} epochs (best {best_epoch}); "
+              f"thresholds {thresholds}", flush=True)
+        for name in ("test_float_pure", "test_float_mix"):
+            m = result[name]
+            if m:
+                print(f"train: {name}: " + ", ".join(f"{lab} F1={m[lab]['f1']:.3f}" for lab in LABELS), flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--arch", default="compact", choices=["compact", "seed"])
+    ap.add_argument("--data-dir", default="data")
+    ap.add_argument("--features-dir", default=None)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--steps-per-epoch", type=int, default=300)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--patience", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--max-minutes", type=float, default=35.0)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args(argv)
+    train(a.arch, a.data_dir, a.features_dir, a.out, a.epochs, a.steps_per_epoch, a.batch_size, a.patience,
+          a.seed, a.max_minutes, a.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
