@@ -71,8 +71,8 @@ def make_corpus(data_dir: str, files_per_class_split=(3, 1, 1), dur_s: float = 2
                 rate = int(rates[k % len(rates)])
                 d = dur_s if k % 3 else 0.6 * dur_s if label != "speech" else 0.4  # include a short clip
                 x = gen(rng, d, rate).astype(np.float32)
-                rel = os.path.join("corpus", "audio", label, f"{label}_{split}_{k}.wav")
-                path = os.path.join(data_dir, rel)
+                rel = os.path.join("audio", label, f"{label}_{split}_{k}.wav")  # relative to the manifest
+                path = os.path.join(corpus, rel)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 sf.write(path, x, rate)
                 with open(path, "rb") as f:

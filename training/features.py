@@ -165,6 +165,14 @@ def read_manifest(path: str) -> list[dict]:
     return out
 
 
+def resolve_path(rel: str, manifest: str, data_dir: str) -> str:
+    """A manifest path: relative to the manifest's folder (``data/corpus``), else to ``data_dir``."""
+    if os.path.isabs(rel):
+        return rel
+    p = os.path.join(os.path.dirname(os.path.abspath(manifest)), rel)
+    return p if os.path.exists(p) else os.path.join(data_dir, rel)
+
+
 def _file_sha1(path: str) -> str:
     import hashlib
 
@@ -199,7 +207,7 @@ def build_features(data_dir: str, out_dir: str | None = None, manifest: str | No
     t0 = time.monotonic()
     total_s = 0.0
     for i, rec in enumerate(recs):
-        path = rec["path"] if os.path.isabs(rec["path"]) else os.path.join(data_dir, rec["path"])
+        path = resolve_path(rec["path"], manifest, data_dir)
         try:
             audio = read_audio(path, params.sample_rate_hz)
         except AudioFileError as e:

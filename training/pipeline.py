@@ -57,7 +57,7 @@ class Stages:
 
 
 def stage_corpus(data_dir: str, from_tree: str | None) -> None:
-    cmd = [sys.executable, "-m", "training.corpus", "build", "--data-dir", data_dir]
+    cmd = [sys.executable, "-m", "training.corpus", "build", "--data-dir", os.path.join(data_dir, "corpus")]
     if from_tree:
         cmd += ["--from-tree", from_tree]
     manifest = os.path.join(data_dir, "corpus", "manifest.jsonl")
