@@ -116,6 +116,7 @@ class FeatureWriter:
 
     def add(self, rec: dict, logmel: np.ndarray, looped: bool) -> FileEntry:
         frames = np.ascontiguousarray(logmel.T.astype(np.float16))  # (n, n_mels)
+        logmel = logmel.astype(np.float32)
         if self.shard_fill and self.shard_fill + frames.shape[0] > self.shard_frames:
             self._fh.close()
             self.shard += 1
@@ -185,10 +186,11 @@ def _file_sha1(path: str) -> str:
 
 def build_features(data_dir: str, out_dir: str | None = None, manifest: str | None = None,
                    params: FrontendParams = DEFAULT_PARAMS, min_window_s: float = 1.2,
-                   force: bool = False, progress: bool = True) -> str:
+                   force: bool = False, progress: bool = True, jobs: int = 2) -> str:
     """Compute frames for every manifest file into ``out_dir``; skipped if already built for this manifest.
 
     Returns ``out_dir``. Unreadable files are skipped with a warning line on stderr.
+    ``jobs`` processes decode and compute in parallel; results are written in manifest order.
     """
     manifest = manifest or os.path.join(data_dir, "corpus", "manifest.jsonl")
     out_dir = out_dir or os.path.join(data_dir, "features")
@@ -203,25 +205,45 @@ def build_features(data_dir: str, out_dir: str | None = None, manifest: str | No
             return out_dir
     recs = read_manifest(manifest)
     writer = FeatureWriter(out_dir, params)
-    min_samples = int(round(min_window_s * params.sample_rate_hz))
     t0 = time.monotonic()
     total_s = 0.0
-    for i, rec in enumerate(recs):
-        path = resolve_path(rec["path"], manifest, data_dir)
-        try:
-            audio = read_audio(path, params.sample_rate_hz)
-        except AudioFileError as e:
-            print(f"features: skipping {e}", file=sys.stderr)
-            continue
-        looped = audio.shape[0] < min_samples
-        audio = loop_to_length(audio, min_samples)
-        total_s += audio.shape[0] / params.sample_rate_hz
-        writer.add(rec, signal_logmel(audio, params), looped)
-        if progress and (i % 200 == 0 or i == len(recs) - 1):
-            el = time.monotonic() - t0
-            print(f"features: {i + 1}/{len(recs)} files, {total_s / 3600:.2f} h audio, {el:.0f} s", flush=True)
+    jobs_in = ((resolve_path(rec["path"], manifest, data_dir), params, min_window_s) for rec in recs)
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(jobs)
+        results = pool.map(_file_features, jobs_in, chunksize=8)
+    else:
+        pool = None
+        results = map(_file_features, jobs_in)
+    try:
+        for i, (rec, (logmel, looped, err)) in enumerate(zip(recs, results)):
+            if err:
+                print(f"features: skipping {err}", file=sys.stderr)
+                continue
+            total_s += (logmel.shape[1] - 1) * params.hop_samples / params.sample_rate_hz
+            writer.add(rec, logmel, looped)
+            if progress and (i % 2000 == 0 or i == len(recs) - 1):
+                el = time.monotonic() - t0
+                print(f"features: {i + 1}/{len(recs)} files, {total_s / 3600:.2f} h audio, {el:.0f} s", flush=True)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     writer.close(msha)
     return out_dir
+
+
+def _file_features(job) -> tuple:
+    """(logmel (n_mels, n_frames) float32, looped, error message or None) of one file."""
+    path, params, min_window_s = job
+    try:
+        audio = read_audio(path, params.sample_rate_hz)
+    except AudioFileError as e:
+        return None, False, str(e)
+    min_samples = int(round(min_window_s * params.sample_rate_hz))
+    looped = audio.shape[0] < min_samples
+    audio = loop_to_length(audio, min_samples)
+    return signal_logmel(audio, params).astype(np.float16), looped, None
 
 
 class FeatureStore:
