@@ -1,0 +1,349 @@
+"""Command line: ``stream-tagger tag|live|replay|devices|evaluate|plot``.
+
+Every user-facing problem is one line ``stream-tagger: error: ...`` on stderr with exit status 1
+(usage errors: 2); no tracebacks. ``live``/``replay`` end cleanly on Ctrl-C or SIGTERM
+(pending segments flushed, exit 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import sys
+import time
+
+from .errors import TaggerError
+
+PROG = "stream-tagger"
+SEGMENT_FORMATS = ("csv", "jsonl", "audacity", "textgrid")
+EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "audacity": ".txt", "textgrid": ".TextGrid"}
+LAZY_COMMANDS = {
+    "evaluate": ("stream_tagger.evaluate", "score labels against references (needs the test extra)"),
+    "plot": ("stream_tagger.gui.plot", "plot a file's labels and probabilities (needs the gui extra)"),
+}
+
+
+def _err(msg: str) -> None:
+    sys.stderr.write(f"{PROG}: error: {msg}\n")
+    sys.stderr.flush()
+
+
+def _info(msg: str) -> None:
+    sys.stderr.write(f"{PROG}: {msg}\n")
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# parser
+# ---------------------------------------------------------------------------------------------
+def _hop(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.1 - 1e-9 <= v <= 1.0 + 1e-9:
+        raise argparse.ArgumentTypeError("hop must be between 0.1 and 1.0 seconds")
+    return v
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return v
+
+
+def _speed(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError("speed must be >= 0 (0 = as fast as possible)")
+    return v
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("analysis")
+    g.add_argument("--model", metavar="PATH", help="TFLite model (metadata JSON beside it); default: the shipped model")
+    g.add_argument("--hop", type=_hop, default=0.25, metavar="S", help="hop in seconds, 0.1..1.0 (default 0.25)")
+    g.add_argument("--threads", type=_positive_int, default=1, metavar="N", help="inference threads (default 1)")
+    g.add_argument("--silence-db", type=float, default=None, metavar="DBFS",
+                   help="silence below this level in dBFS (default: from the model metadata)")
+    g.add_argument("--no-refine", action="store_true", help="keep hop-quantised boundaries (no level refinement)")
+
+
+def _stdin_opts(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("raw audio on standard input ('-'; WAV streams are detected)")
+    g.add_argument("--rate", type=_positive_int, default=16000, metavar="HZ", help="raw sample rate (default 16000)")
+    g.add_argument("--channels", type=_positive_int, default=1, metavar="N", help="raw channels (default 1)")
+    g.add_argument("--sample-format", default="s16", choices=("s16", "s24", "s32", "f32", "u8"),
+                   help="raw sample format, little-endian (default s16)")
+
+
+def _line_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--headless", action="store_true", help="no window: one line per hop on stdout")
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="line format with --headless")
+    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds of audio")
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Real-time speech / music / noise / silence tagger.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("tag", help="segments of whole files", description="Tag whole files into segments.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="audio files ('-' for standard input)")
+    p.add_argument("--format", choices=SEGMENT_FORMATS, default="csv", help="segment file format (default csv)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", metavar="FILE", help="write to FILE (one input file)")
+    out.add_argument("--out-dir", metavar="DIR", help="write DIR/<name><ext> per input file")
+    _common(p)
+    _stdin_opts(p)
+
+    p = sub.add_parser("live", help="tag a live input device", description="Tag a live input device.")
+    p.add_argument("--device", default=None, help="input device index or name substring (see: devices)")
+    p.add_argument("--device-rate", type=_positive_int, default=None, metavar="HZ",
+                   help="capture rate (default: the device's own rate)")
+    _line_opts(p)
+    _common(p)
+
+    p = sub.add_parser("replay", help="replay a file as if live", description="Replay a file paced as if live.")
+    p.add_argument("file", metavar="FILE", help="audio file ('-' for standard input)")
+    p.add_argument("--speed", type=_speed, default=1.0, help="pace factor (default 1; 0 = as fast as possible)")
+    p.add_argument("--fast", action="store_true", help="as fast as possible (same as --speed 0)")
+    _line_opts(p)
+    _common(p)
+    _stdin_opts(p)
+
+    p = sub.add_parser("devices", help="list audio input devices", description="List audio input devices.")
+
+    cmd = _command_word(argv)
+    for name, (module, helptext) in LAZY_COMMANDS.items():
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        if cmd == name:  # import only when this command runs
+            try:
+                mod = importlib.import_module(module)
+            except ImportError as e:
+                p.set_defaults(_unavailable=f"the '{name}' command is not available ({e})")
+                p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+            else:
+                mod.add_arguments(p)
+                p.set_defaults(_lazy_run=mod.run)
+    return parser
+
+
+def _command_word(argv: list[str] | None) -> str | None:
+    for a in argv or []:
+        if not a.startswith("-"):
+            return a
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------------------------
+def _make_tagger(args):
+    from .engine import Tagger
+
+    return Tagger(args.model, hop_s=args.hop, threads=args.threads, silence_dbfs=args.silence_db,
+                  refine=not args.no_refine)
+
+
+def _stdin_source(args):
+    from .sources import StdinSource
+
+    return StdinSource(rate_hz=args.rate, channels=args.channels, sample_format=args.sample_format)
+
+
+def _write_segments(segments, fmt: str, out, duration_s: float | None = None) -> None:
+    from .labels import write_segments
+
+    write_segments(segments, fmt, out, duration_s=duration_s)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal and the file is long."""
+
+    def __init__(self, name: str, duration_s: float | None, min_duration_s: float = 30.0):
+        self.name = name
+        self.duration_s = duration_s
+        self.enabled = bool(duration_s and duration_s >= min_duration_s and sys.stderr.isatty())
+        self._last = 0.0
+
+    def __call__(self, hop) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        frac = min(1.0, hop.end_s / self.duration_s)
+        bar = "#" * int(frac * 30)
+        sys.stderr.write(f"\r{self.name[:40]} [{bar:<30}] {frac * 100:5.1f}%")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 80 + "\r")
+            sys.stderr.flush()
+
+
+def cmd_tag(args) -> int:
+    from .sources import FileSource
+
+    if len(args.files) > 1 and args.output:
+        raise TaggerError("-o/--output takes one input file; use --out-dir for several")
+    if args.files.count("-") > 1:
+        raise TaggerError("standard input ('-') can be given only once")
+    if args.out_dir:
+        os.makedirs(args.out_dir, exist_ok=True)
+    tagger = _make_tagger(args)
+    status = 0
+    for path in args.files:
+        try:
+            src = _stdin_source(args) if path == "-" else FileSource(path)
+            if path != "-":
+                src.open()
+            name = "stdin" if path == "-" else os.path.basename(path)
+            progress = _Progress(name, getattr(src, "duration_s", None))
+            try:
+                segments = tagger.segments(src, on_progress=progress)
+            finally:
+                progress.done()
+            dur = tagger.stats.audio_s
+            if args.out_dir:
+                stem = "stdin" if path == "-" else os.path.splitext(os.path.basename(path))[0]
+                _write_segments(segments, args.format, os.path.join(args.out_dir, stem + EXTENSIONS[args.format]), dur)
+            elif args.output:
+                _write_segments(segments, args.format, args.output, dur)
+            else:
+                _write_segments(segments, args.format, sys.stdout, dur)
+                sys.stdout.flush()
+        except TaggerError as e:
+            _err(str(e))
+            status = 1
+            if len(args.files) == 1:
+                return status
+    return status
+
+
+def _install_stop_handlers(tagger) -> None:
+    def handler(signum, frame):
+        tagger.stop()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _run_lines(tagger, source, args) -> int:
+    from .outputs import LineWriter
+
+    writer = LineWriter(args.format)
+    _install_stop_handlers(tagger)
+    t0 = time.monotonic()
+    limit = args.duration
+    _info(f"source: {source.description} ({source.sample_rate_hz} Hz), hop {tagger.hop_s:g} s, "
+          f"model {os.path.basename(tagger.model.path)}")
+    last_dropped = 0
+    for ev in tagger.stream(source):
+        writer.event(ev)
+        if writer.broken:
+            tagger.stop()
+        dropped = getattr(ev, "dropped_samples", 0)
+        if dropped > last_dropped:
+            _info(f"warning: {dropped / 16000:.2f} s of audio dropped so far (analysis fell behind)")
+            last_dropped = dropped
+        if limit is not None and getattr(ev, "end_s", 0) >= limit and hasattr(ev, "index"):
+            tagger.stop()
+    st = tagger.stats
+    _info(f"done: {st.audio_s:.2f} s of audio in {time.monotonic() - t0:.2f} s, {st.hops} hops, "
+          f"{st.segments} segments, {st.dropped_samples / 16000:.2f} s dropped")
+    return 0
+
+
+def _run_gui(tagger, source, args) -> int:
+    try:
+        window = importlib.import_module("stream_tagger.gui.window")
+    except ImportError as e:
+        missing = getattr(e, "name", "") or ""
+        if missing.split(".")[0] in ("PyQt5", "pyqtgraph"):
+            raise TaggerError("the live window needs PyQt5 and pyqtgraph: pip install stream-tagger[gui] "
+                              "(or use --headless)") from None
+        raise TaggerError(f"the live window is not available ({e}); use --headless") from None
+    return int(window.run_window(tagger, source, args) or 0)
+
+
+def cmd_live(args) -> int:
+    from .sources import MicSource
+
+    tagger = _make_tagger(args)
+    source = MicSource(args.device, rate_hz=args.device_rate)
+    source.open()
+    return _run_lines(tagger, source, args) if args.headless else _run_gui(tagger, source, args)
+
+
+def cmd_replay(args) -> int:
+    from .sources import FileSource, StdinSource
+
+    speed = None if (args.fast or args.speed == 0) else args.speed
+    tagger = _make_tagger(args)
+    if args.file == "-":
+        source = StdinSource(rate_hz=args.rate, channels=args.channels, sample_format=args.sample_format)
+    else:
+        source = FileSource(args.file, speed=speed)
+    source.open()
+    return _run_lines(tagger, source, args) if args.headless else _run_gui(tagger, source, args)
+
+
+def cmd_devices(args) -> int:
+    from .sources import list_input_devices
+
+    devices = list_input_devices()
+    if not devices:
+        _info("no input devices found")
+        return 1
+    print(f"{'index':>5}  {'rate_hz':>7}  {'ch':>3}  name")
+    for d in devices:
+        mark = " (default)" if d["is_default"] else ""
+        print(f"{d['index']:>5}  {d['default_rate_hz']:>7}  {d['channels']:>3}  {d['name']} [{d['hostapi']}]{mark}")
+    return 0
+
+
+COMMANDS = {"tag": cmd_tag, "live": cmd_live, "replay": cmd_replay, "devices": cmd_devices}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    try:
+        if getattr(args, "_unavailable", None):
+            raise TaggerError(args._unavailable)
+        if getattr(args, "_lazy_run", None):
+            return int(args._lazy_run(args) or 0)
+        return COMMANDS[args.command](args)
+    except TaggerError as e:
+        _err(str(e))
+        return 1
+    except KeyboardInterrupt:
+        _info("interrupted")
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,571 @@
+"""The streaming engine: any source -> ring buffer -> worker thread -> labelled hops and segments.
+
+Public API
+----------
+``Tagger(model=None, hop_s=0.25, threads=1, silence_dbfs=None, buffer_s=10.0, refine=True)``
+    ``model``: None (the shipped model), a path to a ``.tflite`` (metadata JSON beside it), or a
+    loaded :class:`~stream_tagger.model.TagModel`. Loading errors raise
+    :class:`~stream_tagger.errors.ModelError` here, before any audio is opened.
+``tagger.stream(source)`` -> iterator of events, in stream order:
+    :class:`~stream_tagger.events.Hop` for every hop cell (``hop_s`` of stream time), and
+    :class:`~stream_tagger.events.Segment` whenever a segment closes, with its refined
+    boundaries. A source failing mid-stream (vanished device, truncated file) first yields
+    everything decided so far, then raises its :class:`~stream_tagger.errors.TaggerError`.
+``tagger.run(source, on_hop=None, on_segment=None)`` -> :class:`RunStats`
+    the same through callbacks (called on the caller's thread).
+``tagger.stop()``
+    from any thread or a signal handler: the source stops, buffered audio is analysed, open
+    segments are closed and flushed, and ``stream``/``run`` return normally.
+``tagger.snapshot()`` -> :class:`EngineSnapshot`
+    for displays (GUI), safe to call from any thread at any rate; never blocks the audio
+    callback or the worker for longer than a small copy. Holds: ``running``,
+    ``source_description``, ``source_rate_hz`` (device/file rate) and ``sample_rate_hz``
+    (16000, analysis rate), ``stream_time_s`` (analysed audio so far), ``level_dbfs`` (last
+    10 ms block), ``level_envelope_dbfs`` (recent 10 ms levels, oldest first),
+    ``logmel`` (``(n_mels, n_frames)`` recent log-mel frames, 10 ms apart, oldest first,
+    the last one centred on ``logmel_end_s - 0.01``), ``load`` (processing time / audio
+    time, recent average), ``dropped_samples`` (16 kHz samples lost to overruns),
+    ``last_hop`` (latest :class:`Hop`).
+``tag_file(path, model=None, hop_s=0.25, ...)`` -> list of :class:`Segment` sorted by start.
+Sources: :mod:`stream_tagger.sources` (``FileSource``, ``MicSource``, ``StdinSource``).
+
+Timing
+------
+Hop cell ``k`` covers stream samples ``[k*hop, (k+1)*hop)`` (16 kHz sample counts; a stream's
+time 0 is its first sample). Window ``m`` covers ``[m*hop, m*hop + 1 s)``. A cell's
+probabilities are the mean of the windows that contain it, so cell ``k`` is decided as soon
+as window ``k`` is computed, about 1 s after the cell starts. At the end of the stream the
+remaining cells use the windows that contain them, or one last window aligned on the end.
+Nothing depends on the wall clock: the same samples give the same events at any pace.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import TaggerError
+from .events import LABELS, Hop, Segment
+from .frontend import StreamingLogMel
+from .level import LevelMeter, power_to_dbfs
+from .model import TagModel
+from .postprocess import SILENCE, Decider, DecisionParams, refine_boundary
+from .ring_buffer import RingBuffer
+from .sources import StreamingResampler, sanitize_block
+
+RATE_HZ = 16000
+BLOCK = 160  # 10 ms level/frame grid
+HOP_MIN_S, HOP_MAX_S = 0.1, 1.0
+
+
+@dataclass
+class EngineSnapshot:
+    """Read-only view of the engine for displays (see module docstring)."""
+
+    running: bool = False
+    source_description: str = ""
+    source_rate_hz: int = 0
+    sample_rate_hz: int = RATE_HZ
+    stream_time_s: float = 0.0
+    level_dbfs: float = -120.0
+    level_envelope_dbfs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    logmel: np.ndarray = field(default_factory=lambda: np.zeros((64, 0), np.float32))
+    logmel_end_s: float = 0.0
+    load: float = 0.0
+    dropped_samples: int = 0
+    last_hop: Hop | None = None
+    error: str | None = None
+
+
+@dataclass
+class RunStats:
+    """Totals of one run. ``latencies_s``: per hop, from the moment the audio completing its
+    last window was written into the ring buffer to the moment the hop was emitted."""
+
+    audio_s: float = 0.0
+    processing_s: float = 0.0
+    hops: int = 0
+    segments: int = 0
+    windows: int = 0
+    dropped_samples: int = 0
+    first_hop_wall_s: float | None = None
+    latencies_s: list = field(default_factory=list)
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.audio_s / self.processing_s if self.processing_s > 0 else float("inf")
+
+
+_END = object()
+
+
+class _Analysis:
+    """Analysis of one continuous run of 16 kHz samples starting at absolute sample ``base``.
+
+    Not thread-safe; owned by the worker. Emits events through ``emit``.
+    """
+
+    def __init__(self, tagger: "Tagger", base: int, emit, publish):
+        t = tagger
+        self.t = t
+        self.base = base  # absolute 16 kHz sample of this run's sample 0 (multiple of hop)
+        self.H = t.hop_samples
+        self.W = t.params.window_samples
+        self.fph = self.H // BLOCK
+        self.cover = self.W // self.H  # windows covering a cell: m in [k - cover + 1, k]
+        self.front = StreamingLogMel(t.params, keep_frames=512)
+        self.meter = LevelMeter(BLOCK)
+        self.n = 0  # samples of this run pushed so far
+        self.next_window = 0
+        self.next_cell = 0
+        self.win_probs: dict[int, np.ndarray] = {}
+        self.decider = Decider(t.decision, t.model.labels, t.hop_s)
+        self.emit = emit
+        self.publish = publish
+        # level envelope (block powers) with absolute block index of the first kept block
+        self.env_pow = np.zeros(0)
+        self.env_first = base // BLOCK
+        self.open_starts: dict[str, int] = {}  # label -> refined start block (absolute)
+        self.last_end: dict[str, int] = {}  # label -> end block of its previous segment
+
+    # -- feeding ---------------------------------------------------------------------------
+    def push(self, x: np.ndarray) -> list[int]:
+        """Analyse new samples; returns the cells emitted (relative indices)."""
+        if x.shape[0] == 0:
+            return []
+        self.n += x.shape[0]
+        new_frames = self.front.push(x)
+        pw = self.meter.push(x)
+        self._add_env(pw)
+        self.publish(self, new_frames, pw)
+        return self._process_windows()
+
+    def _add_env(self, pw: np.ndarray) -> None:
+        if pw.shape[0]:
+            self.env_pow = np.concatenate([self.env_pow, pw])
+            keep = self.t.env_keep_blocks
+            if self.env_pow.shape[0] > 2 * keep:
+                drop = self.env_pow.shape[0] - keep
+                self.env_pow = self.env_pow[drop:]
+                self.env_first += drop
+
+    def _process_windows(self) -> list[int]:
+        ms = []
+        m = self.next_window
+        while self.front.has_window(m * self.H):
+            ms.append(m)
+            m += 1
+        if not ms:
+            return []
+        feats = np.stack([self.front.window(mm * self.H) for mm in ms])
+        probs = self._predict(feats)
+        for mm, p in zip(ms, probs):
+            self.win_probs[mm] = p
+        self.next_window = m
+        self.t._stats.windows += len(ms)
+        emitted = []
+        for k in ms:  # cell k is complete once window k exists
+            self._emit_cell(k, [self.win_probs[j] for j in range(max(0, k - self.cover + 1), k + 1)])
+            emitted.append(k)
+        for j in [j for j in self.win_probs if j <= m - self.cover - 1]:
+            del self.win_probs[j]
+        return emitted
+
+    def _predict(self, feats: np.ndarray) -> np.ndarray:
+        out = []
+        bs = self.t.max_batch
+        for i in range(0, feats.shape[0], bs):
+            out.append(self.t.model.predict(feats[i : i + bs]))
+        p = np.concatenate(out, axis=0)
+        return np.nan_to_num(p, nan=0.0, posinf=1.0, neginf=0.0).clip(0.0, 1.0)
+
+    # -- cells -----------------------------------------------------------------------------
+    def _cell_level_dbfs(self, k: int, end_sample: int | None = None) -> float:
+        a = (self.base + k * self.H) // BLOCK - self.env_first
+        b = a + self.fph
+        if end_sample is not None:
+            b = min(b, -(-(self.base + end_sample) // BLOCK) - self.env_first)
+        seg = self.env_pow[max(0, a) : max(0, b)]
+        return float(power_to_dbfs(seg.mean())) if seg.shape[0] else -120.0
+
+    def _emit_cell(self, k: int, windows: list[np.ndarray], end_sample: int | None = None) -> None:
+        t = self.t
+        p = np.mean(windows, axis=0) if windows else np.zeros(len(t.model.labels), np.float32)
+        probs = {lab: round(float(v), 4) for lab, v in zip(t.model.labels, p)}
+        level = self._cell_level_dbfs(k, end_sample)
+        labels, opened, closed = self.decider.update(k, probs, level)
+        for lab, c0 in opened:
+            self.open_starts[lab] = self._refine(lab, c0, rising=lab != SILENCE)
+        start = self.base + k * self.H
+        end = self.base + (end_sample if end_sample is not None else (k + 1) * self.H)
+        hop = Hop(index=(self.base // self.H) + k, start_s=start / RATE_HZ, end_s=end / RATE_HZ,
+                  probabilities=probs, level_dbfs=round(level, 2), labels=labels,
+                  dropped_samples=t._dropped16)
+        t._on_hop(hop, self.base + (k * self.H) + self.W)
+        for lab, c0, c1 in closed:
+            self._close(lab, c1)
+
+    def _close(self, lab: str, end_cell: int, end_block: int | None = None) -> None:
+        start_block = self.open_starts.pop(lab, None)
+        if end_block is None:
+            end_block = self._refine(lab, end_cell, rising=lab == SILENCE)
+        if start_block is None:
+            return
+        if end_block <= start_block:
+            end_block = start_block + 1
+        self.last_end[lab] = end_block
+        seg = Segment(round(start_block * BLOCK / RATE_HZ, 2), round(end_block * BLOCK / RATE_HZ, 2), lab)
+        self.t._on_segment(seg)
+
+    def _refine(self, lab: str, cell: int, rising: bool) -> int:
+        """Refined absolute block of the boundary at the start of ``cell``."""
+        b = (self.base + cell * self.H) // BLOCK
+        if not self.t.decision.refine:
+            return b
+        if lab == SILENCE:  # level decisions: the true edge lies within the cell before/after
+            if rising:  # silence ends -> sound starts within the first non-silent cell
+                lo, hi = b - 2, b + self.fph
+            else:  # silence starts -> sound ended within the last non-silent cell
+                lo, hi = b - self.fph, b + 2
+        else:
+            r = self.t.refine_radius_blocks
+            lo, hi = b - r, b + r
+        lo = max(lo, self.base // BLOCK, self.last_end.get(lab, lo))
+        is_end = rising != (lab != SILENCE)  # network labels end on a fall, silence on a rise
+        if is_end and lab in self.open_starts:
+            lo = max(lo, self.open_starts[lab] + 1)
+        hi = min(hi, (self.base + self.n) // BLOCK)
+        if hi < lo:
+            return b
+        env_db = power_to_dbfs(self.env_pow)
+        floor = self.t.decision.silence_dbfs - 20.0
+        return refine_boundary(env_db, self.env_first, b, lo, hi, rising, floor, self.t.decision.min_step_db)
+
+    # -- end -------------------------------------------------------------------------------
+    def finish(self) -> None:
+        """End of this run: remaining cells (last partial one included), open segments."""
+        n = self.n
+        if n <= 0:
+            return
+        pw = self.meter.flush()
+        self._add_env(pw)
+        p = self.t.params
+        # frames past the end see zeros (as signal_logmel pads); short runs get one padded window
+        pad = p.context_samples + max(0, self.W - n)
+        self.front.push(np.zeros(pad, np.float32))
+        self._process_windows_bounded(n)
+        n_cells = -(-n // self.H)
+        tail = None
+        if self.next_cell_pending(n_cells):
+            t0 = max(0, ((n - self.W) // BLOCK) * BLOCK) if n >= self.W else 0
+            tail = self._predict(self.front.window(t0)[None])[0]
+            self.t._stats.windows += 1
+        last_w = self.next_window - 1
+        for k in range(self.next_cell, n_cells):
+            ws = [self.win_probs[j] for j in range(max(0, k - self.cover + 1), min(k, last_w) + 1)
+                  if j in self.win_probs and j * self.H + self.W >= min((k + 1) * self.H, n)]
+            if not ws and tail is not None:
+                ws = [tail]
+            self._emit_cell(k, ws, end_sample=min((k + 1) * self.H, n))
+        self.next_cell = n_cells
+        end_block = -(-(self.base + n) // BLOCK) if (self.base + n) % BLOCK >= BLOCK // 2 else (self.base + n) // BLOCK
+        end_block = max(end_block, (self.base + n) // BLOCK)
+        for lab, c0, c1 in self.decider.flush(n_cells):
+            self._close(lab, c1, end_block=end_block if c1 >= n_cells else None)
+
+    def _process_windows_bounded(self, n: int) -> None:
+        """Windows that lie completely inside the run (not in the zero padding)."""
+        m = self.next_window
+        ms = []
+        while m * self.H + self.W <= n and self.front.has_window(m * self.H):
+            ms.append(m)
+            m += 1
+        if ms:
+            probs = self._predict(np.stack([self.front.window(mm * self.H) for mm in ms]))
+            for mm, pr in zip(ms, probs):
+                self.win_probs[mm] = pr
+            self.t._stats.windows += len(ms)
+            for k in ms:
+                self._emit_cell(k, [self.win_probs[j] for j in range(max(0, k - self.cover + 1), k + 1)])
+            self.next_window = m
+        self.next_cell = self.next_window
+
+    def next_cell_pending(self, n_cells: int) -> bool:
+        """Whether some remaining cell has no full regular window containing it."""
+        last_w = self.next_window - 1
+        for k in range(self.next_window, n_cells):
+            end = min((k + 1) * self.H, self.n)
+            if not any(j >= 0 and j * self.H + self.W >= end for j in range(k - self.cover + 1, min(k, last_w) + 1)):
+                return True
+        return False
+
+
+class Tagger:
+    """Turns an audio source into labelled hops and segments (see module docstring)."""
+
+    def __init__(self, model: TagModel | str | None = None, hop_s: float = 0.25, threads: int = 1,
+                 silence_dbfs: float | None = None, buffer_s: float = 10.0, refine: bool = True,
+                 max_batch: int = 64, refine_radius_s: float | None = None):
+        hop_s = float(hop_s)
+        if not (HOP_MIN_S - 1e-9 <= hop_s <= HOP_MAX_S + 1e-9):
+            raise TaggerError(f"hop {hop_s} s is out of range ({HOP_MIN_S} to {HOP_MAX_S} s)")
+        self.hop_samples = int(round(hop_s * RATE_HZ / BLOCK)) * BLOCK
+        self.hop_s = self.hop_samples / RATE_HZ
+        self.model = model if isinstance(model, TagModel) else TagModel.load(model, threads=threads)
+        self.params = self.model.params
+        self.decision = DecisionParams.from_metadata(self.model.metadata, silence_dbfs)
+        self.decision.refine = bool(refine)
+        if refine_radius_s is not None:
+            self.decision.refine_radius_s = float(refine_radius_s)
+        r = self.decision.refine_radius_s if self.decision.refine_radius_s is not None else self.params.window_s / 2
+        self.refine_radius_blocks = int(round(r * RATE_HZ / BLOCK))
+        self.env_keep_blocks = 6000  # 60 s of level envelope for boundary refinement
+        self.buffer_s = float(buffer_s)
+        self.max_batch = int(max_batch)
+        self.labels = LABELS
+        self._stop = threading.Event()
+        self._source = None
+        self._lock = threading.Lock()
+        self._snap = EngineSnapshot()
+        self._spec_frames = 600  # frames kept for the display (6 s)
+        self._spec = np.zeros((self.params.n_mels, 0), np.float32)
+        self._env_db_recent = np.zeros(0)
+        self._stats = RunStats()
+        self._dropped16 = 0
+        self._events: queue.Queue | None = None
+        self._ring: RingBuffer | None = None
+        self._t_start = 0.0
+        self._last_hop: Hop | None = None
+        self._resampler: StreamingResampler | None = None
+        self._finishing = False
+        self._src_base = self._src_base16 = self._src_end = 0
+
+    # -- public ----------------------------------------------------------------------------
+    def stream(self, source):
+        """Iterate over :class:`Hop` and :class:`Segment` events of ``source`` (see module doc)."""
+        source.open()
+        self._stop.clear()
+        self._stats = RunStats()
+        self._dropped16 = 0
+        self._last_hop = None
+        rate = int(source.sample_rate_hz)
+        cap = max(int(self.buffer_s * rate), 4096)
+        ring = RingBuffer(cap)
+        self._ring = ring
+        self._source = source
+        self._events = q = queue.Queue()
+        with self._lock:
+            self._snap = EngineSnapshot(running=True, source_description=source.description, source_rate_hz=rate)
+            self._spec = np.zeros((self.params.n_mels, 0), np.float32)
+            self._env_db_recent = np.zeros(0)
+        self._t_start = time.monotonic()
+        worker = threading.Thread(target=self._work, args=(source, ring, q), name="TaggerWorker", daemon=True)
+        worker.start()
+        try:
+            source.start(ring)
+        except BaseException:
+            ring.close()
+            worker.join()
+            raise
+        try:
+            while True:
+                try:
+                    ev = q.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if ev is _END:
+                    break
+                if isinstance(ev, BaseException):
+                    raise ev
+                yield ev
+        finally:
+            self._stop.set()
+            source.stop()
+            worker.join(timeout=10)
+            with self._lock:
+                self._snap.running = False
+
+    def run(self, source, on_hop=None, on_segment=None) -> RunStats:
+        """Run ``source`` to its end (or :meth:`stop`), calling back per event; returns stats."""
+        for ev in self.stream(source):
+            if isinstance(ev, Hop):
+                if on_hop is not None:
+                    on_hop(ev)
+            elif on_segment is not None:
+                on_segment(ev)
+        return self._stats
+
+    def stop(self) -> None:
+        """Stop the running stream (thread- and signal-safe); pending segments are flushed."""
+        self._stop.set()
+        src = self._source
+        if src is not None:
+            src.stop()
+
+    @property
+    def stats(self) -> RunStats:
+        return self._stats
+
+    def snapshot(self) -> EngineSnapshot:
+        """A copy of the engine's display state (see module docstring)."""
+        with self._lock:
+            s = self._snap
+            return EngineSnapshot(
+                running=s.running, source_description=s.source_description, source_rate_hz=s.source_rate_hz,
+                sample_rate_hz=RATE_HZ, stream_time_s=s.stream_time_s, level_dbfs=s.level_dbfs,
+                level_envelope_dbfs=self._env_db_recent.copy(), logmel=self._spec.copy(),
+                logmel_end_s=s.logmel_end_s, load=s.load, dropped_samples=self._dropped16,
+                last_hop=self._last_hop, error=s.error,
+            )
+
+    def segments(self, source, on_progress=None) -> list[Segment]:
+        """All segments of ``source``, sorted by start (then label order)."""
+        segs = []
+        for ev in self.stream(source):
+            if isinstance(ev, Segment):
+                segs.append(ev)
+            elif on_progress is not None:
+                on_progress(ev)
+        order = {lab: i for i, lab in enumerate(LABELS)}
+        return sorted(segs, key=lambda s: (s.start_s, order.get(s.label, 9), s.end_s))
+
+    # -- worker ----------------------------------------------------------------------------
+    def _on_hop(self, hop: Hop, window_end_sample: int) -> None:
+        st = self._stats
+        st.hops += 1
+        now = time.monotonic()
+        if st.first_hop_wall_s is None:
+            st.first_hop_wall_s = now - self._t_start
+        if self._ring is not None and self._resampler is not None and not self._finishing:
+            r = self._resampler
+            crit = math.ceil((window_end_sample + self.params.context_samples - self._src_base16)
+                             * r.rate_in_hz / RATE_HZ) + self._src_base
+            if not r.passthrough:
+                crit += r.pad + r.block_in
+            ta = self._ring.time_available(min(crit, self._src_end))
+            if ta is not None:
+                st.latencies_s.append(now - ta)
+        self._last_hop = hop
+        self._events.put(hop)
+
+    def _on_segment(self, seg: Segment) -> None:
+        self._stats.segments += 1
+        self._events.put(seg)
+
+    def _publish(self, an: _Analysis, new_frames: int, block_pow: np.ndarray) -> None:
+        """Update the display state (worker thread; short lock)."""
+        with self._lock:
+            if new_frames:
+                fr = an.front.recent_frames(min(new_frames, self._spec_frames))
+                self._spec = np.concatenate([self._spec, fr], axis=1)[:, -self._spec_frames :]
+            if block_pow.shape[0]:
+                db = power_to_dbfs(block_pow)
+                self._env_db_recent = np.concatenate([self._env_db_recent, db])[-self._spec_frames :]
+                self._snap.level_dbfs = float(db[-1])
+            self._snap.stream_time_s = (an.base + an.n) / RATE_HZ
+            self._snap.logmel_end_s = (an.base + an.front.frames_available * BLOCK) / RATE_HZ
+
+    def _work(self, source, ring: RingBuffer, q: queue.Queue) -> None:
+        rate = int(source.sample_rate_hz)
+        self._resampler = None
+        self._finishing = False
+        an = None
+        err: BaseException | None = None
+        expected = 0  # next source sample we expect from the ring
+        self._src_base = 0  # source sample where the current resampler started
+        self._src_base16 = 0  # its 16 kHz position
+        self._src_end = 0
+        skip16 = 0  # 16 kHz samples to skip to align the run on the hop grid
+        load_audio = load_proc = 0.0
+        chunk = max(1024, int(rate * (2.0 if not source.live else 0.1)))
+        last_check = time.monotonic()
+        try:
+            while True:
+                got = ring.read(chunk, timeout_s=0.5)
+                now = time.monotonic()
+                if now - last_check > 0.5:
+                    last_check = now
+                    source.check()
+                if got is None:
+                    break
+                start, x = got
+                if x.shape[0] == 0:
+                    continue
+                t0 = time.perf_counter()
+                if start != expected or an is None:
+                    if an is not None:  # audio was dropped: end this run, restart after the gap
+                        self._finishing = True
+                        an.finish()
+                        self._finishing = False
+                        self._dropped16 = int(round(ring.dropped_samples * RATE_HZ / rate))
+                        self._warn_drop(ring, rate)
+                    pos16 = math.ceil(start * RATE_HZ / rate)
+                    base = -(-pos16 // self.hop_samples) * self.hop_samples
+                    skip16 = base - pos16 if start > 0 else 0
+                    if start == 0:
+                        base = 0
+                    self._resampler = StreamingResampler(rate, RATE_HZ)
+                    self._src_base, self._src_base16 = start, base - skip16
+                    an = _Analysis(self, base, q.put, self._publish)
+                expected = start + x.shape[0]
+                self._src_end = expected
+                y = self._resampler.push(sanitize_block(x))
+                if skip16 and y.shape[0]:
+                    cut = min(skip16, y.shape[0])
+                    y, skip16 = y[cut:], skip16 - cut
+                an.push(y)
+                dt = time.perf_counter() - t0
+                self._stats.processing_s += dt
+                load_audio = 0.9 * load_audio + 0.1 * (x.shape[0] / rate)
+                load_proc = 0.9 * load_proc + 0.1 * dt
+                with self._lock:
+                    self._snap.load = load_proc / load_audio if load_audio > 0 else 0.0
+                if ring.dropped_samples and int(round(ring.dropped_samples * RATE_HZ / rate)) != self._dropped16:
+                    self._dropped16 = int(round(ring.dropped_samples * RATE_HZ / rate))
+        except TaggerError as e:
+            err = e
+        except BaseException as e:  # noqa: BLE001 - reported to the consumer, never lost
+            err = e
+        try:
+            if an is not None:
+                t0 = time.perf_counter()
+                self._finishing = True
+                y = self._resampler.flush()
+                if skip16 and y.shape[0]:
+                    y = y[min(skip16, y.shape[0]):]
+                an.push(y)
+                an.finish()
+                self._stats.processing_s += time.perf_counter() - t0
+                self._stats.audio_s = (an.base + an.n) / RATE_HZ
+            if ring.error is not None and err is None:
+                err = ring.error
+            self._stats.dropped_samples = self._dropped16
+        except BaseException as e:  # noqa: BLE001
+            err = err or e
+        if err is not None:
+            with self._lock:
+                self._snap.error = str(err)
+            q.put(err)
+        q.put(_END)
+
+    def _warn_drop(self, ring: RingBuffer, rate: int) -> None:
+        import sys
+
+        sys.stderr.write(f"stream-tagger: warning: analysis fell behind, dropped "
+                         f"{ring.dropped_samples / rate:.2f} s of audio so far\n")
+        sys.stderr.flush()
+
+
+def tag_file(path: str, model: TagModel | str | None = None, hop_s: float = 0.25, threads: int = 1,
+             silence_dbfs: float | None = None, refine: bool = True, on_progress=None) -> list[Segment]:
+    """Segments of a whole file, analysed as fast as possible (the ``tag`` command)."""
+    from .sources import FileSource
+
+    tagger = Tagger(model, hop_s=hop_s, threads=threads, silence_dbfs=silence_dbfs, refine=refine)
+    return tagger.segments(FileSource(path), on_progress=on_progress)

@@ -1,0 +1,246 @@
+"""Decisions: probabilities and levels of hop cells -> labels on/off -> segments.
+
+Per network label (speech, music, noise):
+
+1. hysteresis on the cell's probability: on at ``p >= threshold + hysteresis/2``, off at
+   ``p < threshold - hysteresis/2`` (threshold per label from the model metadata);
+2. a cell that is silent (below) is forced off;
+3. minimum durations (:class:`RunTracker`): a run of raw-on cells becomes a segment only once
+   it has lasted ``min_on`` cells (its start is then back-dated to the run's first cell), and
+   a segment ends only after ``min_off`` raw-off cells (its end is back-dated to the first of
+   them); shorter gaps are bridged. Everything is causal, so hop labels need no look-ahead:
+   a hop shows the label state confirmed so far.
+
+Silence comes from the level, not the network: a cell is silent when its level is below
+``silence_dbfs`` and stays silent until the level reaches ``silence_dbfs + silence_hysteresis_db``,
+then the same minimum-duration tracking. Speech, music and noise may be on together.
+
+Boundary refinement (:func:`refine_boundary`): a segment's hop-quantised boundary is moved
+to the strongest rise (start) or fall (end) of the 10 ms level envelope inside the region
+the overlapping windows leave uncertain, if that step is at least ``min_step_db``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NETWORK_LABELS = ("speech", "music", "noise")
+SILENCE = "silence"
+
+
+@dataclass
+class DecisionParams:
+    """Decision settings. Durations in seconds, levels in dBFS, probabilities 0..1."""
+
+    thresholds: dict[str, float] = field(default_factory=lambda: {k: 0.5 for k in NETWORK_LABELS})
+    hysteresis: float = 0.1
+    min_on_s: dict[str, float] = field(default_factory=dict)
+    min_off_s: dict[str, float] = field(default_factory=dict)
+    silence_dbfs: float = -50.0
+    silence_hysteresis_db: float = 3.0
+    refine: bool = True
+    refine_radius_s: float | None = None  # default: half the analysis window
+    min_step_db: float = 6.0
+
+    DEFAULT_MIN_ON_S = {"speech": 0.25, "music": 0.25, "noise": 0.25, SILENCE: 0.5}
+    DEFAULT_MIN_OFF_S = {"speech": 0.5, "music": 0.5, "noise": 0.5, SILENCE: 0.25}
+
+    @classmethod
+    def from_metadata(cls, meta: dict, silence_dbfs: float | None = None) -> "DecisionParams":
+        """Settings from model metadata (``thresholds``, optional ``hysteresis``, ``min_on_s``,
+        ``min_off_s``, ``silence_dbfs``, ``silence_hysteresis_db``); ``silence_dbfs`` overrides."""
+        p = cls(thresholds={k: float(v) for k, v in meta.get("thresholds", {}).items()})
+        p.hysteresis = float(meta.get("hysteresis", p.hysteresis))
+        p.min_on_s = {k: float(v) for k, v in dict(meta.get("min_on_s", {})).items()}
+        p.min_off_s = {k: float(v) for k, v in dict(meta.get("min_off_s", {})).items()}
+        p.silence_dbfs = float(meta.get("silence_dbfs", p.silence_dbfs))
+        p.silence_hysteresis_db = float(meta.get("silence_hysteresis_db", p.silence_hysteresis_db))
+        if silence_dbfs is not None:
+            p.silence_dbfs = float(silence_dbfs)
+        return p
+
+    def min_on_cells(self, label: str, hop_s: float) -> int:
+        s = self.min_on_s.get(label, self.DEFAULT_MIN_ON_S.get(label, 0.25))
+        return max(1, math.ceil(s / hop_s - 1e-9))
+
+    def min_off_cells(self, label: str, hop_s: float) -> int:
+        s = self.min_off_s.get(label, self.DEFAULT_MIN_OFF_S.get(label, 0.5))
+        return max(1, math.ceil(s / hop_s - 1e-9))
+
+
+class RunTracker:
+    """Minimum-duration tracking of one label over cells (causal, back-dated boundaries).
+
+    :meth:`update` takes the raw on/off of cell ``k`` (cells arrive in order) and returns
+    ``(state, opened, closed)``: the confirmed state after this cell, the start cell of a
+    segment confirmed by this cell (or None), and ``(start_cell, end_cell)`` of a segment
+    closed by this cell (end exclusive) or None.
+    """
+
+    def __init__(self, min_on: int, min_off: int):
+        self.min_on = max(1, int(min_on))
+        self.min_off = max(1, int(min_off))
+        self.reset()
+
+    def reset(self) -> None:
+        self.on = False
+        self.start: int | None = None  # start cell of the current (confirmed) segment
+        self._run_start: int | None = None  # first cell of the current raw-on (or raw-off) run
+        self._run_len = 0
+
+    def update(self, k: int, raw_on: bool) -> tuple[bool, int | None, tuple[int, int] | None]:
+        opened = closed = None
+        if not self.on:
+            if raw_on:
+                if self._run_start is None:
+                    self._run_start, self._run_len = k, 0
+                self._run_len += 1
+                if self._run_len >= self.min_on:
+                    self.on, self.start = True, self._run_start
+                    opened = self.start
+                    self._run_start, self._run_len = None, 0
+            else:
+                self._run_start, self._run_len = None, 0
+        else:
+            if not raw_on:
+                if self._run_start is None:
+                    self._run_start, self._run_len = k, 0
+                self._run_len += 1
+                if self._run_len >= self.min_off:
+                    closed = (self.start, self._run_start)
+                    self.on, self.start = False, None
+                    self._run_start, self._run_len = None, 0
+            else:
+                self._run_start, self._run_len = None, 0
+        return self.on, opened, closed
+
+    def flush(self, end_cell: int) -> tuple[int, int] | None:
+        """End of stream after cell ``end_cell - 1``: close an open segment (a pending off-run
+        ends it at that run's start). Unconfirmed on-runs are dropped."""
+        closed = None
+        if self.on:
+            end = self._run_start if self._run_start is not None else end_cell
+            closed = (self.start, end)
+        self.reset()
+        return closed
+
+
+class Hysteresis:
+    """Two-threshold switch: on at ``value >= on_at``, off at ``value < off_below``."""
+
+    def __init__(self, on_at: float, off_below: float, invert: bool = False):
+        self.on_at, self.off_below, self.invert = on_at, off_below, invert
+        self.on = False
+
+    def update(self, value: float) -> bool:
+        if self.invert:  # silence: on when value is LOW
+            if self.on and value >= self.off_below:
+                self.on = False
+            elif not self.on and value < self.on_at:
+                self.on = True
+        else:
+            if self.on and value < self.off_below:
+                self.on = False
+            elif not self.on and value >= self.on_at:
+                self.on = True
+        return self.on
+
+    def reset(self) -> None:
+        self.on = False
+
+
+class Decider:
+    """All labels' decisions for a stream of cells.
+
+    ``update(k, probabilities, level_dbfs)`` -> ``(labels_on, opened, closed)`` where
+    ``opened`` is a list of ``(label, start_cell)`` and ``closed`` of
+    ``(label, start_cell, end_cell)`` (end exclusive).
+    """
+
+    def __init__(self, params: DecisionParams, labels: list[str], hop_s: float):
+        self.params = params
+        self.labels = list(labels)
+        h = params.hysteresis / 2.0
+        self._hyst = {}
+        for lab in self.labels:
+            thr = float(params.thresholds.get(lab, 0.5))
+            self._hyst[lab] = Hysteresis(min(thr + h, 1.0), max(thr - h, 0.0))
+        self._hyst[SILENCE] = Hysteresis(params.silence_dbfs, params.silence_dbfs + params.silence_hysteresis_db,
+                                         invert=True)
+        self.trackers = {lab: RunTracker(params.min_on_cells(lab, hop_s), params.min_off_cells(lab, hop_s))
+                         for lab in self.labels + [SILENCE]}
+
+    def update(self, k: int, probabilities: dict[str, float], level_dbfs: float):
+        opened, closed, on = [], [], []
+        silent = self._hyst[SILENCE].update(level_dbfs)
+        for lab in self.labels + [SILENCE]:
+            if lab == SILENCE:
+                raw = silent
+            else:
+                raw = self._hyst[lab].update(float(probabilities.get(lab, 0.0))) and not silent
+            state, o, c = self.trackers[lab].update(k, raw)
+            if state:
+                on.append(lab)
+            if o is not None:
+                opened.append((lab, o))
+            if c is not None:
+                closed.append((lab, c[0], c[1]))
+        return frozenset(on), opened, closed
+
+    def flush(self, end_cell: int) -> list[tuple[str, int, int]]:
+        out = []
+        for lab, tr in self.trackers.items():
+            c = tr.flush(end_cell)
+            if c is not None:
+                out.append((lab, c[0], c[1]))
+        for hy in self._hyst.values():
+            hy.reset()
+        return out
+
+
+def step_scores(env_dbfs: np.ndarray, floor_dbfs: float, span: int = 3) -> np.ndarray:
+    """Level step at each block boundary ``j`` (between blocks j-1 and j), in dB:
+    mean of the ``span`` blocks after minus mean of the ``span`` blocks before.
+    Entry ``j`` is valid for ``span <= j <= len - span``; others are 0."""
+    e = np.maximum(np.asarray(env_dbfs, dtype=np.float64), floor_dbfs)
+    n = e.shape[0]
+    out = np.zeros(n + 1)
+    if n < 2 * span:
+        return out
+    c = np.concatenate([[0.0], np.cumsum(e)])
+    j = np.arange(span, n - span + 1)
+    after = (c[j + span] - c[j]) / span
+    before = (c[j] - c[j - span]) / span
+    out[j] = after - before
+    return out
+
+
+def refine_boundary(env_dbfs: np.ndarray, env_first_block: int, boundary_block: int, lo_block: int,
+                    hi_block: int, rising: bool, floor_dbfs: float, min_step_db: float = 6.0,
+                    span: int = 3) -> int:
+    """Block index of the strongest level rise (``rising``) or fall within ``[lo_block, hi_block]``.
+
+    ``env_dbfs[i]`` is the level of block ``env_first_block + i``. Returns ``boundary_block``
+    unchanged when no step of at least ``min_step_db`` lies in the region (or the envelope
+    does not reach it). Ties go to the candidate nearest the original boundary.
+    """
+    a = max(lo_block - span, env_first_block)
+    b = min(hi_block + span, env_first_block + len(env_dbfs))
+    if b - a < 2 * span + 1:
+        return boundary_block
+    seg = env_dbfs[a - env_first_block : b - env_first_block]
+    scores = step_scores(seg, floor_dbfs, span)  # scores[j] at absolute block a + j
+    cand = np.arange(max(lo_block, a + span), min(hi_block, b - span) + 1)
+    if cand.shape[0] == 0:
+        return boundary_block
+    s = scores[cand - a]
+    if not rising:
+        s = -s
+    best = float(s.max())
+    if best < min_step_db:
+        return boundary_block
+    near = cand[s >= best - 1e-9]
+    return int(near[np.argmin(np.abs(near - boundary_block))])

@@ -1,0 +1,528 @@
+"""Audio sources: files (paced or as fast as possible), live input devices, standard input.
+
+Every source delivers mono float32 audio *at its own sample rate* into a
+:class:`~stream_tagger.ring_buffer.RingBuffer`; the engine's worker thread resamples it to
+16 kHz with :class:`StreamingResampler`, whose output depends only on the samples, never on
+how they were chunked. So a file gives bit-identical analysis whether read as fast as
+possible, replayed paced, or captured.
+
+Source protocol (duck-typed):
+
+* ``open()`` -- validate and prepare; raises :class:`~stream_tagger.errors.TaggerError` with
+  a one-line message (missing file, not audio, unknown device, refused rate, ...).
+* ``start(ring)`` -- begin delivering into ``ring`` (a producer thread or an audio callback);
+  the source closes the ring at the end of its audio (with an error if it failed).
+* ``stop()`` -- stop delivering (from any thread); closes the ring.
+* ``check()`` -- raise if the source has failed (e.g. the device vanished); called by the worker.
+* attributes: ``sample_rate_hz`` (rate of the delivered audio), ``description`` (device name
+  or file name), ``live`` (True when overruns drop audio instead of waiting),
+  ``duration_s`` (total length if known, else None).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+import threading
+import time
+from fractions import Fraction
+
+import numpy as np
+import scipy.signal
+import soundfile as sf
+
+from .audio_io import describe_file
+from .errors import AudioFileError, DeviceError, TaggerError
+
+TARGET_RATE_HZ = 16000
+
+
+# ---------------------------------------------------------------------------------------------
+# resampling
+# ---------------------------------------------------------------------------------------------
+class StreamingResampler:
+    """Polyphase resampling of a mono stream, identical whatever the chunking of the input.
+
+    Output is produced in fixed blocks aligned on absolute input positions (multiples of the
+    reduced ratio's denominator); each block is computed by ``scipy.signal.resample_poly`` on
+    the block plus enough context each side that the filter never sees the block's edges.
+    Latency: one block plus ``pad`` input samples (about 25 ms).
+    """
+
+    def __init__(self, rate_in_hz: int, rate_out_hz: int = TARGET_RATE_HZ, block_s: float = 0.02):
+        self.rate_in_hz = int(rate_in_hz)
+        self.rate_out_hz = int(rate_out_hz)
+        ratio = Fraction(self.rate_out_hz, self.rate_in_hz)
+        self.up, self.down = ratio.numerator, ratio.denominator
+        self.passthrough = self.up == 1 and self.down == 1
+        half_in = 10 * max(self.up, self.down) / self.up + 2  # filter half-length in input samples
+        self.pad = int(np.ceil(half_in / self.down)) * self.down
+        self.block_in = max(1, int(round(block_s * self.rate_in_hz / self.down))) * self.down
+        self.block_out = self.block_in * self.up // self.down
+        self._buf = np.zeros(self.pad, np.float32)  # zeros before the stream's start
+        self._buf_start = -self.pad  # absolute input position of _buf[0]
+        self._next_block = 0  # absolute input position of the next block to emit
+        self.samples_in = 0
+
+    def push(self, x: np.ndarray) -> np.ndarray:
+        """Feed input samples; returns the output samples now complete (possibly none)."""
+        x = np.asarray(x, dtype=np.float32).reshape(-1)
+        self.samples_in += x.shape[0]
+        if self.passthrough:
+            return x
+        self._buf = np.concatenate([self._buf, x]) if x.shape[0] else self._buf
+        return self._emit(final=False)
+
+    def flush(self) -> np.ndarray:
+        """End of stream: the remaining output (input padded with zeros)."""
+        if self.passthrough:
+            return np.zeros(0, np.float32)
+        return self._emit(final=True)
+
+    def _emit(self, final: bool) -> np.ndarray:
+        end_in = self._buf_start + self._buf.shape[0]  # absolute end of buffered input
+        if final:
+            total_out = -(-self.samples_in * self.up // self.down)  # ceil
+            n_blocks = 0
+            pos = self._next_block
+            while pos * self.up // self.down < total_out:
+                n_blocks += 1
+                pos += self.block_in
+            need = self._next_block + n_blocks * self.block_in + self.pad
+            if need > end_in:
+                self._buf = np.concatenate([self._buf, np.zeros(need - end_in, np.float32)])
+        else:
+            n_blocks = max(0, (end_in - self.pad - self._next_block) // self.block_in)
+            total_out = None
+        if n_blocks == 0:
+            return np.zeros(0, np.float32)
+        a = self._next_block - self.pad - self._buf_start
+        b = self._next_block + n_blocks * self.block_in + self.pad - self._buf_start
+        seg = self._buf[a:b].astype(np.float64)
+        y = scipy.signal.resample_poly(seg, self.up, self.down)
+        o0 = self.pad * self.up // self.down
+        y = y[o0 : o0 + n_blocks * self.block_out].astype(np.float32)
+        out_start = self._next_block * self.up // self.down
+        self._next_block += n_blocks * self.block_in
+        keep_from = self._next_block - self.pad - self._buf_start
+        self._buf = self._buf[keep_from:]
+        self._buf_start = self._next_block - self.pad
+        if total_out is not None:
+            y = y[: max(0, total_out - out_start)]
+        return y
+
+
+def sanitize_block(x: np.ndarray) -> np.ndarray:
+    """NaN/inf -> 0 and clip to [-1, 1] (full scale); float32."""
+    x = np.asarray(x, dtype=np.float32)
+    if not np.isfinite(x).all():
+        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+    return np.clip(x, -1.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------------
+class FileSource:
+    """An audio file read through soundfile (WAV, FLAC, OGG, MP3, ...), any rate and channels.
+
+    ``speed=None`` (or 0): as fast as the analysis takes it (no drops, back-pressure).
+    ``speed=1.0``: paced like live audio (``2.0`` twice as fast, ...); a lagging analysis
+    then drops audio like a live source would.
+    """
+
+    live_block_s = 0.02
+
+    def __init__(self, path: str, speed: float | None = None):
+        self.path = str(path)
+        self.speed = float(speed) if speed else None
+        self.live = self.speed is not None
+        self.description = os.path.basename(self.path)
+        self.sample_rate_hz = 0
+        self.channels = 0
+        self.duration_s: float | None = None
+        self.frames = 0
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._ring = None
+        self._opened = False
+
+    def open(self) -> None:
+        info = describe_file(self.path)
+        if info.frames <= 0 or info.samplerate <= 0:
+            raise AudioFileError(f"{self.path}: contains no audio samples")
+        self.sample_rate_hz = int(info.samplerate)
+        self.channels = int(info.channels)
+        self.frames = int(info.frames)
+        self.duration_s = self.frames / self.sample_rate_hz
+        self._check_format = (info.format or "").upper() not in ("MPEG", "MP3")
+        self._opened = True
+
+    def start(self, ring) -> None:
+        if not self._opened:
+            self.open()
+        self._ring = ring
+        self._thread = threading.Thread(target=self._run, name="FileSource", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        ring = self._ring
+        err: BaseException | None = None
+        total = 0
+        try:
+            rate = self.sample_rate_hz
+            block = int(rate * (self.live_block_s * self.speed if self.live else 1.0))
+            block = max(256, min(block, rate))
+            t0 = time.monotonic()
+            with sf.SoundFile(self.path) as f:
+                while not self._stop.is_set():
+                    try:
+                        data = f.read(block, dtype="float32", always_2d=True)
+                    except Exception as e:  # decoding error in the middle of the file
+                        raise AudioFileError(f"{self.path}: cannot decode audio after {total / rate:.2f} s "
+                                             f"(truncated or corrupt: {_short(e)})") from None
+                    if data.shape[0] == 0:
+                        break
+                    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
+                    total += mono.shape[0]
+                    if self.live:
+                        due = t0 + total / rate / self.speed
+                        delay = due - time.monotonic()
+                        if delay > 0 and self._stop.wait(delay):
+                            break
+                        ring.write(mono)
+                    elif not ring.write_blocking(mono):
+                        break
+            if not self._stop.is_set() and self._check_format and total < self.frames:
+                raise AudioFileError(f"{self.path}: file is truncated (read {total} of {self.frames} frames)")
+            if not self._stop.is_set() and total == 0:
+                raise AudioFileError(f"{self.path}: contains no audio samples")
+        except TaggerError as e:
+            err = e
+        except Exception as e:
+            err = AudioFileError(f"{self.path}: cannot read audio ({_short(e)})")
+        finally:
+            ring.close(err)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._ring is not None:
+            self._ring.close()
+
+    def check(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# standard input (raw PCM or WAV stream)
+# ---------------------------------------------------------------------------------------------
+RAW_FORMATS = {"s16": "<i2", "s32": "<i4", "f32": "<f4", "u8": "u1", "s24": None}
+
+
+class StdinSource:
+    """Raw PCM or a WAV stream on standard input (``-``), e.g. piped from sox, ffmpeg or arecord.
+
+    A WAV header (``RIFF``) is recognised and parsed (PCM 8/16/24/32-bit, float 32/64); its
+    data size is ignored (streams write a placeholder), audio is read until end of input.
+    Otherwise the input is raw, described by ``rate_hz``, ``channels`` and ``sample_format``
+    (s16, s24, s32, f32, u8; little-endian). Read as fast as it arrives, without drops.
+    """
+
+    live = False
+
+    def __init__(self, rate_hz: int = 16000, channels: int = 1, sample_format: str = "s16", stream=None):
+        if sample_format not in RAW_FORMATS:
+            raise TaggerError(f"unknown raw sample format '{sample_format}' (use one of {', '.join(RAW_FORMATS)})")
+        self.sample_rate_hz = int(rate_hz)
+        self.channels = int(channels)
+        self.sample_format = sample_format
+        self._stream = stream
+        self.description = "standard input"
+        self.duration_s = None
+        self._stop = threading.Event()
+        self._head = b""
+        self._ring = None
+        self._thread = None
+        self._bytes_per_sample = 2
+
+    def _in(self):
+        return self._stream if self._stream is not None else sys.stdin.buffer
+
+    def _read_exact(self, n: int) -> bytes:
+        f = self._in()
+        out = b""
+        while len(out) < n:
+            chunk = f.read(n - len(out))
+            if not chunk:
+                break
+            out += chunk
+        return out
+
+    def open(self) -> None:
+        head = self._read_exact(12)
+        if len(head) == 0:
+            raise AudioFileError("standard input: no audio data")
+        if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+            self._parse_wav()
+            self.description = "standard input (WAV)"
+        else:
+            self._head = head
+            self._bytes_per_sample = 3 if self.sample_format == "s24" else np.dtype(RAW_FORMATS[self.sample_format]).itemsize
+            self.description = f"standard input (raw {self.sample_format} {self.sample_rate_hz} Hz x{self.channels})"
+        if self.sample_rate_hz <= 0 or self.channels <= 0:
+            raise AudioFileError("standard input: bad sample rate or channel count")
+
+    def _parse_wav(self) -> None:
+        fmt = None
+        while True:
+            hdr = self._read_exact(8)
+            if len(hdr) < 8:
+                raise AudioFileError("standard input: WAV stream ends before its data chunk")
+            cid, size = hdr[:4], struct.unpack("<I", hdr[4:])[0]
+            if cid == b"data":
+                break
+            body = self._read_exact(size + (size & 1))
+            if cid == b"fmt ":
+                if len(body) < 16:
+                    raise AudioFileError("standard input: WAV fmt chunk too short")
+                tag, ch, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+                if tag == 0xFFFE and len(body) >= 26:
+                    tag = struct.unpack("<H", body[24:26])[0]
+                fmt = (tag, ch, rate, bits)
+        if fmt is None:
+            raise AudioFileError("standard input: WAV stream has no fmt chunk")
+        tag, ch, rate, bits = fmt
+        table = {(1, 8): "u8", (1, 16): "s16", (1, 24): "s24", (1, 32): "s32", (3, 32): "f32"}
+        if (tag, bits) not in table:
+            raise AudioFileError(f"standard input: unsupported WAV encoding (format {tag}, {bits} bits)")
+        self.sample_format = table[(tag, bits)]
+        self.sample_rate_hz, self.channels = int(rate), int(ch)
+        self._bytes_per_sample = bits // 8
+
+    def _decode(self, raw: bytes) -> np.ndarray:
+        if self.sample_format == "s24":
+            b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
+            v = (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16))
+            v = np.where(v >= 1 << 23, v - (1 << 24), v)
+            x = v.astype(np.float32) / float(1 << 23)
+        else:
+            dt = np.dtype(RAW_FORMATS[self.sample_format])
+            v = np.frombuffer(raw, dt)
+            if self.sample_format == "u8":
+                x = (v.astype(np.float32) - 128.0) / 128.0
+            elif dt.kind == "i":
+                x = v.astype(np.float32) / float(2 ** (8 * dt.itemsize - 1))
+            else:
+                x = v.astype(np.float32)
+        if self.channels > 1:
+            x = x.reshape(-1, self.channels).mean(axis=1, dtype=np.float32)
+        return x
+
+    def start(self, ring) -> None:
+        self._ring = ring
+        self._thread = threading.Thread(target=self._run, name="StdinSource", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        ring = self._ring
+        err = None
+        frame_bytes = self._bytes_per_sample * self.channels
+        f = self._in()
+        pending = self._head
+        reader = getattr(f, "read1", f.read)
+        try:
+            while not self._stop.is_set():
+                chunk = reader(65536)
+                if not chunk:
+                    break
+                pending += chunk
+                usable = len(pending) - len(pending) % frame_bytes
+                if usable:
+                    if not ring.write_blocking(self._decode(pending[:usable])):
+                        break
+                    pending = pending[usable:]
+            if pending and not self._stop.is_set():
+                usable = len(pending) - len(pending) % frame_bytes
+                if usable:
+                    ring.write_blocking(self._decode(pending[:usable]))
+        except Exception as e:
+            err = AudioFileError(f"standard input: read failed ({_short(e)})")
+        finally:
+            ring.close(err)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._ring is not None:
+            self._ring.close()
+
+    def check(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# live input devices (sounddevice / PortAudio)
+# ---------------------------------------------------------------------------------------------
+def _sounddevice():
+    try:
+        import sounddevice as sd  # noqa: PLC0415
+    except OSError:
+        raise DeviceError("PortAudio library not found (install libportaudio2)") from None
+    except ImportError:
+        raise DeviceError("the sounddevice package is not installed (pip install sounddevice)") from None
+    return sd
+
+
+def list_input_devices() -> list[dict]:
+    """Input devices: dicts with index, name, channels, default_rate_hz, hostapi, is_default."""
+    sd = _sounddevice()
+    try:
+        devices = sd.query_devices()
+        hostapis = sd.query_hostapis()
+        default_in = sd.default.device[0]
+    except Exception as e:
+        raise DeviceError(f"cannot list audio devices ({_short(e)})") from None
+    out = []
+    for i, d in enumerate(devices):
+        if d["max_input_channels"] > 0:
+            out.append({
+                "index": i,
+                "name": d["name"],
+                "channels": int(d["max_input_channels"]),
+                "default_rate_hz": int(round(d["default_samplerate"])),
+                "hostapi": hostapis[d["hostapi"]]["name"],
+                "is_default": i == default_in,
+            })
+    return out
+
+
+def resolve_input_device(device: int | str | None) -> dict:
+    """The input device for an index, a name substring (case-insensitive) or None (default)."""
+    inputs = list_input_devices()
+    if not inputs:
+        raise DeviceError("no audio input devices found")
+    if device is None or device == "":
+        for d in inputs:
+            if d["is_default"]:
+                return d
+        return inputs[0]
+    text = str(device).strip()
+    if text.lstrip("-").isdigit():
+        idx = int(text)
+        for d in inputs:
+            if d["index"] == idx:
+                return d
+        raise DeviceError(f"no input device with index {idx} (see: stream-tagger devices)")
+    low = text.lower()
+    exact = [d for d in inputs if d["name"].lower() == low]
+    if exact:
+        return exact[0]
+    matches = [d for d in inputs if low in d["name"].lower()]
+    if not matches:
+        raise DeviceError(f"no input device matches '{text}' (see: stream-tagger devices)")
+    return matches[0]
+
+
+class MicSource:
+    """Live capture from an input device through a sounddevice ``InputStream`` callback.
+
+    ``device``: index, name substring or None (default input). ``rate_hz``: capture rate
+    (default: the device's own default rate); the engine resamples it to 16 kHz. The
+    callback only copies the block into the ring buffer (dropping the oldest audio if the
+    analysis lags) and returns.
+    """
+
+    live = True
+    duration_s = None
+
+    def __init__(self, device: int | str | None = None, rate_hz: int | None = None, block_s: float = 0.02):
+        self.device = device
+        self.requested_rate_hz = rate_hz
+        self.block_s = block_s
+        self.sample_rate_hz = 0
+        self.description = "input device"
+        self.device_info: dict | None = None
+        self._stream = None
+        self._ring = None
+        self._stopping = False
+        self.callbacks = 0  # number of audio callbacks so far
+        self.status_flags = 0  # callbacks that reported input overflow or other status
+        self.first_callback_time: float | None = None
+        self._last_callback_time: float | None = None
+        self._started_time: float | None = None
+
+    def open(self) -> None:
+        sd = _sounddevice()
+        info = resolve_input_device(self.device)
+        rate = int(self.requested_rate_hz or info["default_rate_hz"])
+        try:
+            sd.check_input_settings(device=info["index"], channels=1, samplerate=rate, dtype="float32")
+        except Exception as e:
+            raise DeviceError(f"device '{info['name']}' refuses {rate} Hz mono capture ({_short(e)})") from None
+        self.device_info = info
+        self.sample_rate_hz = rate
+        self.description = info["name"]
+
+    def _callback(self, indata, frames, time_info, status) -> None:  # audio thread: copy, return
+        if status:
+            self.status_flags += 1
+        self._ring.write(indata[:, 0])
+        self.callbacks += 1
+        self._last_callback_time = time.monotonic()
+        if self.first_callback_time is None:
+            self.first_callback_time = self._last_callback_time
+
+    def _finished(self) -> None:
+        if not self._stopping and self._ring is not None:
+            self._ring.close(DeviceError(f"device '{self.description}' stopped delivering audio (disconnected?)"))
+
+    def start(self, ring) -> None:
+        if self.device_info is None:
+            self.open()
+        sd = _sounddevice()
+        self._ring = ring
+        try:
+            self._stream = sd.InputStream(
+                device=self.device_info["index"], channels=1, samplerate=self.sample_rate_hz, dtype="float32",
+                blocksize=max(64, int(self.sample_rate_hz * self.block_s)), callback=self._callback,
+                finished_callback=self._finished,
+            )
+            self._started_time = time.monotonic()
+            self._stream.start()
+        except Exception as e:
+            raise DeviceError(f"cannot open device '{self.description}' at {self.sample_rate_hz} Hz ({_short(e)})") from None
+
+    def check(self, stall_s: float = 5.0) -> None:
+        """Raise :class:`DeviceError` if the stream died or delivers nothing for ``stall_s``."""
+        if self._stream is None or self._stopping:
+            return
+        now = time.monotonic()
+        if not self._stream.active:
+            raise DeviceError(f"device '{self.description}' stopped delivering audio (disconnected?)")
+        last = self._last_callback_time or self._started_time or now
+        if now - last > stall_s:
+            raise DeviceError(f"device '{self.description}' delivered no audio for {now - last:.1f} s (vanished?)")
+
+    def stop(self) -> None:
+        self._stopping = True
+        s, self._stream = self._stream, None
+        if s is not None:
+            try:
+                s.stop()
+                s.close()
+            except Exception:
+                pass
+        if self._ring is not None:
+            self._ring.close()
+
+
+def make_source(spec: str, speed: float | None = None, **stdin_kw) -> FileSource | StdinSource:
+    """``-`` -> :class:`StdinSource`, anything else -> :class:`FileSource`."""
+    if spec == "-":
+        return StdinSource(**stdin_kw)
+    return FileSource(spec, speed=speed)
+
+
+def _short(e: BaseException) -> str:
+    msg = str(e).strip().splitlines()
+    return msg[-1] if msg else type(e).__name__

@@ -1,0 +1,248 @@
+"""The streaming engine with its real parts: files, ring buffer, resampler, frontend, TFLite model."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import scipy.signal
+import soundfile as sf
+from conftest import BURSTS, BURSTS_TOTAL_S, RATE, silence_spans, tone_bursts
+
+from stream_tagger.engine import Tagger, tag_file
+from stream_tagger.events import Hop, Segment
+from stream_tagger.level import LevelMeter, envelope_dbfs, power_to_dbfs
+from stream_tagger.postprocess import RunTracker, refine_boundary
+from stream_tagger.ring_buffer import RingBuffer
+from stream_tagger.sources import FileSource, StdinSource, StreamingResampler
+
+
+# ------------------------------------------------------------------------------ building blocks
+def test_ring_buffer_drops_oldest_and_keeps_positions():
+    rb = RingBuffer(100)
+    rb.write(np.arange(60, dtype=np.float32))
+    rb.write(np.arange(60, 120, dtype=np.float32))  # 20 oldest samples overwritten
+    assert rb.dropped_samples == 20 and rb.overruns == 1
+    start, x = rb.read(1000)
+    assert start == 20
+    np.testing.assert_array_equal(x, np.arange(20, 120, dtype=np.float32))
+    rb.write(np.arange(120, 130, dtype=np.float32))
+    start, x = rb.read(5)
+    assert start == 120 and x.tolist() == [120, 121, 122, 123, 124]
+    rb.close()
+    assert rb.read(100)[0] == 125
+    assert rb.read(100) is None
+
+
+def test_ring_buffer_blocking_write_never_drops():
+    rb = RingBuffer(64)
+    data = np.arange(10_000, dtype=np.float32)
+    got = []
+
+    def reader():
+        while (r := rb.read(50)) is not None:
+            got.append(r[1])
+
+    th = threading.Thread(target=reader)
+    th.start()
+    assert rb.write_blocking(data)
+    rb.close()
+    th.join(5)
+    np.testing.assert_array_equal(np.concatenate(got), data)
+    assert rb.dropped_samples == 0
+
+
+@pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
+def test_resampler_is_chunking_invariant_and_accurate(rate):
+    rng = np.random.default_rng(1)
+    n = rate * 2 + 123
+    t = np.arange(n) / rate
+    x = (0.5 * np.sin(2 * np.pi * 1000 * t) + 0.01 * rng.standard_normal(n)).astype(np.float32)
+    whole = StreamingResampler(rate)
+    a = np.concatenate([whole.push(x), whole.flush()])
+    pieces = StreamingResampler(rate)
+    cuts = np.sort(rng.integers(0, n, 40))
+    b = np.concatenate([pieces.push(c) for c in np.split(x, cuts)] + [pieces.flush()])
+    np.testing.assert_array_equal(a, b)
+    ref = scipy.signal.resample_poly(x.astype(np.float64), *_ratio(rate))
+    assert a.shape == ref.shape
+    assert np.max(np.abs(a - ref)) < 1e-4
+
+
+def _ratio(rate):
+    from fractions import Fraction
+
+    f = Fraction(16000, rate)
+    return f.numerator, f.denominator
+
+
+def test_level_envelope_units_dc_and_chunking():
+    t = np.arange(RATE) / RATE
+    sine = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+    env = envelope_dbfs(sine)
+    assert env.shape == (100,)
+    assert np.all(np.abs(env[10:] - (-3.01)) < 0.05)  # full-scale sine: -3 dBFS
+    assert np.all(envelope_dbfs(np.zeros(RATE, np.float32)) == -120.0)
+    dc = envelope_dbfs(np.full(RATE, 0.5, np.float32))
+    assert np.all(dc[20:] < -60)  # a DC offset is not sound
+    m1, m2 = LevelMeter(), LevelMeter()
+    x = 0.1 * np.random.default_rng(0).standard_normal(RATE).astype(np.float32) + 0.2
+    a = m1.push(x)
+    b = np.concatenate([m2.push(c) for c in np.array_split(x, 37)])
+    np.testing.assert_array_equal(a, b)
+    assert power_to_dbfs(0.0) == -120.0
+
+
+def test_run_tracker_min_durations_backdate_boundaries():
+    tr = RunTracker(min_on=2, min_off=2)
+    raw = [0, 1, 0, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1]
+    states, opened, closed = [], [], []
+    for k, r in enumerate(raw):
+        s, o, c = tr.update(k, bool(r))
+        states.append(int(s))
+        if o is not None:
+            opened.append(o)
+        if c is not None:
+            closed.append(c)
+    # single on-cell at 1 ignored; run from 3 confirmed at 4 (start back-dated to 3);
+    # one-cell gap at 6 bridged; off-run from 9 closes at 10 with end back-dated to 9
+    assert opened == [3]
+    assert closed == [(3, 9)]
+    assert states == [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0]
+    assert tr.flush(len(raw)) is None
+
+
+def test_refine_boundary_finds_the_step():
+    env = np.full(200, -90.0)
+    env[123:] = -20.0  # sound starts at block 123
+    assert refine_boundary(env, 1000, 1125, 1075, 1175, rising=True, floor_dbfs=-70) == 1123
+    assert refine_boundary(env, 1000, 1125, 1075, 1175, rising=False, floor_dbfs=-70) == 1125  # no fall
+    flat = np.full(200, -30.0)
+    assert refine_boundary(flat, 0, 100, 50, 150, rising=True, floor_dbfs=-70) == 100
+
+
+# ------------------------------------------------------------------------------ the engine
+def _hops(events):
+    return [e for e in events if isinstance(e, Hop)]
+
+
+def _segs(events):
+    return [e for e in events if isinstance(e, Segment)]
+
+
+def test_silence_boundaries_from_level_are_exact(engine_model, bursts_wav):
+    segs = tag_file(bursts_wav, model=engine_model)
+    sil = [(s.start_s, s.end_s) for s in segs if s.label == "silence"]
+    expected = silence_spans(BURSTS, BURSTS_TOTAL_S)
+    assert len(sil) == len(expected)
+    for (a, b), (ea, eb) in zip(sil, expected):
+        assert abs(a - ea) <= 0.01 and abs(b - eb) <= 0.01, (sil, expected)
+    # nothing but silence inside the gaps, segments sorted by start
+    assert [s.start_s for s in segs] == sorted(s.start_s for s in segs)
+    for s in segs:
+        if s.label != "silence":
+            assert not any(a + 0.05 < s.start_s < b - 0.05 for a, b in expected)
+
+
+def test_hop_cover_the_stream_on_the_sample_grid(engine_model, bursts_flac44):
+    tagger = Tagger(engine_model, hop_s=0.3)
+    hops = _hops(tagger.stream(FileSource(bursts_flac44)))
+    assert [h.index for h in hops] == list(range(len(hops)))
+    assert hops[0].start_s == 0.0
+    for a, b in zip(hops, hops[1:]):
+        assert a.end_s == b.start_s
+        assert abs(b.start_s - b.index * 0.3) < 1e-9
+    assert abs(hops[-1].end_s - BURSTS_TOTAL_S) < 1e-6
+    for h in hops:
+        assert set(h.probabilities) == {"speech", "music", "noise"}
+        assert all(0.0 <= p <= 1.0 for p in h.probabilities.values())
+        assert h.dropped_samples == 0
+    gap = [h for h in hops if 3.3 <= h.start_s and h.end_s <= 4.5]
+    assert gap and all(h.labels == {"silence"} for h in gap)
+    assert all(h.level_dbfs < -60 for h in gap)
+    loud = [h for h in hops if 1.2 <= h.start_s and h.end_s <= 2.8]
+    assert all(abs(h.level_dbfs - (-13.5)) < 1.0 for h in loud)  # 0.3 amplitude sine (x0.9 downmix)
+
+
+def test_fast_and_paced_give_identical_events(engine_model, bursts_flac44):
+    tagger = Tagger(engine_model)
+    fast = list(tagger.stream(FileSource(bursts_flac44)))
+    paced = list(tagger.stream(FileSource(bursts_flac44, speed=8.0)))
+    assert fast == paced
+    assert len(_segs(fast)) >= 4
+
+
+def test_short_file_and_hop_range(engine_model, tmp_path):
+    p = tmp_path / "short.wav"
+    sf.write(p, tone_bursts([(0.1, 0.3)], 0.95), RATE)  # shorter than one window
+    tagger = Tagger(engine_model, hop_s=0.1)
+    events = list(tagger.stream(FileSource(str(p))))
+    hops = _hops(events)
+    assert len(hops) == 10 and abs(hops[-1].end_s - 0.95) < 1e-9
+    assert [(s.start_s, s.end_s) for s in _segs(events) if s.label == "silence"] == [(0.3, 0.95)]
+    with pytest.raises(Exception, match="out of range"):
+        Tagger(engine_model, hop_s=0.05)
+
+
+def test_nan_inf_dc_and_clipping_do_not_crash(engine_model, tmp_path):
+    rng = np.random.default_rng(3)
+    x = 0.5 * rng.standard_normal(RATE * 4)
+    x[1000:1100] = np.nan
+    x[5000:5050] = np.inf
+    x[9000:9050] = -np.inf
+    x[RATE: 2 * RATE] = 0.7  # DC offset
+    x[2 * RATE: 3 * RATE] = np.sign(np.sin(np.arange(RATE) / 5.0))  # full-scale square clipping
+    p = tmp_path / "bad.wav"
+    sf.write(p, x.astype(np.float32), RATE, subtype="FLOAT")
+    events = list(Tagger(engine_model).stream(FileSource(str(p))))
+    hops = _hops(events)
+    assert len(hops) == 16
+    for h in hops:
+        assert np.isfinite(h.level_dbfs)
+        assert all(np.isfinite(v) for v in h.probabilities.values())
+
+
+def test_stop_from_another_thread_flushes_open_segments(engine_model, tmp_path):
+    p = tmp_path / "long_tone.wav"
+    sf.write(p, tone_bursts([(0.0, 0.5)], 60.0), RATE)  # silence stays open until stopped
+    tagger = Tagger(engine_model)
+    events = []
+    timer = None
+    for ev in tagger.stream(FileSource(str(p), speed=4.0)):
+        events.append(ev)
+        if timer is None and isinstance(ev, Hop):
+            timer = threading.Timer(0.5, tagger.stop)
+            timer.start()
+    hops = _hops(events)
+    assert 2 <= hops[-1].end_s < 10  # stopped early
+    segs = _segs(events)
+    assert segs and max(s.end_s for s in segs) == pytest.approx(hops[-1].end_s, abs=0.011)
+
+
+def test_overrun_drops_audio_and_keeps_time(engine_model, tmp_path):
+    p = tmp_path / "tone.wav"
+    sf.write(p, tone_bursts([(0.0, 20.0)], 20.0), RATE)
+    # a tiny ring and a source writing 1 s blocks into it: every block overruns
+    tagger = Tagger(engine_model, buffer_s=0.05)
+    events = list(tagger.stream(FileSource(str(p), speed=50.0)))
+    hops = _hops(events)
+    assert tagger.stats.dropped_samples > 0
+    assert hops[-1].dropped_samples == tagger.stats.dropped_samples
+    for h in hops:  # hop times stay on the absolute grid of the source's sample count
+        assert abs(h.start_s - h.index * 0.25) < 1e-9
+    assert hops[-1].end_s == pytest.approx(20.0, abs=1e-6)
+
+
+def test_stdin_source_reads_wav_stream_and_raw(engine_model, bursts_wav):
+    import io
+
+    data = open(bursts_wav, "rb").read()
+    tagger = Tagger(engine_model)
+    from_wav = list(tagger.stream(StdinSource(stream=io.BytesIO(data))))
+    from_file = list(tagger.stream(FileSource(bursts_wav)))
+    assert from_wav == from_file
+    pcm = sf.read(bursts_wav, dtype="int16")[0].tobytes()
+    from_raw = list(tagger.stream(StdinSource(rate_hz=16000, channels=1, sample_format="s16",
+                                              stream=io.BytesIO(pcm))))
+    assert from_raw == from_file
