@@ -175,7 +175,10 @@ class Decider:
 
     def update(self, k: int, probabilities: dict[str, float], level_dbfs: float):
         opened, closed, on = [], [], []
-        silent = self._hyst[SILENCE].update(level_dbfs)
+        hy = self._hyst[SILENCE]  # follow params.silence_dbfs, which the GUI may change live
+        hy.on_at = self.params.silence_dbfs
+        hy.off_below = self.params.silence_dbfs + self.params.silence_hysteresis_db
+        silent = hy.update(level_dbfs)
         for lab in self.labels + [SILENCE]:
             if lab == SILENCE:
                 raw = silent

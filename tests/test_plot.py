@@ -13,15 +13,6 @@ from stream_tagger.gui.colors import nearest_label
 from stream_tagger.gui.pixels import png_rgb
 
 
-@pytest.fixture
-def model(request):
-    """The shipped model (helper fixture from conftest); skips while there is none."""
-    try:
-        return request.getfixturevalue("shipped_model")
-    except pytest.FixtureLookupError:
-        pytest.skip("no shipped model yet")
-
-
 def _args(**kw):
     parser = argparse.ArgumentParser()
     plot.add_arguments(parser)
@@ -84,7 +75,7 @@ def test_render_of_a_stretch_uses_file_time(tmp_path):
     assert _check_strip(img, pic, "reference", truth, 5.0, 13.0) > 60
 
 
-def test_plot_command_writes_png_with_predicted_and_reference_strips(tmp_path, model):
+def test_plot_command_writes_png_with_predicted_and_reference_strips(tmp_path, engine_model):
     wav = str(tmp_path / "known.wav")
     truth = make_known_file(wav)
     ref = str(tmp_path / "ref.csv")
@@ -92,12 +83,12 @@ def test_plot_command_writes_png_with_predicted_and_reference_strips(tmp_path, m
 
     write_segments(truth, "csv", ref)
     out = str(tmp_path / "timeline.png")
-    args = _args(file=wav, output=out, reference=ref)
+    args = _args(file=wav, output=out, reference=ref, model=engine_model)
     assert plot.run(args) == 0
     assert os.path.getsize(out) > 10000
     img = png_rgb(out)
     pic = plot.make_picture(args)  # same figure geometry as the saved one
-    assert img.shape[:2] == tuple(int(v) for v in pic.figure.get_size_inches()[::-1] * pic.figure.dpi)
+    assert img.shape[:2] == tuple(int(round(v)) for v in pic.figure.get_size_inches()[::-1] * pic.figure.dpi)
     assert _check_strip(img, pic, "reference", truth, 0.0, DURATION_S) > 150
     # silence is decided by level: the predicted strip's silence row matches the known gaps
     # (boundaries allowed to move by the post-processing's smoothing, so stay 0.5 s clear of them)
@@ -109,15 +100,16 @@ def test_plot_command_writes_png_with_predicted_and_reference_strips(tmp_path, m
         assert ("silence" in _strip_labels_at(img, pic, "predicted", t)) == want, t
 
 
-def test_plot_command_spectrogram_view_and_stretch(tmp_path, model):
+def test_plot_command_spectrogram_view_and_stretch(tmp_path, engine_model):
     wav = str(tmp_path / "known.wav")
     make_known_file(wav)
     out = str(tmp_path / "spec.png")
-    assert plot.run(_args(file=wav, output=out, view="spectrogram", start=5, duration=6)) == 0
+    assert plot.run(_args(file=wav, output=out, view="spectrogram", start=5, duration=6,
+                                   model=engine_model)) == 0
     img = png_rgb(out)
-    pic = plot.make_picture(_args(file=wav, output=out, view="spectrogram", start=5, duration=6))
+    pic = plot.make_picture(_args(file=wav, output=out, view="spectrogram", start=5, duration=6, model=engine_model))
     # digital silence at 5..6 s and 10..12 s: silence row on there
-    for t in (5.3, 11.0):
+    for t in (5.3, 10.6):
         assert "silence" in _strip_labels_at(img, pic, "predicted", t)
     assert tuple(pic.signal_axes.get_xlim()) == (5.0, 11.0)
 

@@ -7,7 +7,10 @@ down. The GUI thread calls :meth:`Feed.drain` and :meth:`Feed.snapshot` from its
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import queue
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,14 +94,150 @@ class Feed:
         return None
 
     @classmethod
-    def start(cls, tagger, source, play: bool = False) -> "Feed":
-        """Start ``tagger`` on ``source`` and return the feed that follows it."""
-        return EngineFeed(tagger, source, play=play)
+    def start(cls, tagger, source, play: bool = False) -> "EngineFeed":
+        """Start ``tagger`` on ``source`` and return the feed that follows it.
+
+        ``play``: replace a file source by :class:`~stream_tagger.gui.playback.PlayingFileSource`
+        (the file is played to the default output, paced by the sound card)."""
+        if play:
+            from ..sources import FileSource
+            from .playback import PlayingFileSource
+
+            if not isinstance(source, FileSource):
+                from ..errors import TaggerError
+
+                raise TaggerError("--play needs an audio file (not standard input)")
+            source = PlayingFileSource(source.path)
+            source.open()
+        feed = EngineFeed(tagger, source)
+        feed.begin()
+        return feed
 
 
 class EngineFeed(Feed):
-    """A feed bound to the streaming engine (filled in once the engine's API lands)."""
+    """A feed bound to :class:`stream_tagger.engine.Tagger`.
 
-    def __init__(self, tagger, source, play: bool = False):
+    ``tagger.run(source, on_hop, on_segment)`` runs in a thread of its own ("TaggerRun"); the
+    engine's worker and the source's thread (or audio callback) are below it. :meth:`stop` calls
+    ``tagger.stop()`` (open segments are flushed into the queue) and joins that thread, which
+    returns only after the engine has joined its worker.
+
+    Live input can be switched to another device: the current run is stopped and a new one
+    started; its stream time continues where the previous one ended (``time_offset_s``).
+    """
+
+    def __init__(self, tagger, source):
         super().__init__()
-        raise NotImplementedError("engine API not available yet")
+        self.tagger = tagger
+        self.source = source
+        self.network_labels = tuple(tagger.model.labels)
+        self.n_mels = int(tagger.params.n_mels)
+        self.frame_hop_s = tagger.params.hop_samples / tagger.params.sample_rate_hz
+        self.thresholds = {k: float(v) for k, v in tagger.decision.thresholds.items()}
+        self.silence_dbfs = float(tagger.decision.silence_dbfs)
+        self.source_description = getattr(source, "description", "")
+        from ..sources import MicSource
+
+        self.is_live = isinstance(source, MicSource)
+        self.time_offset_s = 0.0
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._lock = threading.Lock()
+
+    # -- running ---------------------------------------------------------------------------
+    def begin(self) -> None:
+        """Start the analysis thread."""
+        self._error = None
+        self._thread = threading.Thread(target=self._run, name="TaggerRun", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.tagger.run(self.source, on_hop=self.on_hop, on_segment=self.on_segment)
+        except BaseException as e:  # noqa: BLE001 - shown by the window, reported at exit
+            self._error = e
+
+    def on_hop(self, hop: Hop) -> None:
+        if self.time_offset_s:
+            off = self.time_offset_s
+            hop = dataclasses.replace(hop, start_s=hop.start_s + off, end_s=hop.end_s + off,
+                                      index=hop.index + int(round(off / (hop.end_s - hop.start_s or 1))))
+        self._events.put(hop)
+
+    def on_segment(self, seg: Segment) -> None:
+        if self.time_offset_s:
+            seg = Segment(round(seg.start_s + self.time_offset_s, 2), round(seg.end_s + self.time_offset_s, 2), seg.label)
+        self._events.put(seg)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def threads_alive(self) -> list[str]:
+        """Names of the engine-side threads still running (for tests of a clean shutdown)."""
+        names = ("TaggerRun", "TaggerWorker", "FileSource", "StdinSource", "PlayingFileSource")
+        return [t.name for t in threading.enumerate() if t.name in names and t.is_alive()]
+
+    def snapshot(self) -> FeedSnapshot:
+        s = self.tagger.snapshot()
+        hop = self.frame_hop_s
+        off = self.time_offset_s
+        return FeedSnapshot(
+            stream_time_s=s.stream_time_s + off,
+            sample_rate_hz=int(s.source_rate_hz or s.sample_rate_hz),
+            source_description=s.source_description or self.source_description,
+            level_dbfs=s.level_dbfs if s.stream_time_s > 0 else None,
+            load=s.load if s.stream_time_s > 0 else None,
+            dropped_samples=int(s.dropped_samples) + self._dropped_before,
+            logmel=s.logmel,
+            logmel_end_frame=int(round((s.logmel_end_s + off) / hop)),
+            running=self.running,
+        )
+
+    _dropped_before = 0
+
+    def set_silence_dbfs(self, value_dbfs: float) -> None:
+        """Live: the engine's decider reads ``decision.silence_dbfs`` at every hop."""
+        self.silence_dbfs = float(value_dbfs)
+        self.tagger.decision.silence_dbfs = float(value_dbfs)
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        self.tagger.stop()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout_s)
+
+    def error(self):
+        return self._error
+
+    # -- live devices ----------------------------------------------------------------------
+    def input_devices(self) -> list[tuple[object, str]]:
+        if not self.is_live:
+            return []
+        from ..sources import list_input_devices
+
+        try:
+            return [(d["index"], f"{d['name']} ({d['hostapi']})") for d in list_input_devices()]
+        except Exception:
+            return []
+
+    def current_device(self):
+        info = getattr(self.source, "device_info", None)
+        return info["index"] if info else None
+
+    def switch_device(self, device) -> None:
+        """Stop the current run and continue the stream from ``device`` (raises DeviceError,
+        keeping the current device running, if it cannot be opened)."""
+        from ..sources import MicSource
+
+        new = MicSource(device)
+        new.open()  # raises DeviceError before anything is stopped
+        snap = self.tagger.snapshot()
+        self.stop()
+        self._dropped_before += int(snap.dropped_samples)
+        hop_s = self.tagger.hop_s
+        # continue on the hop grid after the old run's end
+        self.time_offset_s += math.ceil(snap.stream_time_s / hop_s) * hop_s
+        self.source = new
+        self.source_description = new.description
+        self.begin()

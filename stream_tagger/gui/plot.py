@@ -118,18 +118,61 @@ def make_picture(args: argparse.Namespace) -> TimelinePicture:
 def predict_segments(audio: np.ndarray, start_s: float, end_s: float, model_path: str | None = None) -> list[Segment]:
     """Segments the tagger finds in ``audio[start_s:end_s]`` (file seconds), analysed with
     up to :data:`CONTEXT_S` of audio before ``start_s`` for context."""
-    from ..engine import tag_array
+    from ..engine import Tagger
 
     t0_s = max(0.0, start_s - CONTEXT_S)
     a = int(round(t0_s * TARGET_RATE_HZ))
     b = int(round(end_s * TARGET_RATE_HZ))
-    segs = tag_array(audio[a:b], model_path=model_path)
+    tagger = Tagger(model_path)
+    segs = tagger.segments(ArraySource(audio[a:b]))
     out = []
     for s in segs:
         s0, s1 = s.start_s + t0_s, s.end_s + t0_s
         if s1 > start_s and s0 < end_s:
             out.append(Segment(max(s0, start_s), min(s1, end_s), s.label))
     return out
+
+
+class ArraySource:
+    """Engine source over samples already in memory (mono float32 at ``sample_rate_hz``),
+    delivered as fast as the analysis takes them."""
+
+    live = False
+
+    def __init__(self, samples: np.ndarray, sample_rate_hz: int = TARGET_RATE_HZ, description: str = "audio"):
+        self.samples = np.asarray(samples, dtype=np.float32)
+        self.sample_rate_hz = int(sample_rate_hz)
+        self.description = description
+        self.duration_s = self.samples.shape[0] / self.sample_rate_hz
+        self._ring = None
+        self._thread = None
+        self._stopped = False
+
+    def open(self) -> None:
+        if self.samples.shape[0] == 0:
+            raise TaggerError(f"{self.description}: no audio samples")
+
+    def start(self, ring) -> None:
+        import threading
+
+        self._ring = ring
+        self._thread = threading.Thread(target=self._run, name="ArraySource", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        step = self.sample_rate_hz
+        for i in range(0, self.samples.shape[0], step):
+            if self._stopped or not self._ring.write_blocking(self.samples[i : i + step]):
+                break
+        self._ring.close()
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._ring is not None:
+            self._ring.close()
+
+    def check(self) -> None:
+        pass
 
 
 def render_timeline(

@@ -286,7 +286,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         if self.paused:
             return
         self._update_spectrogram(snap)
-        end_s = max(snap.stream_time_s, self.timeline.end_s)
+        now_s = max(snap.stream_time_s, self.timeline.end_s)
+        end_s = max(now_s, self.window_s)  # the first window_s seconds fill from the left, then scroll
         self._view_end_s = end_s
         t0 = end_s - self.window_s
         self.strip_plot.setXRange(t0, end_s, padding=0)
