@@ -1,0 +1,322 @@
+"""Corpus builder: MUSAN-shaped tree loader, packed-archive unpackers, generated noise,
+labelling rules, licenses and splits. Everything runs on small files made here (no network)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import zipfile
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from training import corpus, corpus_sources, synth_noise
+from training.unpack import ArchiveError, read_qtbl, unpack_queen, unpack_zip_audio
+
+RATE = 16000
+
+
+def _tone(seconds: float, rate: int = RATE, freq: float = 440.0, channels: int = 1) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    x = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return np.stack([x] * channels, axis=1) if channels > 1 else x
+
+
+def _write(path, audio, rate=RATE, **kw):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    sf.write(path, audio, rate, **kw)
+    return path
+
+
+# ------------------------------------------------------------------------------ tree mode
+@pytest.fixture
+def musan_tree(tmp_path):
+    tree = tmp_path / "musan"
+    _write(tree / "speech/librivox/spk1_a.wav", _tone(1.0, freq=200))
+    _write(tree / "speech/librivox/spk1_b.flac", _tone(0.5, freq=210))
+    _write(tree / "speech/librivox/deeper/more/spk2_a.wav", _tone(0.25, rate=8000, freq=300), rate=8000)
+    _write(tree / "speech/us-gov/speech-us-gov-0001.wav", _tone(1.5, freq=250))
+    _write(tree / "music/fma/song1.wav", _tone(2.0, rate=44100, channels=2), rate=44100)
+    _write(tree / "music/fma/song2.flac", _tone(1.0, freq=660))
+    shutil.copyfile(tree / "music/fma/song1.wav", tree / "music/fma/zz-copy-of-song1.wav")
+    _write(tree / "noise/free-sound/noise-free-sound-0001.wav", np.random.default_rng(0).normal(0, .1, 8000))
+    _write(tree / "noise/direct.wav", np.random.default_rng(1).normal(0, .1, 4000))
+    _write(tree / "noise/free-sound/silent.wav", np.zeros(4000, dtype=np.float32))
+    (tree / "noise/free-sound/broken.wav").write_bytes(b"RIFF garbage, not audio")
+    (tree / "noise/free-sound/ANNOTATIONS").write_text("not audio\n")
+    (tree / "README").write_text("test tree\n")
+    return tree
+
+
+def test_tree_build_writes_valid_manifest(musan_tree, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert corpus.main(["build", "--from-tree", str(musan_tree), "--data-dir", str(out), "--jobs", "2"]) == 0
+    rows = corpus.load_manifest(str(out / "manifest.jsonl"))
+    by_name = {os.path.basename(r["path"]): r for r in rows}
+
+    # duplicates removed (first path wins), unreadable and silent files skipped
+    assert "song1.wav" in by_name and "zz-copy-of-song1.wav" not in by_name
+    assert "broken.wav" not in by_name and "silent.wav" not in by_name
+    assert len(rows) == 8
+    assert len({r["sha1"] for r in rows}) == len(rows)
+
+    assert {n: r["label"] for n, r in by_name.items()} == {
+        "spk1_a.wav": "speech", "spk1_b.flac": "speech", "spk2_a.wav": "speech",
+        "speech-us-gov-0001.wav": "speech", "song1.wav": "music", "song2.flac": "music",
+        "noise-free-sound-0001.wav": "noise", "direct.wav": "noise"}
+    # speaker-like prefix groups files; MUSAN-style names are their own group
+    assert by_name["spk1_a.wav"]["group"] == by_name["spk1_b.flac"]["group"] == "speech/librivox:spk1"
+    assert by_name["spk2_a.wav"]["group"] == "speech/librivox:spk2"
+    assert by_name["speech-us-gov-0001.wav"]["group"] == "speech/us-gov:speech-us-gov-0001"
+    assert by_name["direct.wav"]["group"] == "noise:direct"
+
+    assert by_name["song1.wav"]["duration_s"] == pytest.approx(2.0, abs=1e-3)
+    assert by_name["song1.wav"]["sample_rate_hz"] == 44100 and by_name["song1.wav"]["channels"] == 2
+    assert by_name["spk2_a.wav"]["sample_rate_hz"] == 8000
+    assert by_name["spk2_a.wav"]["duration_s"] == pytest.approx(0.25, abs=1e-3)
+
+    keys = {"path", "label", "source", "group", "license", "copyright_file", "duration_s",
+            "sample_rate_hz", "channels", "sha1", "split"}
+    group_split = {}
+    for r in rows:
+        assert set(r) == keys
+        assert os.path.isfile(os.path.join(out, r["path"]))          # path relative to data dir
+        assert r["split"] in corpus.SPLITS and r["split"] == corpus.assign_split(r["group"])
+        assert group_split.setdefault(r["group"], r["split"]) == r["split"]   # no group in two splits
+        assert r["source"] == "tree"
+        assert os.path.isfile(os.path.join(out, r["copyright_file"]))
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["total_files"] == 8
+    assert sum(summary["hours"]["music"][s] for s in corpus.SPLITS) == pytest.approx(3.0 / 3600, abs=1e-3)
+    assert summary["skipped"]["tree"]["duplicate"] == 1
+    assert summary["skipped"]["tree"]["unreadable"] == 1
+    assert summary["skipped"]["tree"]["silent"] == 1
+    printed = capsys.readouterr().out
+    assert "speech" in printed and "manifest:" in printed
+
+    # a second run reuses the decode cache and gives the same manifest
+    first = (out / "manifest.jsonl").read_text()
+    assert corpus.main(["build", "--from-tree", str(musan_tree), "--data-dir", str(out), "--jobs", "1"]) == 0
+    assert (out / "manifest.jsonl").read_text() == first
+
+
+def test_tree_build_bad_input_is_one_line(tmp_path, capsys):
+    assert corpus.main(["build", "--from-tree", str(tmp_path / "nope"), "--data-dir", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "no such directory" in err[0]
+    (tmp_path / "empty").mkdir()
+    assert corpus.main(["build", "--from-tree", str(tmp_path / "empty"), "--data-dir", str(tmp_path / "o")]) == 1
+    assert "music/, noise/ or speech/" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ archives
+def _qtbl_image(entries: list[tuple[str, bytes]], compression: int = 1) -> bytes:
+    header = b"QTBL" + b"CEM10\0" + b"\0\0" + bytes([compression]) + struct.pack(">H", len(entries))
+    offset = len(header) + 21 * len(entries)
+    table, payload = b"", b""
+    for name, data in entries:
+        table += name.encode().ljust(12, b"\0") + b"\x01" + struct.pack(">II", offset + len(payload), len(data))
+        payload += data
+    return header + table + payload
+
+
+def test_queen_qtbl_unpacks_sb_entries(tmp_path):
+    mp3 = tmp_path / "line.mp3"
+    sf.write(mp3, _tone(0.6, rate=22050), 22050, format="MP3")
+    speech = mp3.read_bytes()
+    image = _qtbl_image([("JOE00012.SB", speech), ("ROOM1.PCX", b"\x00" * 50), ("020001P2.SB", speech[::-1][:40])])
+    archive = tmp_path / "queen.1c"
+    archive.write_bytes(image)
+
+    compression, entries = read_qtbl(image)
+    assert compression == 1
+    assert [(e.name, e.size) for e in entries] == [("JOE00012.SB", len(speech)), ("ROOM1.PCX", 50), ("020001P2.SB", 40)]
+
+    out = tmp_path / "unpacked" / "queen.1c"
+    written = sorted(os.path.basename(p) for p in unpack_queen(str(archive), str(out)))
+    assert written == ["020001P2.mp3", "JOE00012.mp3"]                 # the .PCX entry is not audio
+    assert (out / "JOE00012.mp3").read_bytes() == speech
+    info = corpus.describe_audio(str(out / "JOE00012.mp3"))            # the payload is playable MP3
+    assert info["sample_rate_hz"] == 22050 and info["frames"] / 22050 == pytest.approx(0.6, abs=0.1)
+
+    rule = corpus_sources.SOURCES[0].rule
+    assert rule("unpacked/queen.1c/JOE00012.mp3") == ("speech", "queen:joe")
+    assert rule("unpacked/queen.1c/020001P2.mp3") == ("speech", "queen:dialogue-0200")
+    assert rule("unpacked/queen.1c/C44A_001.mp3") == ("speech", "queen:cutscene-44")
+
+
+def test_queen_qtbl_rejects_bad_tables():
+    with pytest.raises(ArchiveError):
+        read_qtbl(b"NOPE" + b"\0" * 40)
+    bad = bytearray(_qtbl_image([("A.SB", b"xyz")]))
+    bad[13:15] = struct.pack(">H", 500)                                  # count runs past the end
+    with pytest.raises(ArchiveError):
+        read_qtbl(bytes(bad))
+
+
+def test_warzone_base_wz_zip_unpacks_audio(tmp_path):
+    gun, voice = tmp_path / "gun.ogg", tmp_path / "voice.ogg"
+    sf.write(gun, np.random.default_rng(2).normal(0, .2, 8000).astype(np.float32), RATE)
+    sf.write(voice, _tone(0.5), RATE)
+    wz = tmp_path / "base.wz"
+    with zipfile.ZipFile(wz, "w") as z:
+        z.write(gun, "audio/sfx/weapons/gun1.ogg")
+        z.write(voice, "audio/memressp/research/pcv352.ogg")
+        z.writestr("stats/weapons.json", "{}")
+    out = tmp_path / "pkg" / "unpacked" / "base.wz"
+    written = sorted(os.path.relpath(p, out) for p in unpack_zip_audio(str(wz), str(out)))
+    assert written == ["audio/memressp/research/pcv352.ogg", "audio/sfx/weapons/gun1.ogg"]
+    assert corpus.describe_audio(str(out / "audio/sfx/weapons/gun1.ogg"))["frames"] == 8000
+    rule = next(s for s in corpus_sources.SOURCES if s.names == ("warzone2100-data",)).rule
+    assert rule("unpacked/base.wz/audio/sfx/weapons/gun1.ogg") == ("noise", "warzone2100:weapons/gun")
+    assert rule("unpacked/base.wz/audio/memressp/research/pcv352.ogg") == ("speech", "warzone2100:memressp")
+    assert rule("unpacked/base.wz/audio/sfx/misc/scream.ogg") is None
+    with pytest.raises(ArchiveError):
+        (tmp_path / "bad.wz").write_bytes(b"not a zip")
+        unpack_zip_audio(str(tmp_path / "bad.wz"), str(tmp_path / "o"))
+
+
+# ------------------------------------------------------------------------ generated noise
+def _band_power(x: np.ndarray, lo_hz: float, hi_hz: float) -> float:
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / RATE)
+    return float(spec[(f >= lo_hz) & (f < hi_hz)].sum())
+
+
+@pytest.mark.parametrize("kind", synth_noise.KINDS)
+def test_generated_noise_is_finite_and_sized(kind):
+    x = synth_noise.generate(kind, 3.0, seed=7, level_dbfs=-20.0)
+    assert x.dtype == np.float32 and x.shape == (3 * RATE,)
+    assert np.all(np.isfinite(x)) and np.max(np.abs(x)) <= 0.99
+    rms_dbfs = 20 * np.log10(np.sqrt(np.mean(x.astype(np.float64) ** 2)))
+    assert -26.0 < rms_dbfs <= -19.9                     # at the level asked for (peak limit may lower it)
+    assert np.array_equal(x, synth_noise.generate(kind, 3.0, seed=7, level_dbfs=-20.0))   # deterministic
+    assert not np.array_equal(x, synth_noise.generate(kind, 3.0, seed=8, level_dbfs=-20.0))
+
+
+def test_generated_noise_spectral_shapes():
+    def low_high_ratio(kind):
+        x = synth_noise.generate(kind, 4.0, seed=3, level_dbfs=-20.0)
+        return _band_power(x, 50, 500) / _band_power(x, 2000, 7500)
+    white, pink, brown = low_high_ratio("white"), low_high_ratio("pink"), low_high_ratio("brown")
+    assert white < 0.2 < 1.3 < pink < 3.0 < brown       # expected ~0.08 (flat), ~1.7 (ln 10 / ln 3.75), ~49
+    hum = synth_noise.generate("hum", 4.0, seed=3)
+    lines = sum(_band_power(hum, k * m - 3, k * m + 3) for m in (50, 60) for k in range(1, 8))
+    assert lines / _band_power(hum, 0, 8000) > 0.5       # power sits on mains harmonics
+    dtmf = synth_noise.generate("dtmf", 4.0, seed=3)
+    keys = sum(_band_power(dtmf, f - 15, f + 15) for f in (697, 770, 852, 941, 1209, 1336, 1477, 1633))
+    assert keys / _band_power(dtmf, 0, 8000) > 0.5
+    fan = synth_noise.generate("fan", 4.0, seed=3)
+    assert _band_power(fan, 0, 1000) > 5 * _band_power(fan, 3000, 8000)   # low-passed
+
+
+def test_write_generated_files(tmp_path):
+    pairs = synth_noise.write_generated(str(tmp_path), total_s=40.0, seed=5, min_s=5.0, max_s=6.0)
+    assert 7 <= len(pairs) <= 8 and {k for _, k in pairs} <= set(synth_noise.KINDS)
+    for path, _ in pairs:
+        info = sf.info(path)
+        assert info.samplerate == 16000 and info.format == "FLAC" and 5.0 <= info.duration <= 6.0
+    cands = corpus.generated_candidates(str(tmp_path / "data"), total_s=20.0)
+    assert cands and all(c.label == "noise" and c.source == "generated" for c in cands)
+    assert len({c.group for c in cands}) == len(cands)     # each file its own group
+
+
+# ------------------------------------------------------------------ rules, licenses, splits
+@pytest.mark.parametrize("package, rel, expected", [
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/animals/birds/owl_desc_fr.ogg", ("speech", "tuxpaint:desc-fr")),
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/food/x/inukshuk_desc_da.ogg.ogg", ("speech", "tuxpaint:desc-da")),
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/symbols/math/6_sv.ogg", ("speech", "tuxpaint:symbols-sv")),
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/animals/mammals/pig.ogg", ("noise", "tuxpaint:mammals/pig")),
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/symbols/faces/happy.ogg", None),
+    ("asterisk-core-sounds-en-wav", "usr/share/asterisk/sounds/en_US_f_Allison/digits/1.wav",
+     ("speech", "asterisk-core-sounds-en:en_US_f_Allison")),
+    ("asterisk-core-sounds-en-wav", "usr/share/asterisk/sounds/en_US_f_Allison/silence/1.wav", None),
+    ("fretsonfire-songs-muldjord", "usr/share/games/fretsonfire/data/songs/muldjord/chaos_god/guitar.ogg", None),
+    ("fretsonfire-songs-muldjord", "usr/share/games/fretsonfire/data/songs/muldjord/chaos_god/song.ogg",
+     ("music", "fretsonfire:chaos_god")),
+    ("fillets-ng-data-cs", "usr/share/games/fillets-ng/sound/airplane/cs/let-m-oko.ogg", ("speech", "fillets-ng-data-cs:m")),
+    ("fillets-ng-data", "usr/share/games/fillets-ng/sound/barrel/en/bar-x-gr0.ogg", ("noise", "fillets-ng-data:en/bar-x-gr")),
+    ("fillets-ng-data", "usr/share/games/fillets-ng/music/rybky01.ogg", ("music", "fillets-ng-data:usr/share/games/fillets-ng/music/rybky01")),
+    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Hello.ogg", ("speech", "hedgewars:voice-Pirate")),
+    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Singer/Hello.ogg", None),
+    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Ooff2.ogg", None),
+    ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds/human-female-die-1.ogg", None),
+    ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds/ambient/birds2.ogg", ("noise", "wesnoth:ambient/birds")),
+    ("sonic-pi-samples", "usr/share/sonic-pi/samples/vinyl_hiss.flac", ("noise", "sonic-pi:vinyl_hiss")),
+    ("sonic-pi-samples", "usr/share/sonic-pi/samples/loop_amen.flac", ("music", "sonic-pi:loop_amen")),
+    ("sonic-pi-samples", "usr/share/sonic-pi/samples/loop_3d_printer.flac", ("noise", "sonic-pi:loop_3d_printer")),
+])
+def test_labelling_rules(package, rel, expected):
+    src = next(s for s in corpus_sources.SOURCES if package in s.names)
+    assert src.rule(rel) == expected
+
+
+def test_no_reserved_package_is_a_source():
+    names = {n for s in corpus_sources.SOURCES for n in s.names}
+    assert not names & corpus_sources.RESERVED_PACKAGES
+
+
+DEP5 = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+
+Files: *
+Copyright: someone
+License: GPL-2
+
+Files: share/game/Data/Sounds/*
+Copyright: someone else
+License: GFDL-1.3
+
+Files: game/*
+       share/game/Data/Sounds/Drop*.ogg
+License: CC-BY-SA-3.0
+
+Files: debian/*
+License: GPL-2+
+"""
+
+
+def test_license_from_copyright_file():
+    assert corpus.license_for(DEP5, "usr/share/games/mygame/Data/Music/a.ogg") == "GPL-2"
+    assert corpus.license_for(DEP5, "usr/share/games/mygame/Data/Sounds/voices/x/Hi.ogg") == "GFDL-1.3"
+    assert corpus.license_for(DEP5, "usr/share/games/mygame/Data/Sounds/Drop1.ogg") == "CC-BY-SA-3.0"
+    assert corpus.license_for("This package was debianized by X.\nGPL\n", "a.ogg") == "see copyright"
+
+
+def test_assign_split_deterministic_and_proportional():
+    groups = [f"pkg:group-{i}" for i in range(4000)]
+    splits = [corpus.assign_split(g) for g in groups]
+    assert splits == [corpus.assign_split(g) for g in groups]
+    share = {s: splits.count(s) / len(splits) for s in corpus.SPLITS}
+    assert 0.76 < share["train"] < 0.84 and 0.07 < share["val"] < 0.13 and 0.07 < share["test"] < 0.13
+
+
+# ------------------------------------------------------------------- a real (tiny) .deb
+def test_extract_package_from_deb(tmp_path):
+    if shutil.which("dpkg-deb") is None:
+        pytest.skip("dpkg-deb not available")
+    root = tmp_path / "pkgroot"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN/control").write_text(
+        "Package: fake-music\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: test\n")
+    _write(root / "usr/share/games/fake/music/track01.ogg", _tone(1.0), format="OGG")
+    (root / "usr/share/games/fake/levels.txt").write_text("not audio")
+    os.makedirs(root / "usr/share/doc/fake-music")
+    (root / "usr/share/doc/fake-music/copyright").write_text(DEP5)
+    deb = tmp_path / "fake-music_1.0_all.deb"
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True,
+                   stdout=subprocess.DEVNULL)
+    src = corpus_sources.Source(("fake-music",), corpus_sources._all_music("fake", "/music/"))
+    data = tmp_path / "corpus"
+    pkg_dir = corpus.extract_package(src, str(deb), str(data))
+    assert os.path.isfile(os.path.join(pkg_dir, "usr/share/games/fake/music/track01.ogg"))
+    assert not os.path.exists(os.path.join(pkg_dir, "usr/share/games/fake/levels.txt"))   # pruned
+    counts = {"unlabelled": 0}
+    (cand,) = corpus.package_candidates(src, pkg_dir, str(data), counts)
+    assert (cand.label, cand.source, cand.license) == ("music", "debian:fake-music", "GPL-2")
+    assert cand.copyright_file == "fake-music/usr/share/doc/fake-music/copyright"
+    assert cand.rel_path == "fake-music/usr/share/games/fake/music/track01.ogg"

@@ -1,0 +1,1 @@
+"""Training side of stream-tagger: corpus building, features, model training (needs the ``train`` extra)."""

@@ -1,0 +1,651 @@
+"""Build the training corpus (speech / music / noise) and its manifest.
+
+    python -m training.corpus build [--data-dir data/corpus] [--from-tree DIR] [--jobs 2]
+
+Default mode fetches the Debian packages listed in :mod:`training.corpus_sources` with
+``apt-get download`` (cached in ``data/debs/``), extracts each with ``dpkg -x`` into
+``<data-dir>/<package>/`` (nothing is installed system-wide), unpacks packed archives
+(``queen.1c``, ``base.wz``), deletes non-audio files except the package's copyright file,
+labels files by the packages' file-name rules, adds generated technical noise
+(``<data-dir>/generated/``, 16 kHz FLAC, deterministic seeds), decodes every file once
+(duration, original sample rate, channels; unreadable and all-zero files are skipped and
+counted), removes duplicates by sha1 of the file bytes, assigns splits by group and writes
+``<data-dir>/manifest.jsonl`` and ``<data-dir>/summary.json``.
+
+``--from-tree DIR`` reads a MUSAN-shaped tree instead (``music/``, ``noise/``, ``speech/`` at
+the top, audio files at any depth below). Its group rule: ``<class>/<first sub-folder>``
+plus a speaker-like prefix of the file stem when there is one (the stem's first token,
+split at ``-``/``_``/``.``/space, if it contains a digit: ``p225_003`` -> ``p225``,
+``1272-128104-0000`` -> ``1272``); otherwise the file itself is the group (MUSAN's
+``speech-librivox-0001`` style names carry no speaker).
+
+Manifest: one JSON object per line, keys ``path`` (relative to the data dir), ``label``,
+``source``, ``group``, ``license``, ``copyright_file``, ``duration_s``, ``sample_rate_hz``
+(the file's original rate), ``channels``, ``sha1``, ``split``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import soundfile as sf
+
+from stream_tagger.audio_io import describe_file
+from stream_tagger.errors import TaggerError
+
+from . import synth_noise
+from .corpus_sources import SOURCES, Source
+from .unpack import AUDIO_EXTENSIONS, ArchiveError, unpack_queen, unpack_zip_audio
+
+LABELS = ("speech", "music", "noise")
+SPLITS = ("train", "val", "test")
+SPLIT_RULE = "sha1(group) % 100: < 80 train, < 90 val, else test"
+MANIFEST_NAME = "manifest.jsonl"
+SUMMARY_NAME = "summary.json"
+GENERATED_DIR = "generated"
+GENERATED_TOTAL_S = 3000.0          # 50 min of generated technical noise
+GENERATED_SEED = 20240601
+EXTRACTED_MARKER = ".extracted"
+MIN_SHARE_WARN = 0.04               # warn if a label's val/test share of hours is below this
+
+
+class CorpusError(TaggerError):
+    """A corpus build step failed (one-line message for the user)."""
+
+
+def assign_split(group: str) -> str:
+    """Deterministic split of a group key: sha1(group) % 100 -> <80 train, <90 val, else test."""
+    bucket = int(hashlib.sha1(group.encode("utf-8")).hexdigest(), 16) % 100
+    if bucket < 80:
+        return "train"
+    return "val" if bucket < 90 else "test"
+
+
+# ------------------------------------------------------------------------------ candidates
+@dataclass
+class Candidate:
+    """A labelled audio file before decoding."""
+    abs_path: str
+    rel_path: str            # relative to the data dir, '/' separators
+    label: str
+    group: str
+    source: str
+    license: str
+    copyright_file: str
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _rel(path: str, start: str) -> str:
+    return os.path.relpath(path, start).replace(os.sep, "/")
+
+
+# ------------------------------------------------------------------------------- licenses
+def _dep5_paragraphs(text: str) -> list[dict[str, str]]:
+    paragraphs, current, key = [], {}, None
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                paragraphs.append(current)
+            current, key = {}, None
+        elif line[0] in " \t" and key is not None:
+            current[key] += "\n" + line.strip()
+        elif ":" in line:
+            key, _, value = line.partition(":")
+            key = key.strip().lower()
+            current[key] = value.strip()
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def _dep5_match_score(pattern: str, rel_path: str) -> Optional[int]:
+    """How specifically a DEP-5 ``Files:`` pattern (source-tree path) matches an installed path.
+
+    Installed paths differ from source paths in their leading folders, so the pattern's
+    trailing components are compared (at least two of them, or one without wildcards).
+    Returns the number of literal characters of the matching tail, or None for no match.
+    """
+    if pattern == "*":
+        return 0
+    comps = pattern.strip("/").split("/")
+    for k in range(len(comps)):
+        tail = "/".join(comps[k:])
+        if k > 0 and len(comps) - k < 2 and any(c in tail for c in "*?["):
+            break
+        if fnmatch.fnmatchcase(rel_path, tail) or fnmatch.fnmatchcase(rel_path, "*/" + tail):
+            return sum(1 for c in tail if c not in "*?[]")
+    return None
+
+
+def license_for(copyright_text: str, rel_path: str) -> str:
+    """Short license name for ``rel_path`` from a Debian copyright file, or 'see copyright'.
+
+    Machine-readable (DEP-5) files: the most specific matching ``Files:`` pattern wins, the
+    later paragraph on ties (``debian/*`` paragraphs ignored). Free-form files: 'see copyright'.
+    """
+    if not copyright_text.lstrip().lower().startswith("format:"):
+        return "see copyright"
+    best_score, found = -1, None
+    for para in _dep5_paragraphs(copyright_text):
+        if "files" not in para or "license" not in para:
+            continue
+        patterns = para["files"].split()
+        if all(p.startswith("debian/") for p in patterns):
+            continue
+        scores = [sc for sc in (_dep5_match_score(p, rel_path) for p in patterns) if sc is not None]
+        name = para["license"].splitlines()[0].strip()
+        if scores and name and max(scores) >= best_score:
+            best_score, found = max(scores), name
+    return found or "see copyright"
+
+
+# ------------------------------------------------------------------------------- download
+def _run(cmd: list[str], cwd: Optional[str] = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _cached_deb(debs_dir: str, name: str) -> Optional[str]:
+    if not os.path.isdir(debs_dir):
+        return None
+    hits = sorted(f for f in os.listdir(debs_dir) if f.startswith(name + "_") and f.endswith(".deb"))
+    return os.path.join(debs_dir, hits[-1]) if hits else None
+
+
+def _apt_has(name: str) -> bool:
+    out = _run(["apt-cache", "policy", name])
+    for line in out.stdout.splitlines():
+        if line.strip().startswith("Candidate:"):
+            return line.split(":", 1)[1].strip() not in ("", "(none)")
+    return False
+
+
+def _apt_download(names: list[str], debs_dir: str) -> list[str]:
+    """``apt-get download`` several packages at once; returns the names that failed."""
+    if not names:
+        return []
+    if _run(["apt-get", "download", *names], cwd=debs_dir).returncode == 0:
+        return []
+    _log("corpus: apt-get download failed; running apt-get update and retrying")
+    _run(["apt-get", "update", "-qq"])
+    if _run(["apt-get", "download", *names], cwd=debs_dir).returncode == 0:
+        return []
+    failed = []
+    for name in names:                     # find the culprits one by one
+        if _run(["apt-get", "download", name], cwd=debs_dir).returncode != 0:
+            failed.append(name)
+    return failed
+
+
+def fetch_packages(sources: tuple[Source, ...], debs_dir: str) -> tuple[dict[Source, str], list[str]]:
+    """Resolve each source to a cached or downloaded ``.deb``; returns ({source: deb}, missing)."""
+    os.makedirs(debs_dir, exist_ok=True)
+    chosen: dict[Source, str] = {}
+    to_fetch: dict[Source, str] = {}
+    missing: list[str] = []
+    apt_updated = False
+    for src in sources:
+        cached = next((d for d in (_cached_deb(debs_dir, n) for n in src.names) if d), None)
+        if cached:
+            chosen[src] = cached
+            continue
+        name = next((n for n in src.names if _apt_has(n)), None)
+        if name is None and not apt_updated:
+            _run(["apt-get", "update", "-qq"])
+            apt_updated = True
+            name = next((n for n in src.names if _apt_has(n)), None)
+        if name is None:
+            missing.append(" | ".join(src.names))
+        else:
+            to_fetch[src] = name
+    if to_fetch:
+        _log(f"corpus: downloading {len(to_fetch)} packages into {debs_dir}")
+        failed = set(_apt_download(sorted(set(to_fetch.values())), debs_dir))
+        for src, name in to_fetch.items():
+            deb = _cached_deb(debs_dir, name)
+            if name in failed or deb is None:
+                missing.append(name)
+            else:
+                chosen[src] = deb
+    return chosen, missing
+
+
+# ----------------------------------------------------------------------------- extraction
+def _package_name(deb_path: str) -> str:
+    return os.path.basename(deb_path).split("_", 1)[0]
+
+
+def _fix_copyright(pkg_dir: str, pkg: str, data_dir: str) -> Optional[str]:
+    """Make ``<pkg>/usr/share/doc/<pkg>/copyright`` a real file; returns its path or None."""
+    doc = os.path.join(pkg_dir, "usr", "share", "doc", pkg)
+    if os.path.islink(doc):                 # doc dir shared with another package of the same source
+        target = os.path.basename(os.readlink(doc).rstrip("/"))
+        other = os.path.join(data_dir, target, "usr", "share", "doc", target, "copyright")
+        os.unlink(doc)
+        os.makedirs(doc, exist_ok=True)
+        if os.path.isfile(other):
+            shutil.copyfile(other, os.path.join(doc, "copyright"))
+    path = os.path.join(doc, "copyright")
+    if os.path.islink(path):
+        real = os.path.realpath(path)
+        os.unlink(path)
+        if os.path.isfile(real):
+            shutil.copyfile(real, path)
+    return path if os.path.isfile(path) else None
+
+
+def _prune(pkg_dir: str) -> None:
+    """Delete symlinks and non-audio files except copyright files and the marker."""
+    for root, dirs, files in os.walk(pkg_dir, topdown=False):
+        for name in files:
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                os.unlink(path)
+            elif not (name.lower().endswith(AUDIO_EXTENSIONS) or name == "copyright"
+                      or name == EXTRACTED_MARKER):
+                os.unlink(path)
+        for name in dirs:
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                os.unlink(path)
+            elif not os.listdir(path):
+                os.rmdir(path)
+
+
+def extract_package(src: Source, deb: str, data_dir: str) -> str:
+    """``dpkg -x`` the deb into ``<data_dir>/<package>/``, unpack archives, prune; cached by a marker."""
+    pkg = _package_name(deb)
+    pkg_dir = os.path.join(data_dir, pkg)
+    marker = os.path.join(pkg_dir, EXTRACTED_MARKER)
+    if os.path.isfile(marker) and open(marker).read().strip() == os.path.basename(deb):
+        return pkg_dir
+    if os.path.exists(pkg_dir):
+        shutil.rmtree(pkg_dir)
+    os.makedirs(pkg_dir)
+    res = _run(["dpkg", "-x", deb, pkg_dir])
+    if res.returncode != 0:
+        raise CorpusError(f"dpkg -x {os.path.basename(deb)} failed: {res.stderr.strip().splitlines()[-1:]}")
+    _fix_copyright(pkg_dir, pkg, data_dir)
+    for inner, kind in src.packed.items():
+        archive = os.path.join(pkg_dir, inner)
+        if not os.path.isfile(archive):
+            _log(f"corpus: {pkg}: packed archive {inner} not found")
+            continue
+        out_dir = os.path.join(pkg_dir, "unpacked", os.path.basename(inner))
+        try:
+            written = unpack_queen(archive, out_dir) if kind == "queen" else unpack_zip_audio(archive, out_dir)
+        except ArchiveError as e:
+            raise CorpusError(f"{pkg}: {e}") from None
+        _log(f"corpus: {pkg}: unpacked {len(written)} audio entries from {os.path.basename(inner)}")
+    _prune(pkg_dir)
+    with open(marker, "w") as f:
+        f.write(os.path.basename(deb) + "\n")
+    return pkg_dir
+
+
+def _audio_files(root: str) -> list[str]:
+    found = []
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(dirpath, name)
+            if name.lower().endswith(AUDIO_EXTENSIONS) and not os.path.islink(path):
+                found.append(path)
+    return found
+
+
+def package_candidates(src: Source, pkg_dir: str, data_dir: str, counts: dict) -> list[Candidate]:
+    """Label the audio files of one extracted package with its rule."""
+    pkg = os.path.basename(pkg_dir)
+    copyright_path = os.path.join(pkg_dir, "usr", "share", "doc", pkg, "copyright")
+    text = open(copyright_path, encoding="utf-8", errors="replace").read() if os.path.isfile(copyright_path) else ""
+    copyright_rel = _rel(copyright_path, data_dir) if text else ""
+    out = []
+    for path in _audio_files(pkg_dir):
+        rel_pkg = _rel(path, pkg_dir)
+        labelled = src.rule(rel_pkg)
+        if labelled is None:
+            counts["unlabelled"] += 1
+            continue
+        label, group = labelled
+        lic = src.license_override or (license_for(text, rel_pkg) if text else "see copyright")
+        out.append(Candidate(path, _rel(path, data_dir), label, group, f"debian:{pkg}", lic, copyright_rel))
+    return out
+
+
+def generated_candidates(data_dir: str, total_s: float = GENERATED_TOTAL_S) -> list[Candidate]:
+    """Write (or reuse) the generated noise files and return them as candidates."""
+    out_dir = os.path.join(data_dir, GENERATED_DIR)
+    marker = os.path.join(out_dir, EXTRACTED_MARKER)
+    stamp = f"kinds={','.join(synth_noise.KINDS)} total_s={total_s} seed={GENERATED_SEED}"
+    readme = os.path.join(out_dir, "README.txt")
+    if os.path.isfile(marker) and open(marker).read().strip() == stamp:
+        pairs = [(p, os.path.basename(p).split("-")[0]) for p in _audio_files(out_dir)]
+    else:
+        if os.path.isdir(out_dir):
+            shutil.rmtree(out_dir)
+        pairs = synth_noise.write_generated(out_dir, total_s=total_s, seed=GENERATED_SEED)
+        with open(readme, "w") as f:
+            f.write("Technical noise generated by training/synth_noise.py (stream-tagger, MIT license).\n"
+                    f"{stamp}\nKinds: {', '.join(synth_noise.KINDS)}; 16 kHz mono FLAC; one group per file.\n")
+        with open(marker, "w") as f:
+            f.write(stamp + "\n")
+    return [Candidate(p, _rel(p, data_dir), "noise", f"generated:{os.path.splitext(os.path.basename(p))[0]}",
+                      "generated", "MIT", _rel(readme, data_dir)) for p, _ in pairs]
+
+
+# ------------------------------------------------------------------------------ tree mode
+def tree_group(label: str, rel_in_class: str) -> str:
+    """Group for a file of a MUSAN-shaped tree: ``<label>/<first sub-folder>`` + speaker prefix.
+
+    ``rel_in_class`` is the path below the class folder. The speaker prefix is the stem's
+    first token (split at ``-``, ``_``, ``.``, space) when it contains a digit; otherwise the
+    whole stem is used (each file its own group).
+    """
+    parts = rel_in_class.split("/")
+    sub = parts[0] if len(parts) > 1 else ""
+    stem = os.path.splitext(parts[-1])[0]
+    tokens = [t for t in re.split(r"[-_. ]+", stem) if t]
+    speaker = tokens[0] if len(tokens) > 1 and any(c.isdigit() for c in tokens[0]) else stem
+    return f"{label}/{sub}:{speaker}" if sub else f"{label}:{speaker}"
+
+
+def tree_candidates(tree: str, data_dir: str) -> list[Candidate]:
+    if not os.path.isdir(tree):
+        raise CorpusError(f"{tree}: no such directory")
+    classes = {name.lower(): os.path.join(tree, name) for name in os.listdir(tree)
+               if os.path.isdir(os.path.join(tree, name)) and name.lower() in LABELS}
+    if not classes:
+        raise CorpusError(f"{tree}: needs music/, noise/ or speech/ folders at the top")
+    notes = [n for n in sorted(os.listdir(tree)) if n.upper().startswith(("LICENSE", "COPYING", "README"))]
+    copyright_rel = _rel(os.path.join(tree, notes[0]), data_dir) if notes else ""
+    out = []
+    for label in LABELS:
+        if label not in classes:
+            continue
+        for path in _audio_files(classes[label]):
+            group = tree_group(label, _rel(path, classes[label]))
+            out.append(Candidate(path, _rel(path, data_dir), label, group, "tree", "see tree", copyright_rel))
+    return out
+
+
+# ------------------------------------------------------------------------------- decoding
+def describe_audio(path: str) -> dict:
+    """sha1 of the bytes and a full decode: rate, channels, frames, peak. ``error`` on failure."""
+    try:
+        with open(path, "rb") as f:
+            sha1 = hashlib.sha1(f.read()).hexdigest()
+        info = describe_file(path)
+        frames, peak = 0, 0.0
+        with sf.SoundFile(path) as snd:
+            for block in snd.blocks(blocksize=1 << 17, dtype="float32", always_2d=True):
+                if len(block):
+                    frames += len(block)
+                    block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+                    peak = max(peak, float(np.max(np.abs(block))))
+        return {"sha1": sha1, "sample_rate_hz": int(info.samplerate), "channels": int(info.channels),
+                "frames": frames, "peak": peak}
+    except TaggerError as e:
+        return {"error": str(e)}
+    except Exception as e:                 # libsndfile / decoder errors mid-file
+        return {"error": f"{path}: {type(e).__name__}: {str(e).strip().splitlines()[-1:] or ''}"}
+
+
+DESCRIBE_CACHE_NAME = ".describe_cache.json"
+
+
+def _cache_key(path: str) -> str:
+    st = os.stat(path)
+    return f"{path}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def describe_all(paths: list[str], jobs: int, cache_path: Optional[str] = None) -> list[dict]:
+    """describe_audio for every path with ``jobs`` processes; results of files whose path,
+    size and mtime are unchanged are reused from ``cache_path`` (a JSON file) when given."""
+    cache: dict = {}
+    if cache_path and os.path.isfile(cache_path):
+        try:
+            with open(cache_path, encoding="utf-8") as f:
+                cache = json.load(f)
+        except (OSError, ValueError):
+            cache = {}
+    keys = [_cache_key(p) for p in paths]
+    todo = [p for p, k in zip(paths, keys) if k not in cache]
+    if len(todo) < len(paths):
+        _log(f"corpus: {len(paths) - len(todo)} files already decoded (cache), {len(todo)} to decode")
+    t0 = time.monotonic()
+    step = max(50, len(todo) // 20)
+    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 and len(todo) > 1 else None
+    iterator = pool.map(describe_audio, todo, chunksize=8) if pool else map(describe_audio, todo)
+    try:
+        for i, (path, res) in enumerate(zip(todo, iterator), 1):
+            cache[_cache_key(path)] = res
+            if i % step == 0 or i == len(todo):
+                _log(f"corpus: decoded {i}/{len(todo)} files ({time.monotonic() - t0:.0f} s)")
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    if cache_path:
+        live = set(keys)
+        with open(cache_path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump({k: v for k, v in cache.items() if k in live}, f)
+        os.replace(cache_path + ".tmp", cache_path)
+    return [cache[k] for k in keys]
+
+
+# -------------------------------------------------------------------------------- manifest
+def build_manifest(candidates: list[Candidate], jobs: int, skipped: dict,
+                   cache_path: Optional[str] = None) -> list[dict]:
+    """Decode, drop unreadable/silent files and duplicates (first path wins), assign splits."""
+    infos = describe_all([c.abs_path for c in candidates], jobs, cache_path)
+    rows, seen = [], {}
+    for cand, info in zip(candidates, infos):
+        counts = skipped[cand.source]
+        if "error" in info:
+            counts["unreadable"] += 1
+            if counts["unreadable"] <= 3:
+                _log(f"corpus: warning: skipped {info['error']}")
+            continue
+        if info["frames"] == 0 or info["peak"] == 0.0:
+            counts["silent"] += 1
+            continue
+        if info["sha1"] in seen:
+            counts["duplicate"] += 1
+            if seen[info["sha1"]] != cand.label:
+                counts["duplicate_other_label"] += 1
+            continue
+        seen[info["sha1"]] = cand.label
+        rows.append({
+            "path": cand.rel_path, "label": cand.label, "source": cand.source, "group": cand.group,
+            "license": cand.license, "copyright_file": cand.copyright_file,
+            "duration_s": round(info["frames"] / info["sample_rate_hz"], 4),
+            "sample_rate_hz": info["sample_rate_hz"], "channels": info["channels"],
+            "sha1": info["sha1"], "split": assign_split(cand.group),
+        })
+    return rows
+
+
+def summarize(rows: list[dict], skipped: dict, missing: list[str], build_s: float, mode: str) -> dict:
+    hours = {lab: {sp: 0.0 for sp in SPLITS} for lab in LABELS}
+    files = {lab: {sp: 0 for sp in SPLITS} for lab in LABELS}
+    groups = {lab: {sp: set() for sp in SPLITS} for lab in LABELS}
+    by_rate = {lab: defaultdict(float) for lab in LABELS}
+    by_source = defaultdict(lambda: defaultdict(float))
+    generated_s = 0.0
+    for r in rows:
+        lab, sp, d = r["label"], r["split"], r["duration_s"]
+        hours[lab][sp] += d / 3600
+        files[lab][sp] += 1
+        groups[lab][sp].add(r["group"])
+        rate = r["sample_rate_hz"]
+        bucket = "<=8k" if rate <= 8000 else "<=11.025k" if rate <= 11025 else "<=16k" if rate <= 16000 \
+            else "<=22.05k" if rate <= 22050 else ">22.05k"
+        by_rate[lab][bucket] += d / 3600
+        by_source[r["source"]][lab] += d / 3600
+        if r["source"] == "generated":
+            generated_s += d
+    noise_s = sum(hours["noise"].values()) * 3600
+    total_s = sum(sum(h.values()) for h in hours.values()) * 3600
+    rnd = lambda x: round(x, 3)  # noqa: E731
+    return {
+        "mode": mode,
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "split_rule": SPLIT_RULE,
+        "hours": {lab: {sp: rnd(v) for sp, v in d.items()} | {"all": rnd(sum(d.values()))}
+                  for lab, d in hours.items()},
+        "files": {lab: d | {"all": sum(d.values())} for lab, d in files.items()},
+        "groups": {lab: {sp: len(s) for sp, s in d.items()} for lab, d in groups.items()},
+        "total_hours": rnd(total_s / 3600),
+        "total_files": len(rows),
+        "generated_noise_hours": rnd(generated_s / 3600),
+        "generated_share_of_noise": rnd(generated_s / noise_s) if noise_s else 0.0,
+        "generated_share_of_total": rnd(generated_s / total_s) if total_s else 0.0,
+        "hours_by_original_rate": {lab: {k: rnd(v) for k, v in sorted(d.items())} for lab, d in by_rate.items()},
+        "hours_by_source": {s: {lab: rnd(v) for lab, v in d.items()} for s, d in sorted(by_source.items())},
+        "skipped": {s: dict(c) for s, c in sorted(skipped.items()) if any(c.values())},
+        "missing_packages": missing,
+        "build_seconds": round(build_s, 1),
+    }
+
+
+def print_summary(summary: dict, out=None) -> None:
+    out = out or sys.stdout
+    print(f"corpus ({summary['mode']}): {summary['total_files']} files, {summary['total_hours']:.2f} h",
+          file=out)
+    print(f"{'hours':<8}" + "".join(f"{sp:>9}" for sp in (*SPLITS, "all")), file=out)
+    for lab in LABELS:
+        h = summary["hours"][lab]
+        print(f"{lab:<8}" + "".join(f"{h[sp]:>9.2f}" for sp in (*SPLITS, "all")), file=out)
+    print(f"{'files':<8}" + "".join(f"{sp:>9}" for sp in (*SPLITS, "all")), file=out)
+    for lab in LABELS:
+        n = summary["files"][lab]
+        print(f"{lab:<8}" + "".join(f"{n[sp]:>9}" for sp in (*SPLITS, "all")), file=out)
+    print(f"generated noise: {summary['generated_noise_hours']:.2f} h = "
+          f"{100 * summary['generated_share_of_noise']:.1f}% of noise, "
+          f"{100 * summary['generated_share_of_total']:.1f}% of all audio", file=out)
+    for src, c in summary["skipped"].items():
+        print(f"skipped in {src}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if v), file=out)
+    for name in summary["missing_packages"]:
+        print(f"missing package: {name}", file=out)
+    for lab in LABELS:
+        total = summary["hours"][lab]["all"]
+        for sp in ("val", "test"):
+            if total > 0 and summary["hours"][lab][sp] / total < MIN_SHARE_WARN:
+                print(f"warning: {lab} has only {summary['hours'][lab][sp]:.2f} h of {total:.2f} h in {sp}",
+                      file=out)
+    print(f"build time: {summary['build_seconds']:.0f} s", file=out)
+
+
+def write_outputs(rows: list[dict], summary: dict, data_dir: str) -> str:
+    rows = sorted(rows, key=lambda r: r["path"])
+    manifest = os.path.join(data_dir, MANIFEST_NAME)
+    tmp = manifest + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    os.replace(tmp, manifest)
+    with open(os.path.join(data_dir, SUMMARY_NAME), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+        f.write("\n")
+    return manifest
+
+
+def load_manifest(path: str) -> list[dict]:
+    """Rows of a manifest.jsonl (for the training step and checks)."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# ----------------------------------------------------------------------------------- build
+def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
+                      generated_total_s: float = GENERATED_TOTAL_S) -> tuple[list[dict], dict]:
+    t0 = time.monotonic()
+    os.makedirs(data_dir, exist_ok=True)
+    chosen, missing = fetch_packages(SOURCES, debs_dir)
+    skipped: dict = defaultdict(lambda: defaultdict(int))
+    candidates: list[Candidate] = []
+    todo = [s for s in SOURCES if s in chosen]
+    for i, src in enumerate(todo, 1):
+        ts = time.monotonic()
+        deb = chosen[src]
+        pkg_dir = extract_package(src, deb, data_dir)
+        counts = skipped[f"debian:{_package_name(deb)}"]
+        found = package_candidates(src, pkg_dir, data_dir, counts)
+        per_label = defaultdict(int)
+        for c in found:
+            per_label[c.label] += 1
+        labels = ", ".join(f"{n} {lab}" for lab, n in sorted(per_label.items())) or "nothing"
+        _log(f"[{i}/{len(todo)}] {_package_name(deb)}: {labels}; {counts['unlabelled']} not used "
+             f"({time.monotonic() - ts:.1f} s)")
+        candidates.extend(found)
+    gen = generated_candidates(data_dir, generated_total_s) if generated_total_s > 0 else []
+    _log(f"corpus: {len(gen)} generated noise files in {GENERATED_DIR}/")
+    candidates.extend(gen)
+    rows = build_manifest(candidates, jobs, skipped, os.path.join(data_dir, DESCRIBE_CACHE_NAME))
+    summary = summarize(rows, skipped, missing, time.monotonic() - t0, "debian")
+    return rows, summary
+
+
+def build_from_tree(tree: str, data_dir: str, jobs: int) -> tuple[list[dict], dict]:
+    t0 = time.monotonic()
+    os.makedirs(data_dir, exist_ok=True)
+    candidates = tree_candidates(os.path.abspath(tree), os.path.abspath(data_dir))
+    _log(f"corpus: {len(candidates)} audio files in {tree}")
+    skipped: dict = defaultdict(lambda: defaultdict(int))
+    rows = build_manifest(candidates, jobs, skipped, os.path.join(data_dir, DESCRIBE_CACHE_NAME))
+    summary = summarize(rows, skipped, [], time.monotonic() - t0, "tree")
+    return rows, summary
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.corpus", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build data-dir/manifest.jsonl and summary.json")
+    b.add_argument("--data-dir", default="data/corpus", help="output folder (default data/corpus)")
+    b.add_argument("--from-tree", metavar="DIR", help="MUSAN-shaped tree (music/ noise/ speech/) instead of Debian")
+    b.add_argument("--jobs", type=int, default=2, help="decode processes (default 2)")
+    b.add_argument("--debs-dir", default=None, help="cache of downloaded .deb files (default data/debs)")
+    b.add_argument("--generated-minutes", type=float, default=GENERATED_TOTAL_S / 60,
+                   help="minutes of generated technical noise (Debian mode; default 50)")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be >= 1")
+    data_dir = os.path.abspath(args.data_dir)
+    debs_dir = os.path.abspath(args.debs_dir or os.path.join(os.path.dirname(data_dir), "debs"))
+    try:
+        if args.from_tree:
+            rows, summary = build_from_tree(args.from_tree, data_dir, args.jobs)
+        else:
+            rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, args.generated_minutes * 60)
+        if not rows:
+            raise CorpusError("no usable audio files found")
+        manifest = write_outputs(rows, summary, data_dir)
+    except TaggerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    print_summary(summary)
+    print(f"manifest: {manifest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

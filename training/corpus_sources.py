@@ -1,0 +1,327 @@
+"""Which Debian packages feed the corpus, and the file-name rules that label their audio.
+
+Each :class:`Source` names one Debian package (with alternative names, first available wins)
+and a ``rule(rel_path) -> (label, group) | None``. ``rel_path`` is the path below the
+package's extraction folder (``data/corpus/<package>/``), with '/' separators, e.g.
+``usr/share/games/wesnoth/1.16/data/core/sounds/bow.ogg``. ``None`` means "not used"
+(ambiguous content such as grunts, singing, jingles, or silence files).
+
+``group`` is the unit that must never be split across train/val/test: a speaker or voice
+set for speech, a track for music, a sound (with its numbered variants) for noise.
+
+Packages reserved for evaluation (``RESERVED_PACKAGES``) are never listed here.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+Rule = Callable[[str], Optional[tuple[str, str]]]
+
+RESERVED_PACKAGES = frozenset({
+    "beneath-a-steel-sky", "ktuberling-data", "megaglest-data", "widelands-data", "naev-data",
+    "supertuxkart-data", "fretsonfire-songs-sectoid", "alsa-utils",
+})
+
+
+@dataclass(frozen=True, eq=False)
+class Source:
+    """One Debian package: ``names`` are alternatives (first available is used)."""
+    names: tuple[str, ...]
+    rule: Rule
+    license_override: Optional[str] = None
+    # Packed archives inside the package: path below the package folder -> unpacker name.
+    packed: dict = field(default_factory=dict)
+
+
+def _stem(rel: str) -> str:
+    """File name without its audio extension(s) (``x_desc_da.ogg.ogg`` -> ``x_desc_da``)."""
+    stem = posixpath.basename(rel)
+    while posixpath.splitext(stem)[1].lower() in (".ogg", ".wav", ".flac", ".mp3", ".opus"):
+        stem = posixpath.splitext(stem)[0]
+    return stem
+
+
+def _variant_group(prefix: str, rel: str) -> str:
+    """Group numbered variants of one sound together: ``dir/explosion-heavy1`` -> ``dir/explosion-heavy``."""
+    base = re.sub(r"[-_ ]*\d+[a-z]?$", "", _stem(rel)) or _stem(rel)
+    return f"{prefix}:{posixpath.dirname(rel).split('/')[-1]}/{base}"
+
+
+def _file_group(prefix: str, rel: str) -> str:
+    return f"{prefix}:{posixpath.splitext(rel)[0]}"
+
+
+# ---------------------------------------------------------------------------------- speech
+def _queen(rel: str):
+    """FOTAQ speech entries from queen.1c: dialogue lines ``RRDDLLJn``/``..Pn`` (J = Joe,
+    P = the other person of dialogue RRDD), ``JOE#####`` (Joe), cut-scenes ``C##X_###``."""
+    if "/unpacked/queen.1c/" not in "/" + rel:
+        return None
+    name = _stem(rel).upper()
+    if name.startswith("JOE") or (len(name) == 8 and name[6] == "J"):
+        return "speech", "queen:joe"
+    if len(name) == 8 and name[6] == "P":
+        return "speech", f"queen:dialogue-{name[:4]}"
+    m = re.match(r"^C(\d\d?)", name)
+    if m:
+        return "speech", f"queen:cutscene-{m.group(1)}"
+    return "speech", f"queen:{name[:4]}"
+
+
+def _fillets_lang(pkg: str) -> Rule:
+    """Fish Fillets dialogue ``<level>-<character>-<word>.ogg`` (m = small fish, v = big fish)."""
+    def rule(rel: str):
+        if "/sound/" not in rel:
+            return None
+        stem = _stem(rel)
+        tokens = stem.split("-")
+        if "music" in stem or (len(tokens) >= 3 and tokens[1] == "x"):
+            return None                              # effects / jingles kept out of speech
+        if len(tokens) >= 3 and len(tokens[1]) <= 4 and not tokens[1].isdigit():
+            return "speech", f"{pkg}:{tokens[1]}"
+        level = rel.split("/sound/", 1)[1].split("/")[0]
+        return "speech", f"{pkg}:{level}"
+    return rule
+
+
+def _fillets_base(rel: str):
+    """fillets-ng-data: music/ is music; ``-x-`` effects, typing/bubbles/impacts are noise;
+    the few spoken German/Russian/Warcraft lines are speech; the rest (creature noises,
+    jingles) is left out."""
+    if "/fillets-ng/" not in rel:
+        return None
+    stem = _stem(rel)
+    if "/fillets-ng/music/" in rel or "music" in stem:
+        return "music", _file_group("fillets-ng-data", rel)
+    tokens = stem.split("-")
+    if (len(tokens) >= 3 and tokens[1] == "x") or "/sound/share/" in rel or "/sound/linux/" in rel \
+            or stem.startswith("unlocking"):
+        return "noise", _variant_group("fillets-ng-data", rel)
+    if stem.startswith("deu-") or stem.startswith("war-"):
+        return "speech", f"fillets-ng-data:{'-'.join(tokens[:2])}"
+    return None
+
+
+_TUX_LANG = re.compile(r"_([a-z]{2,3}(?:_[A-Z]{2})?)$")
+
+
+def _tuxpaint(rel: str):
+    """Tux Paint stamps: ``*_desc[_<lang>]`` are spoken descriptions, symbols/ holds spoken
+    letters and numbers (faces/ holds vocal expressions: left out), hobbies/music/ holds instrument samples, the rest are effects."""
+    if "/stamps/" not in rel:
+        return None
+    stem = _stem(rel)
+    m = re.search(r"_desc(?:_([A-Za-z_]+))?$", stem)
+    if m:
+        return "speech", f"tuxpaint:desc-{m.group(1) or 'en'}"
+    if "/stamps/symbols/faces/" in rel:
+        return None                                  # vocal expressions (laughs, growls)
+    if "/stamps/symbols/" in rel:
+        lm = _TUX_LANG.search(stem)
+        lang = lm.group(1) if lm else posixpath.dirname(rel).split("/stamps/symbols/")[1].split("/")[-3:][0]
+        return "speech", f"tuxpaint:symbols-{lang}"
+    if "/stamps/hobbies/music/" in rel:
+        return "music", _file_group("tuxpaint", rel)
+    return "noise", _variant_group("tuxpaint", rel)
+
+
+def _asterisk(pkg: str) -> Rule:
+    """Asterisk prompts below ``sounds/<lang_voice>/``; the ``silence/`` folder is skipped."""
+    def rule(rel: str):
+        parts = rel.split("/")
+        if "sounds" not in parts:
+            return None
+        i = parts.index("sounds")
+        if len(parts) < i + 3 or "silence" in parts[i + 2:-1]:
+            return None
+        return "speech", f"{pkg}:{parts[i + 1]}"
+    return rule
+
+
+def _klettres(rel: str):
+    """KLettres: ``usr/share/klettres/<lang>/(alpha|syllab)/*.ogg`` spoken letters/syllables."""
+    parts = rel.split("/")
+    if len(parts) >= 6 and parts[2] == "klettres" and parts[4] in ("alpha", "syllab"):
+        return "speech", f"klettres:{parts[3]}"
+    return None
+
+
+_HEDGEWARS_GRUNTS = re.compile(r"^(Ooff|Ow|Laugh|Poison|Hmm|Jump|Firepunch|Nooo)", re.I)
+_HEDGEWARS_SKIP_FX = re.compile(r"^(\d[A-G]|hell_|Kiss|Yoohoo|hogchant|ride_of_the_valkyries)", re.I)
+
+
+def _hedgewars(rel: str):
+    """Hedgewars: Data/Music is music; Data/Sounds/voices/<set> speech (the singing set and
+    grunts/laughs left out); other Data/Sounds are effects (musical notes, hog voices left out)."""
+    if "/Data/Music/" in rel:
+        return "music", _file_group("hedgewars", rel)
+    if "/Data/Sounds/voices/" in rel:
+        voice = rel.split("/Data/Sounds/voices/")[1].split("/")[0]
+        if voice == "Singer" or _HEDGEWARS_GRUNTS.match(_stem(rel)):
+            return None
+        return "speech", f"hedgewars:voice-{voice}"
+    if "/Data/Sounds/" in rel:
+        if _HEDGEWARS_SKIP_FX.match(_stem(rel)):
+            return None
+        return "noise", _variant_group("hedgewars", rel)
+    return None
+
+
+def _warzone_data(rel: str):
+    """Warzone 2100 base.wz: audio/sfx, audio/multi and radio clicks are effects; the other audio/ folders
+    are spoken messages (one voice per folder; vtoltalk is radio-filtered); screams, laughs and
+    the mixed video soundtracks (sequenceaudio/) are left out."""
+    if "/unpacked/base.wz/" not in "/" + rel:
+        return None
+    inner = ("/" + rel).split("/unpacked/base.wz/")[1]
+    parts = inner.split("/")
+    if parts[0] == "sequenceaudio":
+        return None                                   # video soundtracks: tones, rumble, voice mixed
+    if parts[0] != "audio" or len(parts) < 3:
+        return None
+    if parts[1] == "sfx":
+        if parts[2] == "misc":
+            return None                               # screams, "help", a silence file
+        return "noise", _variant_group("warzone2100", rel)
+    if parts[1] == "radclick":
+        return "noise", "warzone2100:radclick"
+    if parts[1] == "multi":
+        return "noise", _variant_group("warzone2100", rel)    # weapon effects (hevlsr, emp, ...)
+    if parts[1] == "nexus" and _stem(rel).startswith("laugh"):
+        return None
+    return "speech", f"warzone2100:{parts[1]}"
+
+
+# ---------------------------------------------------------------------------------- music
+def _all_music(prefix: str, must_contain: str = "/") -> Rule:
+    def rule(rel: str):
+        if must_contain in rel:
+            return "music", _file_group(prefix, rel)
+        return None
+    return rule
+
+
+def _music_or_noise(prefix: str, music_dir: str, noise_dir: str, skip: Optional[re.Pattern] = None) -> Rule:
+    def rule(rel: str):
+        if skip is not None and skip.search(_stem(rel)):
+            return None
+        if music_dir in rel:
+            return "music", _file_group(prefix, rel)
+        if noise_dir in rel:
+            return "noise", _variant_group(prefix, rel)
+        return None
+    return rule
+
+
+def _fretsonfire(rel: str):
+    """Frets on Fire songs: ``song.ogg`` only (``guitar.ogg`` is a stem of the same song)."""
+    if posixpath.basename(rel) == "song.ogg":
+        return "music", f"fretsonfire:{posixpath.basename(posixpath.dirname(rel))}"
+    return None
+
+
+def _frozen_bubble(rel: str):
+    """Frozen Bubble: the three ``*zik*`` tracks are music; effects are not used."""
+    if "zik" in _stem(rel):
+        return "music", _file_group("frozen-bubble", rel)
+    return None
+
+
+def _freeorion(rel: str):
+    """FreeOrion sound/: one music track (artificial_intelligence_v3), the rest UI/combat effects."""
+    if "/data/sound/" not in rel:
+        return None
+    if _stem(rel).startswith("artificial_intelligence"):
+        return "music", _file_group("freeorion", rel)
+    return "noise", _variant_group("freeorion", rel)
+
+
+# ---------------------------------------------------------------------------------- noise
+_WESNOTH_VOCAL = re.compile(
+    r"^(human|elf|dwarf|orc|goblin|troll|ogre|mermaid|mermen|naga|lich|zombie|yeti|ghoul)\b.*-(die|hit)|"
+    r"laugh|groan|^ugg|^wail|wardrums|fanfare")
+
+
+def _wesnoth_data(rel: str):
+    """Wesnoth sounds/ and ambient/: effects, animals, ambiences; voiced grunts of humanoid units,
+    laughs, wails, war drums and the fanfare are left out."""
+    if "/sounds/" not in rel:
+        return None
+    if _WESNOTH_VOCAL.search(_stem(rel)):
+        return None
+    return "noise", _variant_group("wesnoth", rel)
+
+
+_LINCITY_SKIP = re.compile(r"^School")
+
+
+def _lincity(rel: str):
+    """LinCity-NG sounds/: building/traffic/industry ambiences (School* left out: children's voices)."""
+    if "/lincity-ng/sounds/" in rel and not _LINCITY_SKIP.search(_stem(rel)):
+        return "noise", _variant_group("lincity-ng", rel)
+    return None
+
+
+_HYPERROGUE_SKIP = re.compile(r"prince|laugh|speak|dzia")
+
+
+def _sonic_pi(rel: str):
+    """Sonic Pi samples: ambi_/vinyl_/misc_/elec_/perc_ are noise (ambi_piano is music, the
+    ambi_choir singing is left out); drum/bd/sn/tabla/loop/guit are music (loop_3d_printer is noise)."""
+    if "/sonic-pi/samples/" not in rel:
+        return None
+    stem = _stem(rel)
+    group = f"sonic-pi:{stem}"
+    if stem == "ambi_choir":
+        return None
+    if stem in ("ambi_piano",) or re.match(r"^(drum|bd|sn|tabla|guit)_", stem) or \
+            (stem.startswith("loop_") and stem != "loop_3d_printer"):
+        return "music", group
+    if re.match(r"^(ambi|vinyl|misc|elec|perc)_", stem) or stem == "loop_3d_printer":
+        return "noise", group
+    return None
+
+
+SOURCES: tuple[Source, ...] = (
+    # speech
+    Source(("flight-of-the-amazon-queen",), _queen,
+           packed={"usr/share/scummvm/flight-of-the-amazon-queen/queen.1c": "queen"}),
+    Source(("fillets-ng-data-cs",), _fillets_lang("fillets-ng-data-cs"), license_override="GPL-2+"),
+    Source(("fillets-ng-data-nl",), _fillets_lang("fillets-ng-data-nl"), license_override="GPL-2+"),
+    Source(("tuxpaint-stamps-default",), _tuxpaint),
+    Source(("asterisk-core-sounds-en-wav",), _asterisk("asterisk-core-sounds-en")),
+    Source(("asterisk-core-sounds-es-wav",), _asterisk("asterisk-core-sounds-es")),
+    Source(("asterisk-core-sounds-fr-wav",), _asterisk("asterisk-core-sounds-fr")),
+    Source(("asterisk-core-sounds-it-wav",), _asterisk("asterisk-core-sounds-it"), license_override="CC-BY-3.0"),
+    Source(("asterisk-core-sounds-ru-wav",), _asterisk("asterisk-core-sounds-ru"), license_override="CC-BY-3.0"),
+    Source(("asterisk-prompt-it-menardi-wav",), _asterisk("asterisk-prompt-it-menardi")),
+    Source(("klettres-data",), _klettres),
+    Source(("hedgewars-data",), _hedgewars),
+    Source(("warzone2100-data",), _warzone_data,
+           packed={"usr/share/games/warzone2100/base.wz": "zip"}),
+    # music
+    Source(("warzone2100-music",), _all_music("warzone2100-music", "/music/")),
+    Source(("wesnoth-1.18-music", "wesnoth-1.16-music", "wesnoth-music"),
+           _all_music("wesnoth-music", "/music/"), license_override="GPL-2+"),
+    Source(("colobot-common-sounds",), _music_or_noise("colobot", "/colobot/music/", "/colobot/sounds/")),
+    Source(("drascula-music",), _all_music("drascula", "/drascula/audio/")),
+    Source(("fillets-ng-data",), _fillets_base, license_override="GPL-2+"),
+    Source(("hyperrogue-music",), _music_or_noise("hyperrogue", "/hyperrogue/music/", "/hyperrogue/sounds/",
+                                                  skip=_HYPERROGUE_SKIP)),
+    Source(("asterisk-moh-opsound-wav",), _all_music("asterisk-moh", "/moh/"), license_override="CC-BY-SA-3.0"),
+    Source(("asc-music",), _all_music("asc", "/asc/music/")),
+    Source(("frozen-bubble-data",), _frozen_bubble),
+    Source(("freeorion-data",), _freeorion),
+    Source(("extremetuxracer-data",), _music_or_noise("etr", "/etr/music/", "/etr/sounds/")),
+    Source(("fretsonfire-songs-muldjord",), _fretsonfire, license_override="CC-BY-SA-3.0"),
+    # noise
+    Source(("lincity-ng-data",), _lincity),
+    Source(("wesnoth-1.18-data", "wesnoth-1.16-data", "wesnoth-data"), _wesnoth_data, license_override="GPL-2+"),
+    Source(("sonic-pi-samples",), _sonic_pi),
+)
+
+assert not any(n in RESERVED_PACKAGES for s in SOURCES for n in s.names)

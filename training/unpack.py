@@ -1,0 +1,101 @@
+"""Unpacking audio that Debian ships inside game archives.
+
+* ``queen.1c`` (Flight of the Amazon Queen, ScummVM's compressed resource file): a ``QTBL``
+  header (magic, 6-byte version string, 2 reserved bytes, 1 byte compression type,
+  big-endian uint16 entry count) followed by 21-byte entries (12-byte NUL-padded name,
+  1-byte bundle, big-endian uint32 absolute offset, big-endian uint32 size). Speech and
+  sound entries end in ``.SB``; their payload is MP3 (compression 1), Ogg Vorbis (2) or
+  FLAC (3).
+* ``*.wz`` (Warzone 2100): plain zip files; audio members are copied out as they are.
+
+Both functions write files below ``out_dir`` and return the written paths.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zipfile
+from dataclasses import dataclass
+
+QTBL_MAGIC = b"QTBL"
+QTBL_HEADER_BYTES = 15
+QTBL_ENTRY_BYTES = 21
+# ScummVM's compression ids -> file extension of the payload.
+QTBL_COMPRESSION_EXT = {0: ".sb", 1: ".mp3", 2: ".ogg", 3: ".flac"}
+AUDIO_EXTENSIONS = (".ogg", ".wav", ".flac", ".mp3", ".opus")
+
+
+class ArchiveError(ValueError):
+    """A packed archive does not have the expected layout."""
+
+
+@dataclass(frozen=True)
+class QtblEntry:
+    name: str
+    bundle: int
+    offset: int
+    size: int
+
+
+def read_qtbl(data: bytes) -> tuple[int, list[QtblEntry]]:
+    """Parse a ``queen.1c`` image: returns (compression id, entries). Raises ArchiveError."""
+    if len(data) < QTBL_HEADER_BYTES or data[:4] != QTBL_MAGIC:
+        raise ArchiveError("not a QTBL resource file (missing 'QTBL' magic)")
+    compression = data[12]
+    (count,) = struct.unpack(">H", data[13:15])
+    end_of_table = QTBL_HEADER_BYTES + count * QTBL_ENTRY_BYTES
+    if end_of_table > len(data):
+        raise ArchiveError(f"QTBL table of {count} entries runs past the end of the file")
+    entries = []
+    for i in range(count):
+        pos = QTBL_HEADER_BYTES + i * QTBL_ENTRY_BYTES
+        raw_name = data[pos:pos + 12].split(b"\0", 1)[0]
+        bundle = data[pos + 12]
+        offset, size = struct.unpack(">II", data[pos + 13:pos + 21])
+        if offset + size > len(data):
+            raise ArchiveError(f"QTBL entry {raw_name!r} points past the end of the file")
+        entries.append(QtblEntry(raw_name.decode("latin-1"), bundle, offset, size))
+    return compression, entries
+
+
+def unpack_queen(path: str, out_dir: str) -> list[str]:
+    """Write every ``.SB`` entry of ``queen.1c`` as ``out_dir/<NAME>.<mp3|ogg|flac>``."""
+    with open(path, "rb") as f:
+        data = f.read()
+    compression, entries = read_qtbl(data)
+    ext = QTBL_COMPRESSION_EXT.get(compression)
+    if ext is None:
+        raise ArchiveError(f"unknown QTBL compression id {compression}")
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for e in entries:
+        if not e.name.upper().endswith(".SB") or e.size == 0:
+            continue
+        stem = os.path.basename(e.name.replace("\\", "/"))[:-3]
+        out = os.path.join(out_dir, stem + ext)
+        with open(out, "wb") as f:
+            f.write(data[e.offset:e.offset + e.size])
+        written.append(out)
+    return written
+
+
+def unpack_zip_audio(path: str, out_dir: str) -> list[str]:
+    """Copy the audio members of a zip (e.g. Warzone 2100's ``base.wz``) below ``out_dir``."""
+    written = []
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as e:
+        raise ArchiveError(f"{path}: not a zip archive ({e})") from None
+    with zf:
+        for info in zf.infolist():
+            name = info.filename
+            if info.is_dir() or not name.lower().endswith(AUDIO_EXTENSIONS):
+                continue
+            parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+            out = os.path.join(out_dir, *parts)
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            with zf.open(info) as src, open(out, "wb") as dst:
+                dst.write(src.read())
+            written.append(out)
+    return written
