@@ -1,0 +1,215 @@
+"""The real live window under Xvfb, fed by the real engine replaying a file with known segments."""
+
+import argparse
+import threading
+
+import numpy as np
+import pytest
+from gui_signals import DURATION_S, LAYOUT, known_segments, make_known_file
+
+from stream_tagger.events import LABELS
+from stream_tagger.gui.colors import nearest_label
+from stream_tagger.gui.xvfb import shared_display, xvfb_available
+
+pytestmark = pytest.mark.skipif(not xvfb_available(), reason="Xvfb not installed")
+
+ENGINE_THREADS = ("TaggerRun", "TaggerWorker", "FileSource", "PlayingFileSource")
+
+
+@pytest.fixture(scope="session")
+def qapp_args():
+    """pytest-qt builds its QApplication from this: start the X server (Xvfb) first."""
+    shared_display()
+    return ["stream-tagger-tests"]
+
+
+@pytest.fixture(scope="module")
+def known_wav(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("gui") / "known.wav")
+    make_known_file(path)
+    return path
+
+
+def _open(qtbot, model, wav, speed=4.0, window_s=20.0, hop_s=0.1):
+    from stream_tagger.engine import Tagger
+    from stream_tagger.gui.feed import Feed
+    from stream_tagger.gui.window import LiveWindow
+    from stream_tagger.sources import FileSource
+
+    tagger = Tagger(model, hop_s=hop_s)
+    src = FileSource(wav, speed=speed)
+    src.open()
+    feed = Feed.start(tagger, src)
+    win = LiveWindow(feed, window_s=window_s)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win, feed
+
+
+def _finish(qtbot, win, feed, timeout_ms=30000):
+    qtbot.waitUntil(lambda: not feed.running, timeout=timeout_ms)
+    n = win.redraws
+    qtbot.waitUntil(lambda: win.redraws >= n + 3, timeout=5000)  # the last events are drawn
+
+
+def _strip_on(win, img, t):
+    """Labels whose colour the screenshot shows at stream time ``t`` (centre of each row)."""
+    on = set()
+    for lab in LABELS:
+        x, y = win.strip_pixel(t, lab)
+        got = nearest_label(img[y, x], max_distance=12)
+        if got is not None:
+            assert got == lab
+            on.add(lab)
+    return on
+
+
+def _times_clear_of_boundaries(margin_s):
+    edges = [x for s in known_segments() for x in (s.start_s, s.end_s)]
+    return [t for t in np.arange(0.05, DURATION_S, 0.1) if all(abs(t - e) > margin_s for e in edges)]
+
+
+def test_replay_draws_known_silences_at_their_place(qtbot, engine_model, known_wav):
+    from stream_tagger.gui.pixels import qimage_rgb
+
+    win, feed = _open(qtbot, engine_model, known_wav)
+    _finish(qtbot, win, feed)
+    img = qimage_rgb(win.grab())
+    x0, x1 = win.view_range_s()
+    assert (x0, x1) == pytest.approx((0.0, 20.0), abs=0.01)
+    silent = [s for s in known_segments() if s.label == "silence"]
+    times = _times_clear_of_boundaries(0.3)
+    for t in times:  # silence is decided by level: exact with any model
+        want = any(s.start_s < t < s.end_s for s in silent)
+        assert ("silence" in _strip_on(win, img, t)) == want, t
+    # nothing is drawn after the end of the stream
+    assert _strip_on(win, img, 19.0) == set()
+    # labels on now (the file ends in silence), status bar
+    assert "SILENCE" in win.now_label.text()
+    status = " ".join(w.text() for w in win.status_fields.values())
+    assert "known.wav" in status and "16 kHz" in status and "0:18.0" in status and "dropped 0" in status
+    # the log-mel image holds the file's features: loud columns where there is sound
+    spec = win._spec  # (time, mel), last row = last frame
+    assert spec.shape[1] == 64 and spec[-1500:].max() > spec[-1500:].min() + 5
+    win.close()
+
+
+def test_replay_draws_speech_music_noise_with_the_shipped_model(qtbot, shipped_model, known_wav):
+    from stream_tagger.gui.pixels import qimage_rgb
+
+    win, feed = _open(qtbot, shipped_model, known_wav)
+    _finish(qtbot, win, feed)
+    img = qimage_rgb(win.grab())
+    agree = total = 0
+    for a, b, lab in LAYOUT:
+        for t in np.arange(a + 1.0, b - 0.3, 0.1):  # the first second of a part may still be undecided
+            total += 1
+            agree += lab in _strip_on(win, img, t)
+    assert agree / total >= 0.8, (agree, total)
+    win.close()
+
+
+def test_pause_freezes_the_display_while_the_analysis_runs_on(qtbot, engine_model, known_wav):
+    win, feed = _open(qtbot, engine_model, known_wav, speed=3.0, window_s=10.0)
+    qtbot.waitUntil(lambda: feed.snapshot().stream_time_s > 3.0, timeout=15000)
+    win.pause_button.click()
+    assert win.paused and win.pause_button.text() == "Resume"
+    qtbot.wait(100)
+    frozen = win.graphics.grab().toImage()
+    range_before = win.view_range_s()
+    t_before, redraws = feed.snapshot().stream_time_s, win.redraws
+    qtbot.wait(1200)
+    assert feed.snapshot().stream_time_s > t_before + 2.0  # analysis went on (3x speed)
+    assert win.timeline.end_s > t_before + 1.5  # and its events were still collected
+    assert win.redraws == redraws
+    assert win.graphics.grab().toImage() == frozen  # the display did not move
+    assert win.view_range_s() == range_before
+    win.pause_button.click()
+    assert not win.paused
+    qtbot.waitUntil(lambda: win.view_range_s()[1] > range_before[1] + 1.0, timeout=3000)
+    assert win.graphics.grab().toImage() != frozen
+    win.close()
+
+
+def test_closing_the_window_stops_the_engine_threads(qtbot, engine_model, known_wav):
+    win, feed = _open(qtbot, engine_model, known_wav, speed=1.0)
+    qtbot.waitUntil(lambda: feed.snapshot().stream_time_s > 1.0, timeout=10000)
+    assert [t for t in threading.enumerate() if t.name in ENGINE_THREADS]
+    win.close()
+    assert not feed.running
+    alive = [t.name for t in threading.enumerate() if t.name in ENGINE_THREADS and t.is_alive()]
+    assert alive == []
+    assert feed.error() is None
+    assert feed.snapshot().stream_time_s < 5.0  # it stopped early, not at the end of the file
+
+
+def test_silence_threshold_changes_live_and_labels_are_saved(qtbot, engine_model, known_wav, tmp_path):
+    from stream_tagger.labels import read_segments
+
+    win, feed = _open(qtbot, engine_model, known_wav, speed=4.0)
+    qtbot.waitUntil(lambda: win.timeline.end_s > 7.0, timeout=15000)
+    win.silence_spin.setValue(-10.0)  # everything in the file is quieter than -10 dBFS RMS
+    assert win.silence_line.value() == pytest.approx(-10.0)
+    assert feed.tagger.decision.silence_dbfs == pytest.approx(-10.0)
+    changed_at = win.timeline.end_s
+    _finish(qtbot, win, feed)
+    out = tmp_path / "labels.csv"
+    win.save_labels(str(out))
+    segs = read_segments(str(out))
+    silence = [s for s in segs if s.label == "silence"]
+    # before the change: the known gap at 4..6 s; after it: silence all the way to the end
+    assert any(abs(s.start_s - 4.0) < 0.3 and abs(s.end_s - 6.0) < 0.3 for s in silence), silence
+    assert any(s.start_s < changed_at + 1.5 and s.end_s > DURATION_S - 0.2 for s in silence), (silence, changed_at)
+    assert not any(s.start_s < 3.5 for s in silence)  # the music at 0..4 s was not silence
+    # every tag format can be written
+    from stream_tagger.labels import FORMATS, extension_for
+
+    for fmt in FORMATS:
+        p = tmp_path / ("labels" + extension_for(fmt))
+        win.save_labels(str(p), fmt)
+        assert p.stat().st_size > 0
+    win.close()
+
+
+def test_screenshot_is_the_window(qtbot, engine_model, known_wav, tmp_path):
+    from PyQt5 import QtGui
+
+    win, feed = _open(qtbot, engine_model, known_wav, speed=8.0)
+    _finish(qtbot, win, feed)
+    out = tmp_path / "shot.png"
+    assert win.save_screenshot(str(out))
+    img = QtGui.QImage(str(out))
+    assert (img.width(), img.height()) == (win.width(), win.height())
+    win.close()
+
+
+def test_run_window_returns_0_when_closed(qtbot, engine_model, known_wav):
+    """The CLI's entry point: builds the feed, runs the Qt loop until the window is closed."""
+    from PyQt5 import QtCore, QtWidgets
+
+    from stream_tagger.engine import Tagger
+    from stream_tagger.gui.window import LiveWindow, run_window
+    from stream_tagger.sources import FileSource
+
+    tagger = Tagger(engine_model, hop_s=0.25)
+    src = FileSource(known_wav, speed=8.0)
+    src.open()
+    seen = {}
+
+    def close_when_done():
+        wins = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, LiveWindow) and w.isVisible()]
+        if wins and not wins[0].feed.running:
+            seen["time"] = wins[0].feed.snapshot().stream_time_s
+            seen["window_s"] = wins[0].window_s
+            wins[0].close()
+            QtWidgets.QApplication.quit()
+
+    timer = QtCore.QTimer()
+    timer.timeout.connect(close_when_done)
+    timer.start(100)
+    rc = run_window(tagger, src, argparse.Namespace(window_s=12.0, play=False))
+    timer.stop()
+    assert rc == 0
+    assert seen["time"] == pytest.approx(DURATION_S, abs=0.01) and seen["window_s"] == 12.0
+    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS and t.is_alive()]
