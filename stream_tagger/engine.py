@@ -41,8 +41,11 @@ Nothing depends on the wall clock: the same samples give the same events at any 
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -103,6 +106,25 @@ class RunStats:
 
 
 _END = object()
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Silence writes to file descriptor 2 by native code (e.g. TFLite's INFO lines) for a moment."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class _Analysis:
@@ -317,7 +339,11 @@ class Tagger:
             raise TaggerError(f"hop {hop_s} s is out of range ({HOP_MIN_S} to {HOP_MAX_S} s)")
         self.hop_samples = int(round(hop_s * RATE_HZ / BLOCK)) * BLOCK
         self.hop_s = self.hop_samples / RATE_HZ
-        self.model = model if isinstance(model, TagModel) else TagModel.load(model, threads=threads)
+        if isinstance(model, TagModel):
+            self.model = model
+        else:
+            with quiet_native_stderr():  # TFLite prints an INFO line when it applies XNNPACK
+                self.model = TagModel.load(model, threads=threads)
         self.params = self.model.params
         self.decision = DecisionParams.from_metadata(self.model.metadata, silence_dbfs)
         self.decision.refine = bool(refine)
@@ -555,8 +581,6 @@ class Tagger:
         q.put(_END)
 
     def _warn_drop(self, ring: RingBuffer, rate: int) -> None:
-        import sys
-
         sys.stderr.write(f"stream-tagger: warning: analysis fell behind, dropped "
                          f"{ring.dropped_samples / rate:.2f} s of audio so far\n")
         sys.stderr.flush()

@@ -157,6 +157,7 @@ class FileSource:
         self.frames = int(info.frames)
         self.duration_s = self.frames / self.sample_rate_hz
         self._check_format = (info.format or "").upper() not in ("MPEG", "MP3")
+        _check_riff_complete(self.path)
         self._opened = True
 
     def start(self, ring) -> None:
@@ -212,6 +213,30 @@ class FileSource:
 
     def check(self) -> None:
         pass
+
+
+def _check_riff_complete(path: str) -> None:
+    """A WAV file whose data chunk declares more bytes than the file holds is truncated
+    (libsndfile would silently read what is there)."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return
+            pos = 12
+            while pos + 8 <= size:
+                f.seek(pos)
+                hdr = f.read(8)
+                cid, n = hdr[:4], struct.unpack("<I", hdr[4:])[0]
+                if cid == b"data":
+                    if n not in (0, 0xFFFFFFFF) and pos + 8 + n > size + 1:
+                        raise AudioFileError(f"{path}: file is truncated (its data chunk declares {n} bytes, "
+                                             f"only {size - pos - 8} are present)")
+                    return
+                pos += 8 + n + (n & 1)
+    except OSError as e:
+        raise AudioFileError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
 # ---------------------------------------------------------------------------------------------

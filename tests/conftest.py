@@ -109,3 +109,47 @@ def silence_spans(spans, total_s):
 def write_json(path, obj) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f)
+
+
+@pytest.fixture(scope="session")
+def pulse_env(tmp_path_factory):
+    """A private PulseAudio server with a null sink ``tagnull`` whose monitor is the default source.
+
+    Yields an environment (for subprocesses) pointing libpulse / the ALSA pulse plugin at it.
+    Skips if pulseaudio is not installed.
+    """
+    import shutil
+    import time
+
+    if not shutil.which("pulseaudio") or not shutil.which("paplay"):
+        pytest.skip("pulseaudio / paplay not installed (apt-get install pulseaudio pulseaudio-utils)")
+    d = tmp_path_factory.mktemp("pulse")
+    sock = d / "native"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+    env.update(XDG_RUNTIME_DIR=str(d), HOME=str(d))
+    log = open(d / "pulseaudio.log", "wb")
+    proc = subprocess.Popen(
+        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+         "-L", f"module-native-protocol-unix socket={sock} auth-anonymous=1",
+         "-L", "module-null-sink sink_name=tagnull rate=48000", "-L", "module-always-sink"],
+        env=env, stdout=log, stderr=log)
+    client = dict(env, PULSE_SERVER=f"unix:{sock}")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.skip(f"pulseaudio exited: {(d / 'pulseaudio.log').read_text(errors='replace')[-300:]}")
+        if subprocess.run(["pactl", "info"], env=client, capture_output=True).returncode == 0:
+            break
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.skip("pulseaudio did not come up within 15 s")
+    subprocess.run(["pactl", "set-default-source", "tagnull.monitor"], env=client, check=True)
+    subprocess.run(["pactl", "set-default-sink", "tagnull"], env=client, check=True)
+    yield client
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
