@@ -53,7 +53,12 @@ from .unpack import AUDIO_EXTENSIONS, ArchiveError, unpack_queen, unpack_zip_aud
 
 LABELS = ("speech", "music", "noise")
 SPLITS = ("train", "val", "test")
-SPLIT_RULE = "sha1(group) % 100: < 80 train, < 90 val, else test"
+# Salt of the split hash. Chosen once by trying the salts "0:" .. "2999:" on the Debian corpus
+# (groups and hours of its manifest) for the one whose val and test splits each hold 8-12 % of
+# every label's hours (real and generated noise counted apart) and whose test split has
+# 8 kHz telephone speech. Changing it reshuffles every split.
+SPLIT_SALT = "939:"
+SPLIT_RULE = f"sha1('{SPLIT_SALT}' + group) % 100: < 80 train, < 90 val, else test"
 MANIFEST_NAME = "manifest.jsonl"
 SUMMARY_NAME = "summary.json"
 GENERATED_DIR = "generated"
@@ -68,8 +73,8 @@ class CorpusError(TaggerError):
 
 
 def assign_split(group: str) -> str:
-    """Deterministic split of a group key: sha1(group) % 100 -> <80 train, <90 val, else test."""
-    bucket = int(hashlib.sha1(group.encode("utf-8")).hexdigest(), 16) % 100
+    """Deterministic split of a group key: sha1(SPLIT_SALT + group) % 100 -> <80 train, <90 val, else test."""
+    bucket = int(hashlib.sha1((SPLIT_SALT + group).encode("utf-8")).hexdigest(), 16) % 100
     if bucket < 80:
         return "train"
     return "val" if bucket < 90 else "test"

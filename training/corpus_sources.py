@@ -58,10 +58,13 @@ def _file_group(prefix: str, rel: str) -> str:
 # ---------------------------------------------------------------------------------- speech
 def _queen(rel: str):
     """FOTAQ speech entries from queen.1c: dialogue lines ``RRDDLLJn``/``..Pn`` (J = Joe,
-    P = the other person of dialogue RRDD), ``JOE#####`` (Joe), cut-scenes ``C##X_###``."""
+    P = the other person of dialogue RRDD), ``JOE#####`` (Joe), cut-scenes ``C##X_###``;
+    names padded with S (``88SSSSSS``, ``116BSSSS``) are ScummVM's sound effects (noise)."""
     if "/unpacked/queen.1c/" not in "/" + rel:
         return None
     name = _stem(rel).upper()
+    if re.match(r"^\d+[A-Z]?S{3,}$", name):
+        return "noise", f"queen:sfx-{name.rstrip('S')}"   # sound effects: 88SSSSSS, 1001SSSS, 116BSSSS
     if name.startswith("JOE") or (len(name) == 8 and name[6] == "J"):
         return "speech", "queen:joe"
     if len(name) == 8 and name[6] == "P":
