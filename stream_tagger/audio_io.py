@@ -10,7 +10,6 @@ import os
 from fractions import Fraction
 
 import numpy as np
-import scipy.signal
 import soundfile as sf
 
 from .errors import AudioFileError
@@ -40,6 +39,8 @@ def resample(audio: np.ndarray, rate_hz: int, target_hz: int = TARGET_RATE_HZ) -
     """Polyphase resampling of mono float32 audio from ``rate_hz`` to ``target_hz``."""
     if int(rate_hz) == int(target_hz):
         return np.asarray(audio, dtype=np.float32)
+    import scipy.signal  # noqa: PLC0415 - imported when needed: heavy, and the live runtime does not use it
+
     ratio = Fraction(int(target_hz), int(rate_hz))
     return scipy.signal.resample_poly(audio, ratio.numerator, ratio.denominator).astype(np.float32)
 

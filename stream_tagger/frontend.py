@@ -28,7 +28,6 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.fft
-import scipy.signal
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,10 @@ def mel_filterbank(params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
 
 @lru_cache(maxsize=8)
 def _analysis_window(params: FrontendParams) -> np.ndarray:
-    return scipy.signal.get_window("hann", params.frame_samples, fftbins=True).astype(np.float32)
+    # periodic Hann, identical to scipy.signal.get_window("hann", N, fftbins=True); computed with
+    # numpy so the runtime does not import scipy.signal (0.8 s and 50 MB at start-up)
+    n = params.frame_samples
+    return (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)).astype(np.float32)
 
 
 def frames_logmel(padded: np.ndarray, n_frames: int, params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Level envelope: RMS of each 10 ms block in dBFS, on the frontend's 160-sample grid.
 
-Block ``j`` covers 16 kHz samples ``[j*160, (j+1)*160)``. A DC blocker (one-pole high-pass
-at about 13 Hz, state carried across calls) runs first, so a DC offset does not read as
-sound. dBFS here is ``10*log10(mean(x**2))``: a full-scale sine is -3 dBFS; digital silence
+Block ``j`` covers 16 kHz samples ``[j*160, (j+1)*160)``. Each block's own mean is removed
+before squaring (its variance), so a DC offset does not read as sound (this also discounts
+content below about 50 Hz). dBFS here is ``10*log10(mean(x**2))``: a full-scale sine is -3 dBFS; digital silence
 is floored at :data:`FLOOR_DBFS` (-120).
 
 :class:`LevelMeter` gives the same values however the stream is chunked.
@@ -11,11 +11,9 @@ is floored at :data:`FLOOR_DBFS` (-120).
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
 
 FLOOR_DBFS = -120.0
 BLOCK_SAMPLES = 160  # 10 ms at 16 kHz
-_DC_POLE = 0.995
 _FLOOR_POWER = 10.0 ** (FLOOR_DBFS / 10.0)
 
 
@@ -33,8 +31,6 @@ class LevelMeter:
 
     def __init__(self, block_samples: int = BLOCK_SAMPLES):
         self.block_samples = int(block_samples)
-        self._zi = np.zeros(1)
-        self._prev = 0.0
         self._pending = np.zeros(0, np.float64)
         self.blocks_done = 0
 
@@ -42,27 +38,18 @@ class LevelMeter:
         x = np.asarray(samples, dtype=np.float64).reshape(-1)
         if x.shape[0] == 0:
             return np.zeros(0)
-        y, self._zi = self._filter(x)  # DC blocker: y[n] = x[n] - x[n-1] + a*y[n-1]
-        buf = np.concatenate([self._pending, y])
+        buf = np.concatenate([self._pending, x]) if self._pending.shape[0] else x
         n = buf.shape[0] // self.block_samples
         blocks = buf[: n * self.block_samples].reshape(n, self.block_samples)
-        self._pending = buf[n * self.block_samples :]
+        self._pending = buf[n * self.block_samples :].copy()
         self.blocks_done += n
-        return np.mean(blocks * blocks, axis=1)
-
-    def _filter(self, x: np.ndarray):
-        # direct-form with explicit previous input so the result is independent of chunking
-        xin = np.concatenate([[self._prev], x])
-        diff = xin[1:] - xin[:-1]
-        y, zi = scipy.signal.lfilter([1.0], [1.0, -_DC_POLE], diff, zi=self._zi)
-        self._prev = float(x[-1])
-        return y, zi
+        return np.var(blocks, axis=1)
 
     def flush(self) -> np.ndarray:
         """Power of the final partial block (if any), over the samples it has."""
         if self._pending.shape[0] == 0:
             return np.zeros(0)
-        p = np.array([np.mean(self._pending * self._pending)])
+        p = np.array([np.var(self._pending)])
         self._pending = np.zeros(0)
         self.blocks_done += 1
         return p
