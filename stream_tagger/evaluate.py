@@ -375,8 +375,6 @@ def _tag_audio(path: str, model: str | None, hop_s: float | None) -> tuple[list[
     from . import engine  # lazy: the engine pulls in the model runtime
     from .audio_io import describe_file
 
-    info = describe_file(path)
-    duration_s = info.frames / float(info.samplerate)
     tag_file = engine.tag_file
     try:
         params = inspect.signature(tag_file).parameters
@@ -390,9 +388,14 @@ def _tag_audio(path: str, model: str | None, hop_s: float | None) -> tuple[list[
         if name is None:
             raise TaggerError(f"this engine's tag_file does not accept {names[0]}")
         kwargs[name] = value
-    result = tag_file(path, **kwargs)
-    segments = getattr(result, "segments", result)
-    return [s for s in segments if isinstance(s, Segment)], duration_s
+    result = tag_file(path, **kwargs)  # raises its own one-line errors for unreadable audio
+    segments = [s for s in getattr(result, "segments", result) if isinstance(s, Segment)]
+    try:
+        info = describe_file(path)
+        duration_s = info.frames / float(info.samplerate)
+    except TaggerError:  # a format only the engine's decoder reads: the segments reach the end
+        duration_s = max((s.end_s for s in segments), default=0.0)
+    return segments, duration_s
 
 
 def run(args: argparse.Namespace) -> int:

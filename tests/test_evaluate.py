@@ -311,3 +311,27 @@ def test_help_states_the_definitions():
     text = " ".join(proc.stdout.split())
     assert "last at least 2 s" in text and "within 1 s is a miss" in text
     assert "covers the frame centre" in text and "positive class = speech on" in text
+
+
+def test_cli_tags_audio_and_scores_it(tmp_path, engine_model, bursts_wav):
+    """``evaluate --reference REF AUDIO``: the real engine tags the file, the grid is the audio length.
+
+    Silence comes from the signal level (model-independent), so its scores are known: the engine
+    finds the digital-silence gaps between the tone bursts.
+    """
+    from conftest import BURSTS, BURSTS_TOTAL_S, silence_spans
+
+    ref = tmp_path / "ref.csv"
+    write_segments([S(a, b, "silence") for a, b in silence_spans(BURSTS, BURSTS_TOTAL_S)], "csv", ref)
+    proc = _cli("--reference", str(ref), str(bursts_wav), "--model", engine_model, "--hop", "0.25",
+                "--json", module="stream_tagger.cli")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["frames"] == 1000 and report["pairs"] == 1
+    silence = report["labels"]["silence"]
+    assert silence["f1"] > 0.95, silence
+    assert report["labels"]["silence"]["reference_s"] == pytest.approx(BURSTS_TOTAL_S - 2.0 - 1.7 - 1.67)
+
+    proc = _cli("--reference", str(ref), str(tmp_path / "missing.wav"), "--model", engine_model,
+                module="stream_tagger.cli")
+    assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
