@@ -7,14 +7,20 @@ Every user-facing problem is one line ``stream-tagger: error: ...`` on stderr wi
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
-import signal
-import sys
-import time
 
-from .errors import TaggerError
+# One BLAS thread: the frontend's small matrix products only lose from more, and on a busy
+# machine OpenBLAS's spinning threads slow them down many times. Must precede numpy's import.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from .errors import TaggerError  # noqa: E402
 
 PROG = "stream-tagger"
 SEGMENT_FORMATS = ("csv", "jsonl", "audacity", "textgrid")
@@ -151,11 +157,11 @@ def _command_word(argv: list[str] | None) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # commands
 # ---------------------------------------------------------------------------------------------
-def _make_tagger(args):
+def _make_tagger(args, defer_load: bool = False):
     from .engine import Tagger
 
     return Tagger(args.model, hop_s=args.hop, threads=args.threads, silence_dbfs=args.silence_db,
-                  refine=not args.no_refine)
+                  refine=not args.no_refine, defer_load=defer_load)
 
 
 def _stdin_source(args):
@@ -251,11 +257,14 @@ def _run_lines(tagger, source, args) -> int:
     _install_stop_handlers(tagger)
     t0 = time.monotonic()
     limit = args.duration
-    _info(f"source: {source.description} ({source.sample_rate_hz} Hz), hop {tagger.hop_s:g} s, "
-          f"model {os.path.basename(tagger.model.path)}")
     last_dropped = 0
+    announced = False
     for ev in tagger.stream(source):
         writer.event(ev)
+        if not announced:
+            announced = True
+            _info(f"source: {source.description} ({source.sample_rate_hz} Hz), hop {tagger.hop_s:g} s, "
+                  f"model {os.path.basename(tagger.model.path)}")
         if writer.broken:
             tagger.stop()
         dropped = getattr(ev, "dropped_samples", 0)
@@ -285,7 +294,7 @@ def _run_gui(tagger, source, args) -> int:
 def cmd_live(args) -> int:
     from .sources import MicSource
 
-    tagger = _make_tagger(args)
+    tagger = _make_tagger(args, defer_load=args.headless)  # the model loads while capture starts
     source = MicSource(args.device, rate_hz=args.device_rate)
     source.open()
     return _run_lines(tagger, source, args) if args.headless else _run_gui(tagger, source, args)
@@ -295,7 +304,7 @@ def cmd_replay(args) -> int:
     from .sources import FileSource, StdinSource
 
     speed = None if (args.fast or args.speed == 0) else args.speed
-    tagger = _make_tagger(args)
+    tagger = _make_tagger(args, defer_load=args.headless)
     if args.file == "-":
         source = StdinSource(rate_hz=args.rate, channels=args.channels, sample_format=args.sample_format)
     else:

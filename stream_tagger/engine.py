@@ -50,14 +50,16 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import TaggerError
+
+if TYPE_CHECKING:
+    from .model import TagModel
 from .events import LABELS, Hop, Segment
-from .frontend import StreamingLogMel
 from .level import LevelMeter, power_to_dbfs
-from .model import TagModel
 from .postprocess import SILENCE, Decider, DecisionParams, refine_boundary
 from .ring_buffer import RingBuffer
 from .sources import StreamingResampler, sanitize_block
@@ -141,13 +143,15 @@ class _Analysis:
         self.W = t.params.window_samples
         self.fph = self.H // BLOCK
         self.cover = self.W // self.H  # windows covering a cell: m in [k - cover + 1, k]
+        from .frontend import StreamingLogMel  # noqa: PLC0415 - deferred import (see Tagger.load_model)
+
         self.front = StreamingLogMel(t.params, keep_frames=512)
         self.meter = LevelMeter(BLOCK)
         self.n = 0  # samples of this run pushed so far
         self.next_window = 0
         self.next_cell = 0
         self.win_probs: dict[int, np.ndarray] = {}
-        self.decider = Decider(t.decision, t.model.labels, t.hop_s)
+        self.decider = Decider(t.decision, t._model.labels, t.hop_s)
         self.emit = emit
         self.publish = publish
         # level envelope (block powers) with absolute block index of the first kept block
@@ -203,7 +207,7 @@ class _Analysis:
         out = []
         bs = self.t.max_batch
         for i in range(0, feats.shape[0], bs):
-            out.append(self.t.model.predict(feats[i : i + bs]))
+            out.append(self.t._model.predict(feats[i : i + bs]))
         p = np.concatenate(out, axis=0)
         return np.nan_to_num(p, nan=0.0, posinf=1.0, neginf=0.0).clip(0.0, 1.0)
 
@@ -218,8 +222,8 @@ class _Analysis:
 
     def _emit_cell(self, k: int, windows: list[np.ndarray], end_sample: int | None = None) -> None:
         t = self.t
-        p = np.mean(windows, axis=0) if windows else np.zeros(len(t.model.labels), np.float32)
-        probs = {lab: round(float(v), 4) for lab, v in zip(t.model.labels, p)}
+        p = np.mean(windows, axis=0) if windows else np.zeros(len(t._model.labels), np.float32)
+        probs = {lab: round(float(v), 4) for lab, v in zip(t._model.labels, p)}
         level = self._cell_level_dbfs(k, end_sample)
         labels, opened, closed = self.decider.update(k, probs, level)
         for lab, c0 in opened:
@@ -331,26 +335,22 @@ class _Analysis:
 class Tagger:
     """Turns an audio source into labelled hops and segments (see module docstring)."""
 
-    def __init__(self, model: TagModel | str | None = None, hop_s: float = 0.25, threads: int = 1,
+    def __init__(self, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,
                  silence_dbfs: float | None = None, buffer_s: float = 10.0, refine: bool = True,
-                 max_batch: int = 64, refine_radius_s: float | None = None):
+                 max_batch: int = 64, refine_radius_s: float | None = None, defer_load: bool = False):
         hop_s = float(hop_s)
         if not (HOP_MIN_S - 1e-9 <= hop_s <= HOP_MAX_S + 1e-9):
             raise TaggerError(f"hop {hop_s} s is out of range ({HOP_MIN_S} to {HOP_MAX_S} s)")
         self.hop_samples = int(round(hop_s * RATE_HZ / BLOCK)) * BLOCK
         self.hop_s = self.hop_samples / RATE_HZ
-        if isinstance(model, TagModel):
-            self.model = model
-        else:
-            with quiet_native_stderr():  # TFLite prints an INFO line when it applies XNNPACK
-                self.model = TagModel.load(model, threads=threads)
-        self.params = self.model.params
-        self.decision = DecisionParams.from_metadata(self.model.metadata, silence_dbfs)
-        self.decision.refine = bool(refine)
-        if refine_radius_s is not None:
-            self.decision.refine_radius_s = float(refine_radius_s)
-        r = self.decision.refine_radius_s if self.decision.refine_radius_s is not None else self.params.window_s / 2
-        self.refine_radius_blocks = int(round(r * RATE_HZ / BLOCK))
+        self._model_spec = model
+        self._threads = int(threads)
+        self._silence_dbfs = silence_dbfs
+        self._refine = bool(refine)
+        self._refine_radius_s = refine_radius_s
+        self._model = None
+        if not defer_load:
+            self.load_model()
         self.env_keep_blocks = 6000  # 60 s of level envelope for boundary refinement
         self.buffer_s = float(buffer_s)
         self.max_batch = int(max_batch)
@@ -360,7 +360,7 @@ class Tagger:
         self._lock = threading.Lock()
         self._snap = EngineSnapshot()
         self._spec_frames = 600  # frames kept for the display (6 s)
-        self._spec = np.zeros((self.params.n_mels, 0), np.float32)
+        self._spec = np.zeros((64, 0), np.float32)
         self._env_db_recent = np.zeros(0)
         self._stats = RunStats()
         self._dropped16 = 0
@@ -371,6 +371,34 @@ class Tagger:
         self._resampler: StreamingResampler | None = None
         self._finishing = False
         self._src_base = self._src_base16 = self._src_end = 0
+
+    def load_model(self) -> None:
+        """Load the model now (done by the constructor unless ``defer_load``; then by :meth:`stream`
+        once the source runs, so that capture and model loading overlap)."""
+        if self._model is not None:
+            return
+        from .model import TagModel  # noqa: PLC0415 - deferred: imports the frontend (scipy.fft) and TFLite
+
+        model = self._model_spec
+        if isinstance(model, TagModel):
+            loaded = model
+        else:
+            with quiet_native_stderr():  # TFLite prints an INFO line when it applies XNNPACK
+                loaded = TagModel.load(model, threads=self._threads)
+        self.params = loaded.params
+        self.decision = DecisionParams.from_metadata(loaded.metadata, self._silence_dbfs)
+        self.decision.refine = self._refine
+        if self._refine_radius_s is not None:
+            self.decision.refine_radius_s = float(self._refine_radius_s)
+        r = self.decision.refine_radius_s if self.decision.refine_radius_s is not None else self.params.window_s / 2
+        self.refine_radius_blocks = int(round(r * RATE_HZ / BLOCK))
+        self._model = loaded
+
+    @property
+    def model(self) -> "TagModel":
+        """The loaded :class:`~stream_tagger.model.TagModel` (loads it if deferred)."""
+        self.load_model()
+        return self._model
 
     # -- public ----------------------------------------------------------------------------
     def stream(self, source):
@@ -388,17 +416,17 @@ class Tagger:
         self._events = q = queue.Queue()
         with self._lock:
             self._snap = EngineSnapshot(running=True, source_description=source.description, source_rate_hz=rate)
-            self._spec = np.zeros((self.params.n_mels, 0), np.float32)
+            self._spec = np.zeros((64, 0), np.float32)
             self._env_db_recent = np.zeros(0)
         self._t_start = time.monotonic()
+        source.start(ring)  # capture / pacing begins; audio waits in the ring while we load
+        try:
+            self.load_model()
+        except BaseException:
+            source.stop()
+            raise
         worker = threading.Thread(target=self._work, args=(source, ring, q), name="TaggerWorker", daemon=True)
         worker.start()
-        try:
-            source.start(ring)
-        except BaseException:
-            ring.close()
-            worker.join()
-            raise
         try:
             while True:
                 try:
@@ -586,7 +614,7 @@ class Tagger:
         sys.stderr.flush()
 
 
-def tag_file(path: str, model: TagModel | str | None = None, hop_s: float = 0.25, threads: int = 1,
+def tag_file(path: str, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,
              silence_dbfs: float | None = None, refine: bool = True, on_progress=None) -> list[Segment]:
     """Segments of a whole file, analysed as fast as possible (the ``tag`` command)."""
     from .sources import FileSource

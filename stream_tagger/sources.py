@@ -182,6 +182,8 @@ class FileSource:
         self._opened = False
 
     def open(self) -> None:
+        if self._opened:
+            return
         info = describe_file(self.path)
         if info.frames <= 0 or info.samplerate <= 0:
             raise AudioFileError(f"{self.path}: contains no audio samples")
@@ -303,6 +305,7 @@ class StdinSource:
         self._ring = None
         self._thread = None
         self._bytes_per_sample = 2
+        self._opened = False
 
     def _in(self):
         return self._stream if self._stream is not None else sys.stdin.buffer
@@ -318,6 +321,9 @@ class StdinSource:
         return out
 
     def open(self) -> None:
+        if self._opened:
+            return
+        self._opened = True
         head = self._read_exact(12)
         if len(head) == 0:
             raise AudioFileError("standard input: no audio data")
@@ -510,6 +516,8 @@ class MicSource:
         self._started_time: float | None = None
 
     def open(self) -> None:
+        if self.device_info is not None:
+            return
         sd = _sounddevice()
         info = resolve_input_device(self.device)
         rate = int(self.requested_rate_hz or info["default_rate_hz"])
