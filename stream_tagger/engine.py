@@ -385,14 +385,28 @@ class Tagger:
         else:
             with quiet_native_stderr():  # TFLite prints an INFO line when it applies XNNPACK
                 loaded = TagModel.load(model, threads=self._threads)
-        self.params = loaded.params
-        self.decision = DecisionParams.from_metadata(loaded.metadata, self._silence_dbfs)
-        self.decision.refine = self._refine
+        self._params = loaded.params
+        decision = DecisionParams.from_metadata(loaded.metadata, self._silence_dbfs)
+        decision.refine = self._refine
         if self._refine_radius_s is not None:
-            self.decision.refine_radius_s = float(self._refine_radius_s)
-        r = self.decision.refine_radius_s if self.decision.refine_radius_s is not None else self.params.window_s / 2
+            decision.refine_radius_s = float(self._refine_radius_s)
+        r = decision.refine_radius_s if decision.refine_radius_s is not None else self._params.window_s / 2
         self.refine_radius_blocks = int(round(r * RATE_HZ / BLOCK))
+        self._decision = decision
         self._model = loaded
+
+    @property
+    def params(self):
+        """The model's :class:`~stream_tagger.frontend.FrontendParams`."""
+        self.load_model()
+        return self._params
+
+    @property
+    def decision(self) -> DecisionParams:
+        """Decision settings (thresholds, silence level, ...). ``decision.silence_dbfs`` may be
+        changed while running: the decider reads it at every hop."""
+        self.load_model()
+        return self._decision
 
     @property
     def model(self) -> "TagModel":
