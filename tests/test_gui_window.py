@@ -213,3 +213,96 @@ def test_run_window_returns_0_when_closed(qtbot, engine_model, known_wav):
     assert rc == 0
     assert seen["time"] == pytest.approx(DURATION_S, abs=0.01) and seen["window_s"] == 12.0
     assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS and t.is_alive()]
+
+
+@pytest.fixture
+def pulse_in_process(pulse_env, monkeypatch):
+    """Point this process's PortAudio (ALSA pulse plugin) at the private PulseAudio server."""
+    sd = pytest.importorskip("sounddevice")
+    monkeypatch.setenv("PULSE_SERVER", pulse_env["PULSE_SERVER"])
+    sd._terminate()
+    sd._initialize()
+    yield pulse_env
+    monkeypatch.undo()
+    sd._terminate()
+    sd._initialize()
+
+
+def test_play_sounds_the_file_in_step_with_the_analysis(qtbot, engine_model, tmp_path, pulse_in_process):
+    import os
+    import subprocess
+    import time
+
+    import soundfile as sf
+
+    from stream_tagger.engine import Tagger
+    from stream_tagger.gui.feed import Feed
+    from stream_tagger.gui.window import LiveWindow
+    from stream_tagger.sources import FileSource
+
+    rate = 44100
+    t = np.arange(int(3.0 * rate)) / rate
+    x = (0.3 * np.sin(2 * np.pi * 440 * t) * (t < 1.5)).astype(np.float32)  # 1.5 s tone, 1.5 s silence
+    wav = str(tmp_path / "tone.wav")
+    sf.write(wav, x, rate)
+    rec_path = tmp_path / "rec.raw"
+    with open(rec_path, "wb") as rec_file:
+        rec = subprocess.Popen(["parec", "-d", "tagnull.monitor", "--raw", "--format=s16le", "--rate=16000",
+                                "--channels=1"], stdout=rec_file, env=pulse_in_process)
+        try:
+            src = FileSource(wav, speed=1.0)
+            src.open()
+            t0 = time.monotonic()
+            feed = Feed.start(Tagger(engine_model, hop_s=0.1), src, play=True)
+            assert "(playing)" in feed.source_description
+            win = LiveWindow(feed, window_s=5.0)
+            qtbot.addWidget(win)
+            win.show()
+            qtbot.waitUntil(lambda: not feed.running, timeout=20000)
+            wall_s = time.monotonic() - t0
+            played = feed.source.played_samples
+            win.close()
+        finally:
+            time.sleep(0.3)
+            rec.terminate()
+            rec.wait(5)
+    assert feed.error() is None
+    assert played == x.shape[0]  # every sample went to the sound card ...
+    assert win.timeline.end_s == pytest.approx(3.0, abs=0.01)  # ... and into the analysis
+    assert wall_s >= 2.9  # paced by the sound card, not as fast as possible
+    silence = win._all_timeline.intervals("silence")
+    assert any(abs(a - 1.5) < 0.3 and b == pytest.approx(3.0, abs=0.05) for a, b, _ in silence), silence
+    # the tone really came out of the (null) sound card
+    heard = np.frombuffer(rec_path.read_bytes(), np.int16).astype(np.float32) / 32768
+    assert heard.shape[0] > 16000 and np.sqrt(np.mean(heard**2)) > 0.02, os.path.getsize(rec_path)
+
+
+def test_device_picker_switches_live_input_and_time_goes_on(qtbot, engine_model, pulse_in_process):
+    from stream_tagger.engine import Tagger
+    from stream_tagger.gui.feed import Feed
+    from stream_tagger.gui.window import LiveWindow
+    from stream_tagger.sources import MicSource
+
+    src = MicSource("pulse")
+    src.open()
+    feed = Feed.start(Tagger(engine_model, hop_s=0.1), src)
+    assert feed.is_live
+    win = LiveWindow(feed, window_s=10.0)
+    qtbot.addWidget(win)
+    win.show()
+    names = [win.device_combo.itemText(i) for i in range(win.device_combo.count())]
+    assert any(n.startswith("pulse") for n in names) and any(n.startswith("default") for n in names), names
+    assert win.device_combo.currentText().startswith("pulse")
+    qtbot.waitUntil(lambda: win.timeline.end_s > 1.0, timeout=10000)
+    other = next(i for i, n in enumerate(names) if n.startswith("default"))
+    before_s = win.timeline.end_s
+    win.device_combo.setCurrentIndex(other)
+    win.device_combo.activated.emit(other)
+    assert feed.source_description.startswith("default")
+    qtbot.waitUntil(lambda: win.timeline.end_s > before_s + 1.0, timeout=10000)
+    # stream time continued after the switch (no jump back to 0), hops stay in order
+    t, _, _ = win.history.arrays()
+    assert np.all(np.diff(t) > 0)
+    assert win.status_fields["source"].text().endswith(feed.source_description)
+    win.close()
+    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS and t.is_alive()]
