@@ -111,33 +111,29 @@ def write_json(path, obj) -> None:
         json.dump(obj, f)
 
 
-@pytest.fixture(scope="session")
-def pulse_env(tmp_path_factory):
-    """A private PulseAudio server with a null sink ``tagnull`` whose monitor is the default source.
-
-    Yields an environment (for subprocesses) pointing libpulse / the ALSA pulse plugin at it.
-    Skips if pulseaudio is not installed.
-    """
+def start_pulse(d):
+    """Start a private PulseAudio server in directory ``d`` with a null sink ``tagnull`` whose
+    monitor is the default source. Returns ``(process, client_env)``; skips if unavailable."""
     import shutil
     import time
 
     if not shutil.which("pulseaudio") or not shutil.which("paplay"):
         pytest.skip("pulseaudio / paplay not installed (apt-get install pulseaudio pulseaudio-utils)")
-    d = tmp_path_factory.mktemp("pulse")
-    sock = d / "native"
+    sock = os.path.join(str(d), "native")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
     env.update(XDG_RUNTIME_DIR=str(d), HOME=str(d))
-    log = open(d / "pulseaudio.log", "wb")
-    proc = subprocess.Popen(
-        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
-         "-L", f"module-native-protocol-unix socket={sock} auth-anonymous=1",
-         "-L", "module-null-sink sink_name=tagnull rate=48000", "-L", "module-always-sink"],
-        env=env, stdout=log, stderr=log)
+    with open(os.path.join(str(d), "pulseaudio.log"), "wb") as log:
+        proc = subprocess.Popen(
+            ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+             "-L", f"module-native-protocol-unix socket={sock} auth-anonymous=1",
+             "-L", "module-null-sink sink_name=tagnull rate=48000", "-L", "module-always-sink"],
+            env=env, stdout=log, stderr=log)
     client = dict(env, PULSE_SERVER=f"unix:{sock}")
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.skip(f"pulseaudio exited: {(d / 'pulseaudio.log').read_text(errors='replace')[-300:]}")
+            pytest.skip("pulseaudio exited at start: "
+                        + open(os.path.join(str(d), "pulseaudio.log"), errors="replace").read()[-300:])
         if subprocess.run(["pactl", "info"], env=client, capture_output=True).returncode == 0:
             break
         time.sleep(0.2)
@@ -146,10 +142,22 @@ def pulse_env(tmp_path_factory):
         pytest.skip("pulseaudio did not come up within 15 s")
     subprocess.run(["pactl", "set-default-source", "tagnull.monitor"], env=client, check=True)
     subprocess.run(["pactl", "set-default-sink", "tagnull"], env=client, check=True)
-    yield client
+    return proc, client
+
+
+def stop_pulse(proc) -> None:
     proc.terminate()
     try:
         proc.wait(5)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+        proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def pulse_env(tmp_path_factory):
+    """Environment (for subprocesses) pointing libpulse / the ALSA pulse plugin at a private
+    PulseAudio server with a null sink (see :func:`start_pulse`)."""
+    proc, client = start_pulse(tmp_path_factory.mktemp("pulse"))
+    yield client
+    stop_pulse(proc)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import tone_bursts
+from conftest import start_pulse, stop_pulse, tone_bursts
 
 from stream_tagger.engine import tag_file
 
@@ -102,3 +102,28 @@ def test_live_labels_match_file_tagging(pulse_env, shipped_model, tmp_path):
     for lab in live:
         agree = float(np.mean(live[lab] == filed[lab]))
         assert agree >= 0.95, (lab, agree)
+
+
+def test_vanished_device_ends_with_one_line_after_flushing(engine_model, tmp_path):
+    """The sound server dies while capturing: decided hops and the open segment are flushed,
+    then one error line and exit status 1."""
+    proc_pa, env = start_pulse(tmp_path)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "stream_tagger.cli", "live", "--headless", "--device",
+                                 "pulse", "--model", engine_model], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
+        first = _read_line(proc, 15.0)
+        assert first, "no hop from the live stream"
+        time.sleep(0.5)
+    finally:
+        stop_pulse(proc_pa)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, err
+    lines = [json.loads(ln) for ln in (first + out).splitlines() if ln.strip()]
+    hops = [ln for ln in lines if ln["type"] == "hop"]
+    segs = [ln for ln in lines if ln["type"] == "segment"]
+    assert segs and segs[-1]["label"] == "silence"
+    assert segs[-1]["end"] == pytest.approx(hops[-1]["end"], abs=0.011)
+    errors = [ln for ln in err.splitlines() if ln.startswith("stream-tagger: error: ")]
+    assert len(errors) == 1 and "pulse" in errors[0] and ("disconnected" in errors[0] or "vanished" in errors[0])
+    assert "Traceback" not in err
