@@ -109,6 +109,9 @@ def _fillets_base(rel: str):
     return None
 
 
+# effects that are (or may be) voices or music: bugle call, "ho ho ho", ghost moan,
+# spoken dreidel letters, the Apollo radio call
+_TUX_SKIP = re.compile(r"^(final-roll-call|santahat|ghost|dreydl-.*|apollo_lander)$")
 _TUX_LANG = re.compile(r"_([a-z]{2,3}(?:_[A-Z]{2})?)$")
 
 
@@ -129,6 +132,8 @@ def _tuxpaint(rel: str):
         return "speech", f"tuxpaint:symbols-{lang}"
     if "/stamps/hobbies/music/" in rel:
         return "music", _file_group("tuxpaint", rel)
+    if _TUX_SKIP.match(stem):
+        return None
     return "noise", _variant_group("tuxpaint", rel)
 
 
