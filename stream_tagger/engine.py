@@ -159,6 +159,7 @@ class _Analysis:
         self.env_first = base // BLOCK
         self.open_starts: dict[str, int] = {}  # label -> refined start block (absolute)
         self.last_end: dict[str, int] = {}  # label -> end block of its previous segment
+        self.silence_edges: dict[int, int] = {}  # cell -> refined block of a recent silence start/end
 
     # -- feeding ---------------------------------------------------------------------------
     def push(self, x: np.ndarray) -> list[int]:
@@ -226,34 +227,53 @@ class _Analysis:
         probs = {lab: round(float(v), 4) for lab, v in zip(t._model.labels, p)}
         level = self._cell_level_dbfs(k, end_sample)
         labels, opened, closed = self.decider.update(k, probs, level)
-        for lab, c0 in opened:
+        # silence edges first: a network label starting or ending on the same cell shares the
+        # silence's refined edge (a level decision, more reliable than a search of its own)
+        segs = [self._close(lab, c1) for lab, c0, c1 in closed if lab == SILENCE]
+        for lab, c0 in sorted(opened, key=lambda e: e[0] != SILENCE):
             self.open_starts[lab] = self._refine(lab, c0, rising=lab != SILENCE)
+            if lab == SILENCE:
+                self._edge(c0, self.open_starts[lab])
+        segs += [self._close(lab, c1) for lab, c0, c1 in closed if lab != SILENCE]
         start = self.base + k * self.H
         end = self.base + (end_sample if end_sample is not None else (k + 1) * self.H)
         hop = Hop(index=(self.base // self.H) + k, start_s=start / RATE_HZ, end_s=end / RATE_HZ,
                   probabilities=probs, level_dbfs=round(level, 2), labels=labels,
                   dropped_samples=t._dropped16)
         t._on_hop(hop, self.base + (k * self.H) + self.W)
-        for lab, c0, c1 in closed:
-            self._close(lab, c1)
+        for seg in segs:
+            if seg is not None:
+                t._on_segment(seg)
 
-    def _close(self, lab: str, end_cell: int, end_block: int | None = None) -> None:
-        start_block = self.open_starts.pop(lab, None)
+    def _edge(self, cell: int, block: int) -> None:
+        self.silence_edges[cell] = block
+        if len(self.silence_edges) > 16:
+            del self.silence_edges[min(self.silence_edges)]
+
+    def _close(self, lab: str, end_cell: int, end_block: int | None = None) -> Segment | None:
+        """The segment of ``lab`` ending at ``end_cell`` (or at ``end_block``), with refined bounds."""
         if end_block is None:
             end_block = self._refine(lab, end_cell, rising=lab == SILENCE)
+        if lab == SILENCE:
+            self._edge(end_cell, end_block)
+        start_block = self.open_starts.pop(lab, None)
         if start_block is None:
-            return
+            return None
         if end_block <= start_block:
             end_block = start_block + 1
         self.last_end[lab] = end_block
-        seg = Segment(round(start_block * BLOCK / RATE_HZ, 2), round(end_block * BLOCK / RATE_HZ, 2), lab)
-        self.t._on_segment(seg)
+        return Segment(round(start_block * BLOCK / RATE_HZ, 2), round(end_block * BLOCK / RATE_HZ, 2), lab)
 
     def _refine(self, lab: str, cell: int, rising: bool) -> int:
         """Refined absolute block of the boundary at the start of ``cell``."""
         b = (self.base + cell * self.H) // BLOCK
         if not self.t.decision.refine:
             return b
+        is_end = rising != (lab != SILENCE)  # network labels end on a fall, silence on a rise
+        if lab != SILENCE and cell in self.silence_edges:
+            e = self.silence_edges[cell]
+            if (not is_end and e >= self.last_end.get(lab, e)) or (is_end and e > self.open_starts.get(lab, e - 1)):
+                return e
         if lab == SILENCE:  # level decisions: the true edge lies within the cell before/after
             if rising:  # silence ends -> sound starts within the first non-silent cell
                 lo, hi = b - 2, b + self.fph
@@ -263,7 +283,6 @@ class _Analysis:
             r = self.t.refine_radius_blocks
             lo, hi = b - r, b + r
         lo = max(lo, self.base // BLOCK, self.last_end.get(lab, lo))
-        is_end = rising != (lab != SILENCE)  # network labels end on a fall, silence on a rise
         if is_end and lab in self.open_starts:
             lo = max(lo, self.open_starts[lab] + 1)
         hi = min(hi, (self.base + self.n) // BLOCK)
@@ -302,8 +321,11 @@ class _Analysis:
         self.next_cell = n_cells
         end_block = -(-(self.base + n) // BLOCK) if (self.base + n) % BLOCK >= BLOCK // 2 else (self.base + n) // BLOCK
         end_block = max(end_block, (self.base + n) // BLOCK)
-        for lab, c0, c1 in self.decider.flush(n_cells):
-            self._close(lab, c1, end_block=end_block if c1 >= n_cells else None)
+        flushed = sorted(self.decider.flush(n_cells), key=lambda e: e[0] != SILENCE)
+        for lab, c0, c1 in flushed:
+            seg = self._close(lab, c1, end_block=end_block if c1 >= n_cells else None)
+            if seg is not None:
+                self.t._on_segment(seg)
 
     def _process_windows_bounded(self, n: int) -> None:
         """Windows that lie completely inside the run (not in the zero padding)."""
