@@ -246,3 +246,43 @@ def test_stdin_source_reads_wav_stream_and_raw(engine_model, bursts_wav):
     from_raw = list(tagger.stream(StdinSource(rate_hz=16000, channels=1, sample_format="s16",
                                               stream=io.BytesIO(pcm))))
     assert from_raw == from_file
+
+
+def test_snapshot_for_displays_and_callback_api(engine_model, bursts_flac44):
+    from stream_tagger.api import FileSource as ApiFileSource, Tagger as ApiTagger
+
+    tagger = ApiTagger(engine_model)
+    seen = []
+
+    def on_hop(hop):
+        if hop.index == 8:  # mid-stream, from the consumer thread while the worker runs
+            seen.append(tagger.snapshot())
+
+    segs = []
+    stats = tagger.run(ApiFileSource(bursts_flac44, speed=8.0), on_hop=on_hop, on_segment=segs.append)
+    assert stats.hops == 40 and stats.segments == len(segs) >= 4
+    snap = seen[0]
+    assert snap.running and snap.source_description == "bursts44.flac" and snap.source_rate_hz == 44100
+    assert snap.sample_rate_hz == 16000 and snap.stream_time_s >= 3.0
+    assert snap.logmel.shape[0] == 64 and 200 <= snap.logmel.shape[1] <= 600
+    assert snap.logmel_end_s == pytest.approx(snap.logmel.shape[1] * 0.01, abs=0.05) or snap.logmel.shape[1] == 600
+    assert snap.level_envelope_dbfs.shape[0] >= 200 and np.all(snap.level_envelope_dbfs <= 0)
+    assert snap.last_hop is not None and snap.last_hop.index >= 8
+    assert 0 < snap.load < 1
+    after = tagger.snapshot()
+    assert not after.running and after.stream_time_s == pytest.approx(BURSTS_TOTAL_S, abs=1e-6)
+
+
+def test_silence_level_can_change_while_running(engine_model, bursts_flac44):
+    # the gaps hold -70 dBFS noise: silent at the default -50 dBFS, not silent at -80
+    tagger = Tagger(engine_model)
+    labels = []
+    for ev in tagger.stream(FileSource(bursts_flac44, speed=8.0)):
+        if isinstance(ev, Hop):
+            labels.append((ev.start_s, ev.labels))
+            if ev.index == 20:  # 5.0 s: from here on nothing is quiet enough
+                tagger.decision.silence_dbfs = -80.0
+    gap1 = [lab for t, lab in labels if 3.3 <= t < 4.2]
+    gap3 = [lab for t, lab in labels if 7.0 <= t < 7.1 or 9.3 <= t < 9.7]
+    assert all("silence" in lab for lab in gap1)
+    assert gap3 and not any("silence" in lab for lab in gap3)
