@@ -186,11 +186,13 @@ def _file_sha1(path: str) -> str:
 
 def build_features(data_dir: str, out_dir: str | None = None, manifest: str | None = None,
                    params: FrontendParams = DEFAULT_PARAMS, min_window_s: float = 1.2,
-                   force: bool = False, progress: bool = True, jobs: int = 2) -> str:
+                   force: bool = False, progress: bool = True, jobs: int = 2,
+                   max_skip_share: float = 0.01) -> str:
     """Compute frames for every manifest file into ``out_dir``; skipped if already built for this manifest.
 
     Returns ``out_dir``. Unreadable files are skipped with a warning line on stderr.
     ``jobs`` processes decode and compute in parallel; results are written in manifest order.
+    More than ``max_skip_share`` unreadable files is an error (a corpus being rebuilt under us).
     """
     manifest = manifest or os.path.join(data_dir, "corpus", "manifest.jsonl")
     out_dir = out_dir or os.path.join(data_dir, "features")
@@ -229,6 +231,11 @@ def build_features(data_dir: str, out_dir: str | None = None, manifest: str | No
     finally:
         if pool is not None:
             pool.shutdown()
+    skipped = len(recs) - len(writer.entries)
+    if skipped > max_skip_share * len(recs):
+        writer.close("incomplete")  # index written but keyed so the next run rebuilds
+        raise SystemExit(f"features: {skipped} of {len(recs)} manifest files could not be read "
+                         f"(is the corpus being rebuilt?); not training on a partial corpus")
     writer.close(msha)
     return out_dir
 

@@ -119,13 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--n-eval-mix", type=int, default=1500, help="synthetic mixtures in val and in test")
     ap.add_argument("--skip-corpus", action="store_true", help="use the existing manifest as it is")
+    ap.add_argument("--reuse-features", action="store_true",
+                    help="use data/features as built, even if the manifest changed since (same split for both archs)")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from .features import build_features
 
     defaults = {"compact": dict(epochs=40, steps_per_epoch=300, batch_size=64, max_minutes=35.0),
-                "seed": dict(epochs=12, steps_per_epoch=150, batch_size=32, max_minutes=45.0)}[a.arch]
+                "seed": dict(epochs=30, steps_per_epoch=300, batch_size=64, max_minutes=45.0)}[a.arch]
     for k in defaults:
         if getattr(a, k) is not None:
             defaults[k] = getattr(a, k)
@@ -133,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     st = Stages()
     if not a.skip_corpus:
         st.run("corpus", stage_corpus, a.data_dir, a.from_tree)
-    feat_dir = st.run("features", build_features, a.data_dir)
+    feat_dir = os.path.join(a.data_dir, "features")
+    if not (a.reuse_features and os.path.exists(os.path.join(feat_dir, "index.json"))):
+        feat_dir = st.run("features", build_features, a.data_dir)
     from .train import train
 
     st.run("train+evaluate", train, a.arch, a.data_dir, feat_dir, run_dir, seed=a.seed, n_val_mix=a.n_eval_mix,

@@ -54,20 +54,23 @@ def frontend_ms_per_window(hop_s: float = 0.25, seconds: float = 60.0) -> float:
     return (time.perf_counter() - t) * 1e3 / (seconds / hop_s)
 
 
-def test_windows(arch: str, data_dir: str, runs_dir: str, seed: int) -> dict | None:
-    p = os.path.join(runs_dir, arch, "eval_sets.npz")
-    if os.path.exists(p):
-        d = np.load(p)
-        return {k[5:]: d[k] for k in d.files if k.startswith("test_")}
+def test_windows(data_dir: str, runs_dir: str, seed: int = 1234) -> tuple[dict | None, str]:
+    """One test set for every model: the first of runs/compact, runs/seed ``eval_sets.npz``,
+    else rebuilt from ``data/features`` as training builds it. Returns (windows, where)."""
+    for arch in ("compact", "seed"):
+        p = os.path.join(runs_dir, arch, "eval_sets.npz")
+        if os.path.exists(p):
+            d = np.load(p)
+            return {k[5:]: d[k] for k in d.files if k.startswith("test_")}, p
     feat = os.path.join(data_dir, "features", "index.json")
     if not os.path.exists(feat):
-        return None
+        return None, "stored"
     from .augment import WindowSampler
     from .features import FeatureStore
     from .train import eval_set
 
     store = FeatureStore(os.path.dirname(feat))
-    return eval_set(WindowSampler(store, "test"), 1500, seed + 2, 3000)
+    return eval_set(WindowSampler(store, "test"), 1500, seed + 2, 3000), os.path.dirname(feat)
 
 
 def predict_all(model: TagModel, x: np.ndarray) -> np.ndarray:
@@ -76,18 +79,16 @@ def predict_all(model: TagModel, x: np.ndarray) -> np.ndarray:
     return np.concatenate([model.predict(x[i:i + 128].astype(np.float32)) for i in range(0, len(x), 128)])
 
 
-def evaluate(path: str, arch: str, data_dir: str, runs_dir: str) -> dict | None:
+def evaluate(path: str, arch: str, ev: dict | None, where: str) -> dict | None:
     if not os.path.exists(path):
         return None
     m = TagModel.load(path, threads=1)
     meta = m.metadata
-    seed = int(meta.get("training", {}).get("seed", 1234))
     row = {"arch": arch, "path": path, "params": meta.get("params"), "tflite_kib": os.path.getsize(path) / 1024,
            "latency_ms": latency_ms(m), "thresholds": m.thresholds, "macs": meta.get("macs_per_window")}
     stored = meta.get("metrics", {})
     row["float_pure"] = stored.get("test_pure_float", {})
     row["parity"] = meta.get("parity", {})
-    ev = test_windows(arch, data_dir, runs_dir, seed)
     if ev is None:
         row["int8_pure"] = stored.get("test_pure_int8", {})
         row["int8_mix"] = stored.get("test_mix_int8", {})
@@ -95,7 +96,7 @@ def evaluate(path: str, arch: str, data_dir: str, runs_dir: str) -> dict | None:
     else:
         row["int8_pure"] = prf(predict_all(m, ev["x_pure"]), ev["y_pure"], m.thresholds)
         row["int8_mix"] = prf(predict_all(m, ev["x_mix"]), ev["y_mix"], m.thresholds) if len(ev["y_mix"]) else {}
-        row["source"] = "measured"
+        row["source"] = "measured on " + where
         row["n_pure"] = int(len(ev["y_pure"]))
         row["n_mix"] = int(len(ev["y_mix"]))
     return row
@@ -147,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     paths = {"compact": pick(a.compact, os.path.join(a.runs_dir, "compact", "model.tflite"), "assets/model.tflite"),
              "seed": pick(a.seed_model, os.path.join(a.runs_dir, "seed", "model.tflite"), "assets/model_seed.tflite")}
     rows = []
+    ev, where = test_windows(a.data_dir, a.runs_dir)
     for arch, path in paths.items():
-        r = evaluate(path, arch, a.data_dir, a.runs_dir)
+        r = evaluate(path, arch, ev, where)
         if r is None:
             print(f"report: {arch}: {path} not found (train it: python -m training.pipeline --arch {arch})",
                   file=sys.stderr)
