@@ -37,6 +37,18 @@ probabilities are the mean of the windows that contain it, so cell ``k`` is deci
 as window ``k`` is computed, about 1 s after the cell starts. At the end of the stream the
 remaining cells use the windows that contain them, or one last window aligned on the end.
 Nothing depends on the wall clock: the same samples give the same events at any pace.
+If the analysis falls behind a live source, the ring buffer drops the oldest audio: the run
+is ended at the gap (its open segments closed) and a new one starts on the hop grid after it,
+so hop indices skip the gap and times stay those of the source's sample count.
+
+Decisions (:mod:`stream_tagger.postprocess`)
+----------------------------------------------
+A hop's ``labels`` are the states confirmed so far (causal, no look-ahead), so a label may
+show up a ``min_on`` later than its segment begins. Segments are back-dated to where their
+run began, their boundaries refined on the 10 ms level envelope, and emitted when they close
+(``min_off`` after their end); at the end of a stream or on :meth:`Tagger.stop`, open
+segments are closed at the stream's end. Silence is decided by level and forces the other
+labels off; a label starting or ending where silence ends or starts shares its edge.
 """
 
 from __future__ import annotations
@@ -594,7 +606,6 @@ class Tagger:
                         an.finish()
                         self._finishing = False
                         self._dropped16 = int(round(ring.dropped_samples * RATE_HZ / rate))
-                        self._warn_drop(ring, rate)
                     pos16 = math.ceil(start * RATE_HZ / rate)
                     base = -(-pos16 // self.hop_samples) * self.hop_samples
                     skip16 = base - pos16 if start > 0 else 0
@@ -643,11 +654,6 @@ class Tagger:
                 self._snap.error = str(err)
             q.put(err)
         q.put(_END)
-
-    def _warn_drop(self, ring: RingBuffer, rate: int) -> None:
-        sys.stderr.write(f"stream-tagger: warning: analysis fell behind, dropped "
-                         f"{ring.dropped_samples / rate:.2f} s of audio so far\n")
-        sys.stderr.flush()
 
 
 def tag_file(path: str, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,
