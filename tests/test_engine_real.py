@@ -1,0 +1,83 @@
+"""The shipped model on real audio: the example recording (corpus test split) and its reference."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stream_tagger.engine import Tagger, tag_file
+from stream_tagger.events import Hop, Segment
+from stream_tagger.labels import read_segments
+from stream_tagger.sources import FileSource
+
+
+@pytest.fixture(scope="module")
+def example(shipped_model):
+    path = os.path.join(os.path.dirname(shipped_model), "example.ogg")
+    ref = os.path.join(os.path.dirname(shipped_model), "example.csv")
+    if not (os.path.exists(path) and os.path.exists(ref)):
+        pytest.skip("assets/example.ogg / example.csv not there")
+    return path, read_segments(ref)
+
+
+def test_replay_at_speed_1_equals_fast_tagging(shipped_model, example, tmp_path):
+    # a 4 s excerpt with speech onset, replayed in real time, against the same file tagged at full speed
+    data, rate = sf.read(example[0], dtype="float32", always_2d=True)
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, data[int(1.5 * rate): int(5.5 * rate)], rate)
+    tagger = Tagger(shipped_model)
+    fast = list(tagger.stream(FileSource(str(clip))))
+    live = list(tagger.stream(FileSource(str(clip), speed=1.0)))
+    assert [(e.start_s, e.end_s, sorted(e.labels)) for e in fast if isinstance(e, Hop)] == \
+        [(e.start_s, e.end_s, sorted(e.labels)) for e in live if isinstance(e, Hop)]
+    assert [e for e in fast if isinstance(e, Segment)] == [e for e in live if isinstance(e, Segment)]
+    assert any("speech" in e.labels for e in fast if isinstance(e, Hop))
+
+
+def _edges(segs, label):
+    """Starts and ends of merged spans of ``label``."""
+    spans = sorted((s.start_s, s.end_s) for s in segs if s.label == label)
+    merged = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1] + 1e-6:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [a for a, _ in merged], [b for _, b in merged]
+
+
+def test_known_boundaries_within_100_ms(shipped_model, example):
+    """Abrupt changes of the example (cuts into and out of silence) are found within 100 ms."""
+    path, ref = example
+    hyp = tag_file(path, model=shipped_model)
+    ref_starts, ref_ends = _edges(ref, "silence")
+    hyp_starts, hyp_ends = _edges(hyp, "silence")
+    for t in ref_starts[1:]:  # the file's own start is trivially a start
+        assert min(abs(np.array(hyp_starts) - t)) <= 0.1, (t, hyp_starts)
+    for t in ref_ends:
+        assert min(abs(np.array(hyp_ends) - t)) <= 0.1, (t, hyp_ends)
+    # speech after silence starts where the silence ends, within 100 ms
+    sp_starts, sp_ends = _edges(hyp, "speech")
+    for t in (3.0, 45.0):
+        assert min(abs(np.array(sp_starts) - t)) <= 0.1, (t, sp_starts)
+
+
+def test_labels_agree_with_the_reference(shipped_model, example):
+    path, ref = example
+    hyp = tag_file(path, model=shipped_model)
+    n = int(round(max(s.end_s for s in ref) * 100))
+
+    def roll(segs, label):
+        r = np.zeros(n, bool)
+        for s in segs:
+            if s.label == label:
+                r[int(round(s.start_s * 100)):int(round(s.end_s * 100))] = True
+        return r
+
+    for label in ("speech", "music", "noise", "silence"):
+        a, b = roll(ref, label), roll(hyp, label)
+        f1 = 2 * np.sum(a & b) / max(1, np.sum(a) + np.sum(b))
+        assert f1 >= 0.8, (label, f1)
