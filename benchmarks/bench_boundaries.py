@@ -113,6 +113,9 @@ def main() -> int:
     ap.add_argument("--model", default=None)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--save-dir", default=None, help="keep the generated files and references here")
+    ap.add_argument("--split", default="test", choices=("test", "val"), help="corpus split (tune on val)")
+    ap.add_argument("--radius", type=float, default=None, help="refinement radius in s (default: model's)")
+    ap.add_argument("--any-direction", action="store_true", help="network labels: strongest change either way")
     args = ap.parse_args()
 
     manifest = os.path.join(args.data_dir, "manifest.jsonl")
@@ -120,7 +123,7 @@ def main() -> int:
         print(f"{manifest} not found: build the corpus first (python -m training.corpus build)", file=sys.stderr)
         return 1
     entries = [json.loads(ln) for ln in open(manifest, encoding="utf-8") if ln.strip()]
-    by_label = {lab: [e for e in entries if e["split"] == "test" and e["label"] == lab]
+    by_label = {lab: [e for e in entries if e["split"] == args.split and e["label"] == lab]
                 for lab in ("speech", "music", "noise")}
     rng = np.random.default_rng(args.seed)
     import soundfile as sf
@@ -128,7 +131,8 @@ def main() -> int:
 
     out_dir = args.save_dir or tempfile.mkdtemp(prefix="bench_boundaries_")
     os.makedirs(out_dir, exist_ok=True)
-    refined = Tagger(args.model, refine=True)
+    refined = Tagger(args.model, refine=True, refine_radius_s=args.radius)
+    refined.decision.refine_any_direction = args.any_direction
     quantised = Tagger(args.model, refine=False)
     err_r = {lab: [] for lab in LABELS}
     err_q = {lab: [] for lab in LABELS}
@@ -145,7 +149,8 @@ def main() -> int:
             hyp = tagger.segments(FileSource(path))
             for lab, errs in boundary_errors(ref, hyp, dur).items():
                 acc[lab].extend(errs)
-    print(f"{args.files} files, {total_s:.0f} s, test split only, abrupt cuts; files in {out_dir}")
+    print(f"{args.files} files, {total_s:.0f} s, {args.split} split only, abrupt cuts; files in {out_dir}; "
+          f"radius {refined.refine_radius_blocks / 100:g} s, any direction: {args.any_direction}")
     sr, sq = summarise(err_r), summarise(err_q)
 
     def fmt(v, pct=False):

@@ -302,7 +302,8 @@ class _Analysis:
             return b
         env_db = power_to_dbfs(self.env_pow)
         floor = self.t.decision.silence_dbfs - 20.0
-        return refine_boundary(env_db, self.env_first, b, lo, hi, rising, floor, self.t.decision.min_step_db)
+        direction = None if (lab != SILENCE and self.t.decision.refine_any_direction) else rising
+        return refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, self.t.decision.min_step_db)
 
     # -- end -------------------------------------------------------------------------------
     def finish(self) -> None:

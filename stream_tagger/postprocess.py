@@ -43,6 +43,7 @@ class DecisionParams:
     silence_hysteresis_db: float = 3.0
     refine: bool = True
     refine_radius_s: float | None = None  # default: half the analysis window
+    refine_any_direction: bool = False  # network labels: strongest change either way
     min_step_db: float = 6.0
 
     DEFAULT_MIN_ON_S = {"speech": 0.25, "music": 0.25, "noise": 0.25, SILENCE: 0.5}
@@ -222,9 +223,10 @@ def step_scores(env_dbfs: np.ndarray, floor_dbfs: float, span: int = 3) -> np.nd
 
 
 def refine_boundary(env_dbfs: np.ndarray, env_first_block: int, boundary_block: int, lo_block: int,
-                    hi_block: int, rising: bool, floor_dbfs: float, min_step_db: float = 6.0,
+                    hi_block: int, rising: bool | None, floor_dbfs: float, min_step_db: float = 6.0,
                     span: int = 3) -> int:
-    """Block index of the strongest level rise (``rising``) or fall within ``[lo_block, hi_block]``.
+    """Block index of the strongest level rise (``rising``), fall (``not rising``) or either
+    (``rising=None``) within ``[lo_block, hi_block]``.
 
     ``env_dbfs[i]`` is the level of block ``env_first_block + i``. Returns ``boundary_block``
     unchanged when no step of at least ``min_step_db`` lies in the region (or the envelope
@@ -240,7 +242,9 @@ def refine_boundary(env_dbfs: np.ndarray, env_first_block: int, boundary_block: 
     if cand.shape[0] == 0:
         return boundary_block
     s = scores[cand - a]
-    if not rising:
+    if rising is None:
+        s = np.abs(s)
+    elif not rising:
         s = -s
     best = float(s.max())
     if best < min_step_db:
