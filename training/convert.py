@@ -33,7 +33,7 @@ from .train import LABELS, confusion_pure, decisions_agree, plot_confusion, prf
 SILENCE_DBFS_DEFAULT = -50.0
 
 
-def to_tflite_int8(model, calib_x: np.ndarray, n_calib: int = 400) -> bytes:
+def to_tflite_int8(model, calib_x: np.ndarray, n_calib: int = 1200) -> bytes:
     """Full-integer quantised TFLite flatbuffer (int8 in/out) of a Keras model."""
     import tensorflow as tf
 

@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--max-minutes", type=float, default=None, help="training time budget (minutes)")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads")
     ap.add_argument("--n-eval-mix", type=int, default=1500, help="synthetic mixtures in val and in test")
     ap.add_argument("--skip-corpus", action="store_true", help="use the existing manifest as it is")
     ap.add_argument("--reuse-features", action="store_true",
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from .features import build_features
 
-    defaults = {"compact": dict(epochs=40, steps_per_epoch=300, batch_size=64, max_minutes=35.0),
+    defaults = {"compact": dict(epochs=60, steps_per_epoch=300, batch_size=64, max_minutes=30.0),
                 "seed": dict(epochs=30, steps_per_epoch=300, batch_size=64, max_minutes=45.0)}[a.arch]
     for k in defaults:
         if getattr(a, k) is not None:
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         feat_dir = st.run("features", build_features, a.data_dir)
     from .train import train
 
-    st.run("train+evaluate", train, a.arch, a.data_dir, feat_dir, run_dir, seed=a.seed, n_val_mix=a.n_eval_mix,
+    st.run("train+evaluate", train, a.arch, a.data_dir, feat_dir, run_dir, seed=a.seed, n_val_mix=a.n_eval_mix, threads=a.threads,
            **defaults)
     from .convert import convert_run
 
