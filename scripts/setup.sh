@@ -18,3 +18,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends $DEBS >/dev/null
 python3 -m pip install -q --upgrade pip
 python3 -m pip install -q -e ".[${EXTRAS}]"
+if [ "${1:-}" = "--all" ]; then
+  # silero-vad for the peer benchmark: only its bundled ONNX model is used, so not its torch dependency
+  python3 -m pip install -q --no-deps silero-vad
+fi
