@@ -302,8 +302,12 @@ class _Analysis:
             return b
         env_db = power_to_dbfs(self.env_pow)
         floor = self.t.decision.silence_dbfs - 20.0
-        direction = None if (lab != SILENCE and self.t.decision.refine_any_direction) else rising
-        return refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, self.t.decision.min_step_db)
+        d = self.t.decision
+        if lab == SILENCE:  # silence starts at the last drop into quiet, ends at the first rise out of it
+            return refine_boundary(env_db, self.env_first, b, lo, hi, rising, floor, d.min_step_db,
+                                   pick="first" if rising else "last", gate_dbfs=d.silence_dbfs)
+        direction = None if d.refine_any_direction else rising
+        return refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, d.min_step_db)
 
     # -- end -------------------------------------------------------------------------------
     def finish(self) -> None:

@@ -224,13 +224,20 @@ def step_scores(env_dbfs: np.ndarray, floor_dbfs: float, span: int = 3) -> np.nd
 
 def refine_boundary(env_dbfs: np.ndarray, env_first_block: int, boundary_block: int, lo_block: int,
                     hi_block: int, rising: bool | None, floor_dbfs: float, min_step_db: float = 6.0,
-                    span: int = 3) -> int:
-    """Block index of the strongest level rise (``rising``), fall (``not rising``) or either
-    (``rising=None``) within ``[lo_block, hi_block]``.
+                    span: int = 3, pick: str = "strongest", gate_dbfs: float | None = None) -> int:
+    """Block index of a level rise (``rising``), fall (``not rising``) or either (``rising=None``)
+    within ``[lo_block, hi_block]``.
+
+    ``pick="strongest"``: the largest step (ties: nearest the original boundary).
+    ``pick="last"`` / ``"first"``: the last / first local peak of the step score that is at
+    least ``min_step_db`` and, with ``gate_dbfs``, leads into (a fall) or out of (a rise) a
+    level below ``gate_dbfs``: a silence starts at the last drop into quiet, and ends at the
+    first rise out of it, even when a louder step lies nearby (e.g. the drop into a word's
+    quiet tail before the drop to room tone). Falls back to the strongest step.
 
     ``env_dbfs[i]`` is the level of block ``env_first_block + i``. Returns ``boundary_block``
     unchanged when no step of at least ``min_step_db`` lies in the region (or the envelope
-    does not reach it). Ties go to the candidate nearest the original boundary.
+    does not reach it).
     """
     a = max(lo_block - span, env_first_block)
     b = min(hi_block + span, env_first_block + len(env_dbfs))
@@ -249,5 +256,43 @@ def refine_boundary(env_dbfs: np.ndarray, env_first_block: int, boundary_block: 
     best = float(s.max())
     if best < min_step_db:
         return boundary_block
+    if pick in ("first", "last") and rising is not None:
+        ok = s >= min_step_db
+        if gate_dbfs is not None:
+            e = np.maximum(np.asarray(seg, dtype=np.float64), floor_dbfs)
+            c = np.concatenate([[0.0], np.cumsum(e)])
+            j = cand - a
+            quiet = (c[j + span] - c[j]) / span if not rising else (c[j] - c[j - span]) / span
+            ok &= quiet < gate_dbfs
+        padded = np.concatenate([[-np.inf], s, [-np.inf]])
+        peak = (s >= padded[:-2]) & (s >= padded[2:])
+        idx = np.flatnonzero(ok & peak)
+        if idx.shape[0]:
+            return _to_ramp_end(seg, a, int(cand[idx[-1] if pick == "last" else idx[0]]), rising, floor_dbfs, span)
     near = cand[s >= best - 1e-9]
-    return int(near[np.argmin(np.abs(near - boundary_block))])
+    j = int(near[np.argmin(np.abs(near - boundary_block))])
+    return _to_ramp_end(seg, a, j, rising, floor_dbfs, span) if rising is not None else j
+
+
+def _to_ramp_end(seg: np.ndarray, a: int, j: int, rising: bool, floor_dbfs: float, span: int,
+                 ramp_db: float = 6.0, tail_db: float = 20.0) -> int:
+    """Move a step found by the ``span``-block detector (which peaks mid-ramp) to where the sound
+    begins (a rise: the first block of the climb) or ends (a fall: the first block at the bottom).
+    A block counts as part of the ramp if it differs by ``ramp_db`` or more from its neighbour
+    outside and lies within ``tail_db`` of its neighbour inside (not a faint precursor, such as
+    a resampling filter's pre-ringing before an abrupt onset)."""
+    e = np.maximum(np.asarray(seg, dtype=np.float64), floor_dbfs)
+    i = j - a  # block i is the first block after the boundary
+    if rising:
+        for _ in range(span - 1):
+            if i - 2 >= 0 and e[i - 1] - e[i - 2] >= ramp_db and e[i - 1] >= e[i] - tail_db:
+                i -= 1
+            else:
+                break
+    else:
+        for _ in range(span - 1):
+            if i + 1 < e.shape[0] and e[i] - e[i + 1] >= ramp_db and e[i] >= e[i - 1] - tail_db:
+                i += 1
+            else:
+                break
+    return a + i

@@ -286,3 +286,17 @@ def test_silence_level_can_change_while_running(engine_model, bursts_flac44):
     gap3 = [lab for t, lab in labels if 7.0 <= t < 7.1 or 9.3 <= t < 9.7]
     assert all("silence" in lab for lab in gap1)
     assert gap3 and not any("silence" in lab for lab in gap3)
+
+
+def test_silence_edges_prefer_the_drop_to_room_tone_and_the_start_of_a_ramp():
+    # a word's loud part, a quiet tail at -53 dBFS (below the -50 silence level), then room tone
+    env = np.concatenate([np.full(40, -20.0), np.full(16, -53.0), np.full(40, -79.0)])
+    # strongest fall is into the tail (block 40); silence starts at the last drop into quiet (56)
+    assert refine_boundary(env, 0, 50, 25, 60, rising=False, floor_dbfs=-70) == 40
+    assert refine_boundary(env, 0, 50, 25, 60, rising=False, floor_dbfs=-70, pick="last", gate_dbfs=-50) == 56
+    # a soft onset ramp: the boundary goes to the first block of the climb, not mid-ramp
+    onset = np.concatenate([np.full(30, -79.0), [-53.0, -46.0, -34.0], np.full(30, -23.0)])
+    assert refine_boundary(onset, 0, 40, 20, 45, rising=True, floor_dbfs=-70, pick="first", gate_dbfs=-50) == 30
+    # but a faint precursor 40 dB under the onset (filter pre-ringing) is not the start
+    pre = np.concatenate([np.full(30, -76.0), [-55.0], np.full(30, -14.0)])
+    assert refine_boundary(pre, 0, 40, 20, 45, rising=True, floor_dbfs=-70) == 31
