@@ -96,6 +96,8 @@ def _line_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headless", action="store_true", help="no window: one line per hop on stdout")
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="line format with --headless")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds of audio")
+    p.add_argument("--window-s", type=float, default=30.0, metavar="S",
+                   help="seconds of stream the window shows (default 30)")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -126,6 +128,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="audio file ('-' for standard input)")
     p.add_argument("--speed", type=_speed, default=1.0, help="pace factor (default 1; 0 = as fast as possible)")
     p.add_argument("--fast", action="store_true", help="as fast as possible (same as --speed 0)")
+    p.add_argument("--play", action="store_true",
+                   help="also play the file to the default output, in step with the window")
     _line_opts(p)
     _common(p)
     _stdin_opts(p)

@@ -23,6 +23,19 @@ def qapp_args():
     return ["stream-tagger-tests"]
 
 
+@pytest.fixture(autouse=True)
+def _close_windows_after_each_test(qapp):
+    """A failed assertion must not leave a window (and the engine behind it) running."""
+    yield
+    from PyQt5 import QtWidgets
+
+    from stream_tagger.gui.window import LiveWindow
+
+    for w in QtWidgets.QApplication.topLevelWidgets():
+        if isinstance(w, LiveWindow):
+            w.close()
+
+
 @pytest.fixture(scope="module")
 def known_wav(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("gui") / "known.wav")
@@ -184,35 +197,38 @@ def test_screenshot_is_the_window(qtbot, engine_model, known_wav, tmp_path):
     win.close()
 
 
-def test_run_window_returns_0_when_closed(qtbot, engine_model, known_wav):
-    """The CLI's entry point: builds the feed, runs the Qt loop until the window is closed."""
-    from PyQt5 import QtCore, QtWidgets
+_CLI_SCRIPT = r"""
+import sys
+from PyQt5 import QtCore, QtWidgets
+app = QtWidgets.QApplication(sys.argv[:1])
+from stream_tagger import cli
+from stream_tagger.gui.window import LiveWindow
+seen = {}
+def close_when_done():
+    for w in QtWidgets.QApplication.topLevelWidgets():
+        if isinstance(w, LiveWindow) and w.isVisible() and not w.feed.running and w.redraws > 3:
+            print("WINDOW", w.window_s, round(w.timeline.end_s, 2), w.status_fields["source"].text(), flush=True)
+            w.close()
+timer = QtCore.QTimer()
+timer.timeout.connect(close_when_done)
+timer.start(100)
+sys.exit(cli.main(sys.argv[1:]))
+"""
 
-    from stream_tagger.engine import Tagger
-    from stream_tagger.gui.window import LiveWindow, run_window
-    from stream_tagger.sources import FileSource
 
-    tagger = Tagger(engine_model, hop_s=0.25)
-    src = FileSource(known_wav, speed=8.0)
-    src.open()
-    seen = {}
+def test_cli_replay_opens_the_window_and_exits_0_when_closed(engine_model, known_wav):
+    """``stream-tagger replay FILE`` (no --headless) runs the window until it is closed."""
+    import os
+    import subprocess
+    import sys
 
-    def close_when_done():
-        wins = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, LiveWindow) and w.isVisible()]
-        if wins and not wins[0].feed.running:
-            seen["time"] = wins[0].feed.snapshot().stream_time_s
-            seen["window_s"] = wins[0].window_s
-            wins[0].close()
-            QtWidgets.QApplication.quit()
-
-    timer = QtCore.QTimer()
-    timer.timeout.connect(close_when_done)
-    timer.start(100)
-    rc = run_window(tagger, src, argparse.Namespace(window_s=12.0, play=False))
-    timer.stop()
-    assert rc == 0
-    assert seen["time"] == pytest.approx(DURATION_S, abs=0.01) and seen["window_s"] == 12.0
-    assert not [t for t in threading.enumerate() if t.name in ENGINE_THREADS and t.is_alive()]
+    shared_display()
+    r = subprocess.run([sys.executable, "-c", _CLI_SCRIPT, "replay", known_wav, "--model", engine_model,
+                        "--speed", "8", "--window-s", "12"],
+                       capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr[-2000:]
+    line = next(x for x in r.stdout.splitlines() if x.startswith("WINDOW"))
+    assert line.split()[1:3] == ["12.0", "18.0"] and "known.wav" in line
 
 
 @pytest.fixture
@@ -260,6 +276,7 @@ def test_play_sounds_the_file_in_step_with_the_analysis(qtbot, engine_model, tmp
             win.show()
             qtbot.waitUntil(lambda: not feed.running, timeout=20000)
             wall_s = time.monotonic() - t0
+            _finish(qtbot, win, feed)
             played = feed.source.played_samples
             win.close()
         finally:
