@@ -115,7 +115,9 @@ def main() -> int:
     ap.add_argument("--save-dir", default=None, help="keep the generated files and references here")
     ap.add_argument("--split", default="test", choices=("test", "val"), help="corpus split (tune on val)")
     ap.add_argument("--radius", type=float, default=None, help="refinement radius in s (default: model's)")
-    ap.add_argument("--any-direction", action="store_true", help="network labels: strongest change either way")
+    ap.add_argument("--direction", choices=("any", "signed"), default="any",
+                    help="network labels: strongest change either way (default, chosen on val) or a rise "
+                         "for starts and a fall for ends")
     args = ap.parse_args()
 
     manifest = os.path.join(args.data_dir, "manifest.jsonl")
@@ -132,7 +134,7 @@ def main() -> int:
     out_dir = args.save_dir or tempfile.mkdtemp(prefix="bench_boundaries_")
     os.makedirs(out_dir, exist_ok=True)
     refined = Tagger(args.model, refine=True, refine_radius_s=args.radius)
-    refined.decision.refine_any_direction = args.any_direction
+    refined.decision.refine_any_direction = args.direction == "any"
     quantised = Tagger(args.model, refine=False)
     err_r = {lab: [] for lab in LABELS}
     err_q = {lab: [] for lab in LABELS}
@@ -150,7 +152,7 @@ def main() -> int:
             for lab, errs in boundary_errors(ref, hyp, dur).items():
                 acc[lab].extend(errs)
     print(f"{args.files} files, {total_s:.0f} s, {args.split} split only, abrupt cuts; files in {out_dir}; "
-          f"radius {refined.refine_radius_blocks / 100:g} s, any direction: {args.any_direction}")
+          f"radius {refined.refine_radius_blocks / 100:g} s, direction: {args.direction}")
     sr, sq = summarise(err_r), summarise(err_q)
 
     def fmt(v, pct=False):

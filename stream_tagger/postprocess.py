@@ -43,7 +43,7 @@ class DecisionParams:
     silence_hysteresis_db: float = 3.0
     refine: bool = True
     refine_radius_s: float | None = None  # default: half the analysis window
-    refine_any_direction: bool = False  # network labels: strongest change either way
+    refine_any_direction: bool = True  # network labels: strongest change either way (tuned on val)
     min_step_db: float = 6.0
 
     DEFAULT_MIN_ON_S = {"speech": 0.25, "music": 0.25, "noise": 0.25, SILENCE: 0.5}
