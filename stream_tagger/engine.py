@@ -170,6 +170,7 @@ class _Analysis:
         self.env_pow = np.zeros(0)
         self.env_first = base // BLOCK
         self.open_starts: dict[str, int] = {}  # label -> refined start block (absolute)
+        self.raw_starts: dict[str, int] = {}  # label -> hop-quantised start block
         self.last_end: dict[str, int] = {}  # label -> end block of its previous segment
         self.silence_edges: dict[int, int] = {}  # cell -> refined block of a recent silence start/end
 
@@ -244,6 +245,7 @@ class _Analysis:
         segs = [self._close(lab, c1) for lab, c0, c1 in closed if lab == SILENCE]
         for lab, c0 in sorted(opened, key=lambda e: e[0] != SILENCE):
             self.open_starts[lab] = self._refine(lab, c0, rising=lab != SILENCE)
+            self.raw_starts[lab] = (self.base + c0 * self.H) // BLOCK
             if lab == SILENCE:
                 self._edge(c0, self.open_starts[lab])
         segs += [self._close(lab, c1) for lab, c0, c1 in closed if lab != SILENCE]
@@ -269,10 +271,16 @@ class _Analysis:
         if lab == SILENCE:
             self._edge(end_cell, end_block)
         start_block = self.open_starts.pop(lab, None)
+        raw_start = self.raw_starts.pop(lab, start_block)
         if start_block is None:
             return None
-        if end_block <= start_block:
-            end_block = start_block + 1
+        raw_end = (self.base + end_cell * self.H) // BLOCK if end_cell is not None else end_block
+        if end_block - start_block < max(1, (raw_end - raw_start) // 2):
+            # refinement collapsed the segment (both edges moved onto one level change): keep
+            # the hop-quantised start, and the refined end only if it still lies after it
+            start_block = max(raw_start, self.last_end.get(lab, raw_start))
+            if end_block <= start_block:
+                end_block = max(raw_end, start_block + 1)
         self.last_end[lab] = end_block
         return Segment(round(start_block * BLOCK / RATE_HZ, 2), round(end_block * BLOCK / RATE_HZ, 2), lab)
 

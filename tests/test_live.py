@@ -99,8 +99,10 @@ def test_live_labels_match_file_tagging(pulse_env, shipped_model, tmp_path):
     for s in ref:
         filed[s.label][int(round(s.start_s * 100)):int(round(s.end_s * 100))] = True
     assert any(filed[lab][150:].any() for lab in ("speech", "music", "noise"))
+    # compare from the clip on (1.5 s): earlier, the file's windows begin at its start while the
+    # capture's see the silence before it; the hop grids differ by the capture offset anyway
     for lab in live:
-        agree = float(np.mean(live[lab] == filed[lab]))
+        agree = float(np.mean(live[lab][150:] == filed[lab][150:]))
         assert agree >= 0.95, (lab, agree)
 
 
