@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -411,13 +410,23 @@ def run_window(tagger, source, args) -> int:
     """
     from ..errors import TaggerError
 
+    window_s = getattr(args, "window_s", None)
+    window_s = 30.0 if window_s is None else float(window_s)
+    if not 1.0 <= window_s <= 3600.0:
+        print(f"stream-tagger: --window-s must be between 1 and 3600 seconds, got {window_s:g}", file=sys.stderr)
+        return 2
+    if not QtWidgets.QApplication.instance() and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        print("stream-tagger: no display for the live window (DISPLAY is not set); use --headless", file=sys.stderr)
+        return 2
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     try:
         feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)))
     except TaggerError as e:
         print(f"stream-tagger: {e}", file=sys.stderr)
         return 2
-    win = LiveWindow(feed, window_s=float(getattr(args, "window_s", 30.0) or 30.0))
+    win = LiveWindow(feed, window_s=window_s)
     win.show()
     app.exec_()
     win.shutdown()
