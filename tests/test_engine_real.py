@@ -77,7 +77,9 @@ def test_labels_agree_with_the_reference(shipped_model, example):
                 r[int(round(s.start_s * 100)):int(round(s.end_s * 100))] = True
         return r
 
-    for label in ("speech", "music", "noise", "silence"):
+    # 10 ms frame F1 per label; the minimums sit below what the model reaches here, far above
+    # what a broken engine (shifted times, lost segments, swapped labels) would
+    for label, minimum in (("speech", 0.9), ("music", 0.75), ("noise", 0.7), ("silence", 0.95)):
         a, b = roll(ref, label), roll(hyp, label)
         f1 = 2 * np.sum(a & b) / max(1, np.sum(a) + np.sum(b))
-        assert f1 >= 0.8, (label, f1)
+        assert f1 >= minimum, (label, f1)
