@@ -141,3 +141,21 @@ def test_plot_command_bad_reference_file(tmp_path, capsys):
     assert plot.run(_args(file=wav, output=str(tmp_path / "o.png"), reference=str(bad))) == 2
     err = capsys.readouterr().err
     assert "ref.csv" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_plot_needs_no_display(tmp_path, engine_model):
+    """``stream-tagger plot`` through the CLI, with no X display at all: it never opens a window."""
+    import subprocess
+    import sys
+
+    wav = str(tmp_path / "known.wav")
+    make_known_file(wav)
+    out = tmp_path / "t.png"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "MPLBACKEND")}
+    r = subprocess.run([sys.executable, "-m", "stream_tagger.cli", "plot", wav, "-o", str(out), "--model", engine_model,
+                        "--duration", "10"], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr[-1000:]
+    img = png_rgb(str(out))
+    assert img.shape[0] > 300 and img.shape[1] == 1200
+    # the silence at 4..6 s is in the picture in the silence colour
+    assert any(nearest_label(px, 10) == "silence" for px in img.reshape(-1, 3)[::7])
