@@ -7,7 +7,10 @@ seeded set of synthetic mixtures from val files. Test = the same from the *test*
 The splits come from the manifest, which splits by recording / speaker / track group, so
 no recording has windows in two splits.
 
-Training stops early on validation loss (best weights restored), or at ``--max-minutes``.
+Training stops early on validation loss (weights of the best epoch restored), or at
+``--max-minutes``. With ``ema`` (default) the weights are an exponential moving average
+(momentum 0.99) of the optimizer's steps; validation and the kept weights use the average,
+which steadies the noisy validation loss of small batches of strongly augmented data.
 Per-label decision thresholds are chosen on the validation set (maximum F1).
 
 Outputs in ``--out`` (default ``runs/<arch>``): ``model.keras``, ``train_result.json``
@@ -197,7 +200,7 @@ def predict_float(model, x: np.ndarray, batch: int = 256) -> np.ndarray:
 def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = None, out_dir: str | None = None,
           epochs: int = 60, steps_per_epoch: int = 300, batch_size: int = 64, patience: int = 8,
           seed: int = 1234, max_minutes: float = 35.0, threads: int = 2, lr: float | None = None,
-          n_val_mix: int = 1500, max_eval_per_class: int = 3000, verbose: bool = True) -> dict:
+          n_val_mix: int = 1500, max_eval_per_class: int = 3000, verbose: bool = True, ema: bool = True) -> dict:
     """Train, choose thresholds on val, evaluate on test; returns the ``train_result.json`` dict."""
     t_start = time.monotonic()
     tf, keras = _tf_setup(threads, seed)
@@ -240,7 +243,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
 
     model = build_model(arch, norm_mean=norm_mean, norm_std=norm_std)
     lr = lr or (1e-3 if arch == "compact" else 2e-4)
-    model.compile(optimizer=keras.optimizers.Adam(lr),
+    model.compile(optimizer=keras.optimizers.Adam(lr, use_ema=ema, ema_momentum=0.99),
                   loss=keras.losses.BinaryCrossentropy(label_smoothing=0.02),
                   metrics=[keras.metrics.BinaryAccuracy(name="binary_accuracy"), keras.metrics.AUC(name="auc")])
     if verbose:
@@ -281,11 +284,26 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
                     print("train: time budget reached, stopping", flush=True)
                 self.model.stop_training = True
 
-    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    class KeepBest(keras.callbacks.Callback):
+        """Weights (EMA weights when ``ema``) of the epoch with the lowest validation loss."""
+
+        best, weights = np.inf, None
+
+        def on_epoch_end(self, epoch, logs=None):
+            v = (logs or {}).get("val_loss", np.inf)
+            if v < self.best:
+                self.best, self.weights = v, self.model.get_weights()
+
+    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=False)
     plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=3, min_lr=3e-5)
+    keep = KeepBest()
+    # with EMA, validation sees the averaged weights, and KeepBest records them (the swap
+    # callback must run before it at epoch end)
+    cbs = ([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []) + [keep, Progress(), early, plateau]
     t0 = time.monotonic()
-    hist = model.fit(Batches(), validation_data=(xv, yv), epochs=epochs, verbose=0,
-                     callbacks=[Progress(), early, plateau])
+    hist = model.fit(Batches(), validation_data=(xv, yv), epochs=epochs, verbose=0, callbacks=cbs)
+    if keep.weights is not None:
+        model.set_weights(keep.weights)
     t_fit = time.monotonic() - t0
     history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
     best_epoch = int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss") else len(history.get("loss", []))
