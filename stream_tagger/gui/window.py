@@ -305,7 +305,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.redraws += 1
         if not snap.running and not self._finished_shown:
             self._finished_shown = True
-            self.statusBar().showMessage("stream ended", 0)
+            err = self.feed.error()
+            self.statusBar().showMessage(f"stream ended: {err}" if err else "stream ended", 0)
 
     def _update_spectrogram(self, snap) -> None:
         frames = snap.logmel  # (n_mels, n) ending at global frame snap.logmel_end_frame
