@@ -115,6 +115,8 @@ def main() -> int:
     ap.add_argument("--save-dir", default=None, help="keep the generated files and references here")
     ap.add_argument("--split", default="test", choices=("test", "val"), help="corpus split (tune on val)")
     ap.add_argument("--radius", type=float, default=None, help="refinement radius in s (default: model's)")
+    ap.add_argument("--distance-penalty", type=float, default=None, metavar="DB_PER_S",
+                    help="network labels: step penalty per second from the hop boundary")
     ap.add_argument("--direction", choices=("any", "signed"), default="any",
                     help="network labels: strongest change either way (default, chosen on val) or a rise "
                          "for starts and a fall for ends")
@@ -135,6 +137,8 @@ def main() -> int:
     os.makedirs(out_dir, exist_ok=True)
     refined = Tagger(args.model, refine=True, refine_radius_s=args.radius)
     refined.decision.refine_any_direction = args.direction == "any"
+    if args.distance_penalty is not None:
+        refined.decision.refine_distance_db_per_s = args.distance_penalty
     quantised = Tagger(args.model, refine=False)
     err_r = {lab: [] for lab in LABELS}
     err_q = {lab: [] for lab in LABELS}

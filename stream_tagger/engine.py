@@ -315,7 +315,8 @@ class _Analysis:
             return refine_boundary(env_db, self.env_first, b, lo, hi, rising, floor, d.min_step_db,
                                    pick="first" if rising else "last", gate_dbfs=d.silence_dbfs)
         direction = None if d.refine_any_direction else rising
-        return refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, d.min_step_db)
+        return refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, d.min_step_db,
+                               distance_db_per_s=d.refine_distance_db_per_s)
 
     # -- end -------------------------------------------------------------------------------
     def finish(self) -> None:

@@ -44,6 +44,7 @@ class DecisionParams:
     refine: bool = True
     refine_radius_s: float | None = None  # default: half the analysis window
     refine_any_direction: bool = True  # network labels: strongest change either way (tuned on val)
+    refine_distance_db_per_s: float = 0.0  # network labels: penalty on distance from the hop boundary
     min_step_db: float = 6.0
 
     DEFAULT_MIN_ON_S = {"speech": 0.25, "music": 0.25, "noise": 0.25, SILENCE: 0.5}
@@ -224,7 +225,8 @@ def step_scores(env_dbfs: np.ndarray, floor_dbfs: float, span: int = 3) -> np.nd
 
 def refine_boundary(env_dbfs: np.ndarray, env_first_block: int, boundary_block: int, lo_block: int,
                     hi_block: int, rising: bool | None, floor_dbfs: float, min_step_db: float = 6.0,
-                    span: int = 3, pick: str = "strongest", gate_dbfs: float | None = None) -> int:
+                    span: int = 3, pick: str = "strongest", gate_dbfs: float | None = None,
+                    distance_db_per_s: float = 0.0) -> int:
     """Block index of a level rise (``rising``), fall (``not rising``) or either (``rising=None``)
     within ``[lo_block, hi_block]``.
 
@@ -237,7 +239,8 @@ def refine_boundary(env_dbfs: np.ndarray, env_first_block: int, boundary_block: 
 
     ``env_dbfs[i]`` is the level of block ``env_first_block + i``. Returns ``boundary_block``
     unchanged when no step of at least ``min_step_db`` lies in the region (or the envelope
-    does not reach it).
+    does not reach it). ``distance_db_per_s``: with ``"strongest"``, each candidate's step is
+    reduced by this much per second away from ``boundary_block`` (prefers nearby changes).
     """
     a = max(lo_block - span, env_first_block)
     b = min(hi_block + span, env_first_block + len(env_dbfs))
@@ -269,6 +272,9 @@ def refine_boundary(env_dbfs: np.ndarray, env_first_block: int, boundary_block: 
         idx = np.flatnonzero(ok & peak)
         if idx.shape[0]:
             return _to_ramp_end(seg, a, int(cand[idx[-1] if pick == "last" else idx[0]]), rising, floor_dbfs, span)
+    if distance_db_per_s:
+        s = s - distance_db_per_s * 0.01 * np.abs(cand - boundary_block)
+        best = float(s.max())
     near = cand[s >= best - 1e-9]
     j = int(near[np.argmin(np.abs(near - boundary_block))])
     return _to_ramp_end(seg, a, j, rising, floor_dbfs, span) if rising is not None else j
