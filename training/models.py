@@ -9,7 +9,7 @@ into the model so the runtime feeds raw log-mel and int8 quantisation stays well
   3x3, 'same' padding, ReLU) each followed by 2x2 max pooling, dropout, flatten, dense 2048
   and 1024 (ReLU, dropout), dense 3 sigmoid: 27,361,795 parameters on a 64x101x1 input.
 * ``compact``: conv 3x3/16 + BN + ReLU6 + 2x2 pool, three depthwise-separable blocks (32/64/128
-  channels, BN + ReLU6 (bounded: int8-friendly), 2x2 pooling after each) and a fourth (192 channels) on the 4x6 map,
+  channels; linear depthwise conv, then pointwise + BN + ReLU6: bounded and int8-friendly; 2x2 pooling after each) and a fourth (192 channels) on the 4x6 map,
   global average + global max pooling, dense 64 + dropout, dense 3 sigmoid:
   ~70 k parameters, ~4.4 M multiply-accumulates (~9 MFLOPs) per window.
 """
@@ -47,9 +47,9 @@ def build_seed(input_shape=(64, 101, 1), norm_mean: float = 0.0, norm_std: float
 
 
 def _ds_block(x, filters: int, name: str, pool: bool):
-    x = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"{name}_dw")(x)
-    x = layers.BatchNormalization(name=f"{name}_dw_bn")(x)
-    x = layers.ReLU(6.0, name=f"{name}_dw_relu")(x)
+    # quantisation-friendly separable block (Sheng et al. 2018): the depthwise conv is linear,
+    # with a bias and no BN / ReLU, so folding BN does not blow up its per-channel int8 range
+    x = layers.DepthwiseConv2D(3, padding="same", use_bias=True, name=f"{name}_dw")(x)
     x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_pw")(x)
     x = layers.BatchNormalization(name=f"{name}_pw_bn")(x)
     x = layers.ReLU(6.0, name=f"{name}_pw_relu")(x)
