@@ -136,6 +136,7 @@ def test_replay_of_the_example_draws_its_segments_with_the_shipped_model(qtbot, 
         truth = {sg.label for sg in reference if sg.start_s < t < sg.end_s}
         agree_ref += len(got & truth) / max(1, len(got | truth))
     assert agree_engine > 0.8 * shown
+    print(f"example: strip = engine at {agree_engine}/{shown} points, agreement with the reference {agree_ref / shown:.2f}")
     assert agree_ref / shown >= 0.6, agree_ref / shown
     win.close()
 

@@ -72,6 +72,7 @@ class LabelStrip:
         axis = plot.getAxis("left")
         axis.setTicks([[(row_center(lab), lab) for lab in LABELS], []])
         axis.setWidth(70)
+        axis.setStyle(tickLength=0)  # row names need no tick marks (they would cover the rows' first pixels)
         if title:
             plot.setTitle(legend_html(), size="10pt")
         # faint row backgrounds so that "off" is visibly a row, not missing data
