@@ -111,6 +111,18 @@ def write_json(path, obj) -> None:
         json.dump(obj, f)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies (even if killed), so a
+    private sound server never outlives an interrupted test run (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except Exception:
+        pass
+
+
 def start_pulse(d):
     """Start a private PulseAudio server in directory ``d`` with a null sink ``tagnull`` whose
     monitor is the default source. Returns ``(process, client_env)``; skips if unavailable."""
@@ -127,7 +139,7 @@ def start_pulse(d):
             ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
              "-L", f"module-native-protocol-unix socket={sock} auth-anonymous=1",
              "-L", "module-null-sink sink_name=tagnull rate=48000", "-L", "module-always-sink"],
-            env=env, stdout=log, stderr=log)
+            env=env, stdout=log, stderr=log, preexec_fn=_die_with_parent)
     client = dict(env, PULSE_SERVER=f"unix:{sock}")
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
