@@ -77,6 +77,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Render and save the picture; one line on stderr and exit code 2 on bad input."""
     try:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise TaggerError("the plot command needs matplotlib: pip install 'stream-tagger[gui]' matplotlib") from None
         out_dir = os.path.dirname(os.path.abspath(args.output))
         if not os.path.isdir(out_dir):
             raise TaggerError(f"{args.output}: directory {out_dir} does not exist")
