@@ -291,6 +291,12 @@ def row_for(spec: str, model: str | None, out: dict | None, report: dict | None)
     if model:
         shown = os.path.relpath(model, ROOT) if os.path.abspath(model).startswith(ROOT + os.sep) else model
     row = {"tool": spec, "model": shown}
+    if model:
+        import hashlib
+
+        with open(model, "rb") as f:
+            blob = f.read()
+        row.update(model_sha1=hashlib.sha1(blob).hexdigest(), model_bytes=len(blob))
     if out is None or "error" in out:
         row["error"] = "n/a (model not found)" if out is None else out["error"]
         return row
@@ -318,7 +324,8 @@ def table(rows: list[dict]) -> list[str]:
             "x real time", "peak RSS MB", "first output s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
     for r in rows:
-        name = r["tool"] + (f" (`{r['model']}`)" if r.get("model") else "")
+        name = r["tool"] + (f" (`{r['model']}`, {r['model_bytes'] / 1e3:.0f} kB, sha1 {r['model_sha1'][:8]})"
+                            if r.get("model") else "")
         if "error" in r:
             lines.append(f"| {name} | " + " | ".join([r["error"]] + ["n/a"] * (len(head) - 2)) + " |")
             continue
