@@ -34,7 +34,9 @@ through soundfile, so decoding is *included* for all (the long file is 16 kHz PC
 
 Prints a markdown report and writes it to ``OUT_DIR/compare.md`` and ``compare.json``
 (default ``benchmarks/results``). Figures are only comparable on an idle machine: the report
-says whether it was (1-minute load < 0.5, no ``python -m training`` running).
+says whether it was (before the run: 1-minute load < 0.5, no ``python -m training`` running;
+during it: other processes used under 0.25 cores on average, from /proc/stat minus this run's own
+CPU time).
 """
 
 from __future__ import annotations
@@ -433,11 +435,12 @@ def main(argv=None) -> int:
 
     import soundfile as sf
 
-    from common import busy_reasons, machine_description
+    from common import busy_reasons, cpu_snapshot, machine_description, other_cores
 
     command = "python benchmarks/bench_compare.py" + ("" if argv is None and len(sys.argv) == 1 else
                                                        " " + shlex.join(sys.argv[1:] if argv is None else argv))
     busy_before = busy_reasons()
+    cpu_before = cpu_snapshot()
     files = [("example (assets/example.ogg)", os.path.join(ROOT, "assets", "example.ogg"),
               os.path.join(ROOT, "assets", "example.csv"))]
     notes = []
@@ -482,14 +485,19 @@ def main(argv=None) -> int:
     else:
         aims_text, aims = aims_lines(rows_by_file, long_key, compact, args.hop)
     results["aims"] = aims
-    busy_after = busy_reasons()
+    others = other_cores(cpu_before, cpu_snapshot())
+    busy_after = [r for r in busy_reasons(max_load=float("inf")) if r.startswith("running")]
+    if others >= 0.25:
+        busy_after.insert(0, f"other processes used {others:.2f} cores on average during the run")
     results["busy_after"] = busy_after
+    results["other_processes_cores"] = others
 
     md = [f"Command: `{command}`", "",
           f"Machine: {results['machine']}; one thread per tool. "
-          + ("Idle during the run (1-min load < 0.5, no training)." if not (busy_before or busy_after) else
-             f"**Not idle** (before: {', '.join(busy_before) or 'idle'}; after: {', '.join(busy_after) or 'idle'}): "
-             "speed figures are pessimistic."),
+          + (f"Idle: 1-min load < 0.5 and no training before the run; other processes used {others:.2f} "
+             "cores on average during it." if not (busy_before or busy_after) else
+             f"**Not idle** (before: {', '.join(busy_before) or 'idle'}; during/after: "
+             f"{', '.join(busy_after) or 'idle'}): speed figures are pessimistic."),
           "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items() if v), ""]
     md += notes + ([""] if notes else [])
     for key, path, _ in files:

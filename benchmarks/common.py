@@ -86,3 +86,24 @@ def busy_reasons(max_load: float = 0.5) -> list[str]:
                 break
     reasons += [f"running: python -m {what} ({n} process{'es' if n > 1 else ''})" for what, n in running.items()]
     return reasons
+
+
+def cpu_snapshot() -> tuple[float, float, float]:
+    """(busy CPU seconds of the whole machine, CPU seconds of this process and its waited-for
+    children, monotonic time) -- two snapshots give the CPU others used in between."""
+    import resource
+    import time
+
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # all but idle and iowait (guest is in user)
+    own = sum(getattr(resource.getrusage(who), k) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for k in ("ru_utime", "ru_stime"))
+    return busy / tick, own, time.monotonic()
+
+
+def other_cores(before: tuple[float, float, float], after: tuple[float, float, float]) -> float:
+    """Average number of cores busy with *other* processes between two :func:`cpu_snapshot`."""
+    wall = max(after[2] - before[2], 1e-9)
+    return max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / wall
