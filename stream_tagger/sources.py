@@ -157,7 +157,27 @@ def sanitize_block(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # files
 # ---------------------------------------------------------------------------------------------
-class FileSource:
+class _ReaderThreadSource:
+    """Common part of the sources read by a thread of their own (file, stdin): the thread is
+    started on :meth:`start` and writes into the ring buffer until the end or :meth:`stop`."""
+
+    _thread_name = "Source"
+
+    def start(self, ring) -> None:
+        self._ring = ring
+        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._ring is not None:
+            self._ring.close()
+
+    def check(self) -> None:
+        """Nothing to poll: a reader's failures arrive through the ring buffer."""
+
+
+class FileSource(_ReaderThreadSource):
     """An audio file read through soundfile (WAV, FLAC, OGG, MP3, ...), any rate and channels.
 
     ``speed=None`` (or 0): as fast as the analysis takes it (no drops, back-pressure).
@@ -195,12 +215,12 @@ class FileSource:
         _check_riff_complete(self.path)
         self._opened = True
 
+    _thread_name = "FileSource"
+
     def start(self, ring) -> None:
         if not self._opened:
             self.open()
-        self._ring = ring
-        self._thread = threading.Thread(target=self._run, name="FileSource", daemon=True)
-        self._thread.start()
+        super().start(ring)
 
     def _run(self) -> None:
         ring = self._ring
@@ -241,14 +261,6 @@ class FileSource:
         finally:
             ring.close(err)
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._ring is not None:
-            self._ring.close()
-
-    def check(self) -> None:
-        pass
-
 
 def _check_riff_complete(path: str) -> None:
     """A WAV file whose data chunk declares more bytes than the file holds is truncated
@@ -280,7 +292,7 @@ def _check_riff_complete(path: str) -> None:
 RAW_FORMATS = {"s16": "<i2", "s32": "<i4", "f32": "<f4", "u8": "u1", "s24": None}
 
 
-class StdinSource:
+class StdinSource(_ReaderThreadSource):
     """Raw PCM or a WAV stream on standard input (``-``), e.g. piped from sox, ffmpeg or arecord.
 
     A WAV header (``RIFF``) is recognised and parsed (PCM 8/16/24/32-bit, float 32/64); its
@@ -383,10 +395,7 @@ class StdinSource:
             x = x.reshape(-1, self.channels).mean(axis=1, dtype=np.float32)
         return x
 
-    def start(self, ring) -> None:
-        self._ring = ring
-        self._thread = threading.Thread(target=self._run, name="StdinSource", daemon=True)
-        self._thread.start()
+    _thread_name = "StdinSource"
 
     def _run(self) -> None:
         ring = self._ring
@@ -414,14 +423,6 @@ class StdinSource:
             err = AudioFileError(f"standard input: read failed ({_short(e)})")
         finally:
             ring.close(err)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._ring is not None:
-            self._ring.close()
-
-    def check(self) -> None:
-        pass
 
 
 # ---------------------------------------------------------------------------------------------
