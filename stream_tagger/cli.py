@@ -26,7 +26,7 @@ PROG = "stream-tagger"
 SEGMENT_FORMATS = ("csv", "jsonl", "audacity", "textgrid")
 EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "audacity": ".txt", "textgrid": ".TextGrid"}
 LAZY_COMMANDS = {
-    "evaluate": ("stream_tagger.evaluate", "score labels against references (needs the test extra)"),
+    "evaluate": ("stream_tagger.evaluate", "score labels against reference labels (frame F1, confusion, boundary error)"),
     "plot": ("stream_tagger.gui.plot", "plot a file's labels and probabilities (needs the gui extra)"),
 }
 
