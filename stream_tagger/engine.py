@@ -549,7 +549,7 @@ class Tagger:
             elif on_progress is not None:
                 on_progress(ev)
         order = {lab: i for i, lab in enumerate(LABELS)}
-        return sorted(segs, key=lambda s: (s.start_s, order.get(s.label, 9), s.end_s))
+        return sorted(merge_touching(segs), key=lambda s: (s.start_s, order.get(s.label, 9), s.end_s))
 
     # -- worker ----------------------------------------------------------------------------
     def _on_hop(self, hop: Hop, window_end_sample: int) -> None:
@@ -668,6 +668,19 @@ class Tagger:
                 self._snap.error = str(err)
             q.put(err)
         q.put(_END)
+
+
+def merge_touching(segments: list[Segment]) -> list[Segment]:
+    """One segment per contiguous run of a label: same-label segments that touch or overlap
+    (a label that closed and reopened at the same refined 10 ms boundary) are joined."""
+    out: list[Segment] = []
+    for seg in sorted(segments, key=lambda s: (s.label, s.start_s, s.end_s)):
+        prev = out[-1] if out else None
+        if prev is not None and prev.label == seg.label and seg.start_s <= prev.end_s + 1e-9:
+            out[-1] = Segment(prev.start_s, max(prev.end_s, seg.end_s), seg.label)
+        else:
+            out.append(seg)
+    return out
 
 
 def tag_file(path: str, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,

@@ -83,3 +83,13 @@ def test_labels_agree_with_the_reference(shipped_model, example):
         a, b = roll(ref, label), roll(hyp, label)
         f1 = 2 * np.sum(a & b) / max(1, np.sum(a) + np.sum(b))
         assert f1 >= minimum, (label, f1)
+
+
+def test_tag_gives_one_segment_per_contiguous_run(shipped_model, example):
+    # on the example, music closes and reopens at the same refined boundary near 27.25 s:
+    # `tag` must report one row per contiguous run of a label, never two that touch
+    segs = tag_file(example[0], model=shipped_model)
+    for label in ("speech", "music", "noise", "silence"):
+        spans = sorted((s.start_s, s.end_s) for s in segs if s.label == label)
+        for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+            assert b0 > a1 + 1e-6, f"{label} segments {a0}-{a1} and {b0}-{b1} touch"
