@@ -428,7 +428,8 @@ class StdinSource(_ReaderThreadSource):
 # ---------------------------------------------------------------------------------------------
 # live input devices (sounddevice / PortAudio)
 # ---------------------------------------------------------------------------------------------
-def _sounddevice():
+def sounddevice_module():
+    """The sounddevice module, or a one-line :class:`DeviceError` if it or PortAudio is missing."""
     try:
         import sounddevice as sd  # noqa: PLC0415
     except OSError:
@@ -438,9 +439,20 @@ def _sounddevice():
     return sd
 
 
+def close_stream(stream) -> None:
+    """Stop and close a sounddevice stream, ignoring a device that is already gone."""
+    if stream is None:
+        return
+    try:
+        stream.stop()
+        stream.close()
+    except Exception:
+        pass
+
+
 def list_input_devices() -> list[dict]:
     """Input devices: dicts with index, name, channels, default_rate_hz, hostapi, is_default."""
-    sd = _sounddevice()
+    sd = sounddevice_module()
     try:
         devices = sd.query_devices()
         hostapis = sd.query_hostapis()
@@ -519,7 +531,7 @@ class MicSource:
     def open(self) -> None:
         if self.device_info is not None:
             return
-        sd = _sounddevice()
+        sd = sounddevice_module()
         info = resolve_input_device(self.device)
         rate = int(self.requested_rate_hz or info["default_rate_hz"])
         try:
@@ -546,7 +558,7 @@ class MicSource:
     def start(self, ring) -> None:
         if self.device_info is None:
             self.open()
-        sd = _sounddevice()
+        sd = sounddevice_module()
         self._ring = ring
         try:
             self._stream = sd.InputStream(
@@ -573,12 +585,7 @@ class MicSource:
     def stop(self) -> None:
         self._stopping = True
         s, self._stream = self._stream, None
-        if s is not None:
-            try:
-                s.stop()
-                s.close()
-            except Exception:
-                pass
+        close_stream(s)
         if self._ring is not None:
             self._ring.close()
 

@@ -20,14 +20,7 @@ import soundfile as sf
 
 from ..audio_io import describe_file
 from ..errors import AudioFileError, DeviceError, TaggerError
-
-
-def _sounddevice():
-    try:
-        import sounddevice as sd
-    except OSError:
-        raise DeviceError("PortAudio library not found (install libportaudio2)") from None
-    return sd
+from ..sources import close_stream, sounddevice_module
 
 
 class PlayingFileSource:
@@ -64,7 +57,7 @@ class PlayingFileSource:
         self.sample_rate_hz = int(info.samplerate)
         self.frames = int(info.frames)
         self.duration_s = self.frames / self.sample_rate_hz
-        sd = _sounddevice()
+        sd = sounddevice_module()
         try:
             dev = sd.query_devices(self.device, "output")
         except Exception:
@@ -121,7 +114,7 @@ class PlayingFileSource:
             self.played_samples += n
         if n < frames:
             if self._reader_done.is_set() and not self._blocks:
-                raise _sounddevice().CallbackStop
+                raise sounddevice_module().CallbackStop
             self.underruns += 1
 
     def _finished(self) -> None:
@@ -139,7 +132,7 @@ class PlayingFileSource:
             if self._queued >= min(self.frames, int(0.2 * self.sample_rate_hz)) or self._reader_done.is_set():
                 break
             self._stop.wait(0.005)
-        sd = _sounddevice()
+        sd = sounddevice_module()
         try:
             self._stream = sd.OutputStream(
                 device=self.device, channels=self._out_channels, samplerate=self.sample_rate_hz, dtype="float32",
@@ -154,12 +147,7 @@ class PlayingFileSource:
     def stop(self) -> None:
         self._stop.set()
         s, self._stream = self._stream, None
-        if s is not None:
-            try:
-                s.stop()
-                s.close()
-            except Exception:
-                pass
+        close_stream(s)
         if self._ring is not None:
             self._ring.close()
         if self._thread is not None:
