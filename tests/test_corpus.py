@@ -250,6 +250,20 @@ def test_write_generated_files(tmp_path):
     ("sonic-pi-samples", "usr/share/sonic-pi/samples/vinyl_hiss.flac", ("noise", "sonic-pi:vinyl_hiss")),
     ("sonic-pi-samples", "usr/share/sonic-pi/samples/loop_amen.flac", ("music", "sonic-pi:loop_amen")),
     ("sonic-pi-samples", "usr/share/sonic-pi/samples/loop_3d_printer.flac", ("noise", "sonic-pi:loop_3d_printer")),
+    ("ufoai-sound", "unpacked/0snd.pk3/sound/ambience/minepump03.ogg", ("noise", "ufoai:ambience/minepump")),
+    ("ufoai-sound", "unpacked/0snd.pk3/sound/ambience/fire2.ogg", ("noise", "shared-ambience:fire")),
+    ("openarena-data", "unpacked/pak0.pk3/sound/world/fire1.wav", ("noise", "shared-ambience:fire")),
+    ("ufoai-sound", "unpacked/0snd.pk3/sound/ambience/radiomessage.ogg", None),
+    ("ufoai-sound", "unpacked/0snd.pk3/sound/soldiers/malehurt01.ogg", None),
+    ("openarena-data", "unpacked/pak0.pk3/sound/player/sarge/pain25_1.wav", None),
+    ("nexuiz-data", "unpacked/data.pk3/sound/weapons/tuba_note-3.ogg", None),
+    ("scorched3d-data", "usr/share/games/scorched3d/data/globalmods/apoc/data/wav/misc/scream2.wav", None),
+    ("scorched3d-data", "usr/share/games/scorched3d/data/globalmods/none/data/music/mix3_loop1.ogg",
+     ("music", "scorched3d:usr/share/games/scorched3d/data/globalmods/none/data/music/mix3_loop1")),
+    ("minetest-data", "usr/share/games/minetest/games/minetest_game/mods/carts/sounds/carts_cart_moving.2.ogg",
+     ("noise", "minetest:sounds/carts_cart_moving")),
+    ("netpanzer-data", "usr/share/games/netpanzer/sound/move_yessir.wav", None),
+    ("netpanzer-data", "usr/share/games/netpanzer/sound/hevidle.wav", ("noise", "netpanzer:sound/hevidle")),
 ])
 def test_labelling_rules(package, rel, expected):
     src = next(s for s in corpus_sources.SOURCES if package in s.names)

@@ -294,6 +294,229 @@ def _sonic_pi(rel: str):
     return None
 
 
+# Ambience loops that the Quake-engine games (UFO:AI, OpenArena, Nexuiz) share: one group
+# across the three packages, so the same recording never lands in two splits.
+_SHARED_AMBIENCE = frozenset({"fire", "firesoft", "demonwind", "fan", "machinerydrone", "cricket_loop",
+                              "lights_loop", "machine", "sparks", "water"})
+
+
+def _ambience_group(prefix: str, rel: str) -> str:
+    """``_variant_group``, except that a shared ambience loop gets the group ``shared-ambience:<sound>``."""
+    base = re.sub(r"[-_ ]*\d+[a-z]?$", "", _stem(rel)) or _stem(rel)
+    if base.lower() in _SHARED_AMBIENCE:
+        return f"shared-ambience:{base.lower()}"
+    return _variant_group(prefix, rel)
+
+
+# voices (radio message, TV news), jingles and the disco loop
+_UFOAI_SKIP = re.compile(r"^(jingle|disco|radiomessage|tv_newswav)")
+
+
+def _ufoai(rel: str):
+    """UFO:AI 0snd.pk3: ambience loops (machines, engines, generators, wind, fire, water,
+    thunder, pumps), doors, footsteps, impacts, weapons, vehicle (ugv) engines, breaking
+    glass/metal/wood, UI clicks. Left out: alien/civilian/soldier cries, geoscape jingles,
+    the chat/lobby/round-start cues, and ambiences that are voices, jingles or disco music."""
+    if "/unpacked/0snd.pk3/sound/" not in "/" + rel:
+        return None
+    folder = ("/" + rel).split("/unpacked/0snd.pk3/sound/")[1].split("/")[0]
+    stem = _stem(rel)
+    if folder == "ambience":
+        return None if _UFOAI_SKIP.match(stem) else ("noise", _ambience_group("ufoai", rel))
+    if folder == "aliens":
+        return ("noise", _variant_group("ufoai", rel)) if stem.startswith("move") else None
+    if folder == "misc":
+        return ("noise", _variant_group("ufoai", rel)) if re.match(r"^(break|electro)", stem) else None
+    if folder == "geoscape":
+        return ("noise", _variant_group("ufoai", rel)) if stem.startswith("combat-") else None
+    if folder in ("doors", "footsteps", "impact", "seq", "ugv", "ui", "weapons"):
+        return "noise", _variant_group("ufoai", rel)
+    return None                                       # civilians, soldiers: cries
+
+
+_OPENARENA_SKIP = re.compile(r"^(moan|growl|nightmare|silence|1shot_greg|gurp|youwin)")
+
+
+def _openarena(rel: str):
+    """OpenArena pak0.pk3 sound/: world ambiences (wind, drones, machinery, fire, water, hum),
+    weapons, items, doors and platforms, footsteps and body impacts. Left out: the player
+    voice (sarge/), announcer, moans, growls and gurgles, the music-like stingers (1shot_greg,
+    nightmare), the win cue and the silence file."""
+    if "/unpacked/pak0.pk3/sound/" not in "/" + rel:
+        return None
+    inner = ("/" + rel).split("/unpacked/pak0.pk3/sound/")[1]
+    if inner.startswith(("player/sarge/", "player/announcer/")) or _OPENARENA_SKIP.match(_stem(rel)):
+        return None
+    if inner.startswith("world/"):
+        return "noise", _ambience_group("openarena", rel)
+    return "noise", _variant_group("openarena", rel)
+
+
+_NEXUIZ_SKIP = re.compile(r"^(radiomessage|tuba_note|talk|null|controlpoint_)")
+
+
+def _nexuiz(rel: str):
+    """Nexuiz data.pk3 sound/: ambient and desertfactory loops (machines, generator, steam,
+    wind, rain, water), weapons, misc (footsteps, impacts, pickups), platforms, portals, turrets,
+    weather. Left out: player voices, announcers, the tutorial, game-mode cues (ctf, kh,
+    domination, nexball, onslaught alerts), tuba notes and the radio message."""
+    if "/unpacked/data.pk3/sound/" not in "/" + rel:
+        return None
+    inner = ("/" + rel).split("/unpacked/data.pk3/sound/")[1]
+    folder = inner.split("/")[0]
+    if _NEXUIZ_SKIP.match(_stem(rel)):
+        return None
+    if folder in ("ambient", "desertfactory"):
+        return "noise", _ambience_group("nexuiz", rel)
+    if folder in ("weapons", "misc", "plats", "porto", "turrets", "weather", "onslaught", "cyberparcour01"):
+        return "noise", _variant_group("nexuiz", rel)
+    return None
+
+
+_SCORCHED_SKIP = re.compile(r"^(scream.*|cheeringloop|fight4life|extralife|play|text)$")
+
+
+def _scorched3d(rel: str):
+    """Scorched 3D: data/music is music; wav/ explosions, shots, shields, tank movement, aircraft
+    (jets, helicopter, cessna), vehicles and sirens, factory/city/nuclear loops, rain, thunder,
+    ocean, lava, birds, frogs and farm animals are noise. Screams, the crowd cheering loop and
+    the game's cue sounds (fight4life, extralife, play, text) are left out."""
+    if "/data/music/" in rel:
+        return "music", _file_group("scorched3d", rel)
+    if "/data/wav/" not in rel or _SCORCHED_SKIP.search(_stem(rel)):
+        return None
+    return "noise", _variant_group("scorched3d", rel)
+
+
+_BTANKS_SKIP = re.compile(r"^(laugh|deadman|kamikaze-scream|zombie|slime-dead|horror|space)")
+
+
+def _btanks(rel: str):
+    """Battle Tanks: data/tunes is music; data/sounds (ambient city/country/forest/swamp loops,
+    engines, train, helicopter, submarine, weapons, explosions, menu clicks) is noise. Laughs,
+    death cries, zombie groans and the horror/space ambiences (music-like pads) are left out."""
+    if "/data/tunes/" in rel:
+        return "music", _file_group("btanks", rel)
+    if "/data/sounds/" not in rel or _BTANKS_SKIP.match(_stem(rel)):
+        return None
+    return "noise", _variant_group("btanks", rel)
+
+
+_LUGARU_SKIP = re.compile(r"^Rabbit")
+
+
+def _lugaru(rel: str):
+    """Lugaru Sounds/: ``Music*`` tracks are music; wind and desert ambiences, fire, footsteps,
+    weapons, impacts, whooshes, animal barks and growls are noise (the rabbit voices are left out)."""
+    if "/lugaru/Sounds/" not in rel:
+        return None
+    stem = _stem(rel)
+    if stem.startswith("Music"):
+        return "music", _file_group("lugaru", rel)
+    if _LUGARU_SKIP.match(stem):
+        return None
+    return "noise", _variant_group("lugaru", rel)
+
+
+_WARMUX_SKIP = re.compile(r"^(frog_music|disco_grenade_music|victory|countdown-endturn|end_turn|start_turn|"
+                          r"sherif|newcomer|homerun|suicide)$")
+
+
+def _warmux(rel: str):
+    """WarMUX: music/ is music; sound/default/weapons and misc are noise (explosions, aircraft,
+    rockets, guns, ricochets, boxes, UI clicks). The voices/ folder, the musical weapon and misc
+    jingles (disco grenade, frog music, victory, turn cues) and spoken cues are left out."""
+    if "/warmux/music/" in rel:
+        return "music", _file_group("warmux", rel)
+    if "/warmux/sound/default/" not in rel or "/voices/" in rel or _WARMUX_SKIP.match(_stem(rel)):
+        return None
+    return "noise", _variant_group("warmux", rel)
+
+
+def _minetest(rel: str):
+    """Minetest game mods' sounds/: digging, placing, footsteps, doors, carts, fire, furnace,
+    water/lava ambiences, explosions (all noise; the devtest test tone is left out)."""
+    if "/minetest_game/mods/" in rel and "/sounds/" in rel:
+        return "noise", _variant_group("minetest", re.sub(r"\.(\d+)(\.ogg)$", r"_\1\2", rel))   # x.2.ogg
+    return None
+
+
+def _seven_kingdoms(rel: str):
+    """Seven Kingdoms SOUND/: weather and disaster loops (wind, rain, thunder, fire, quake)."""
+    if "/7kaa/SOUND/" in rel:
+        return "noise", _variant_group("7kaa", rel)
+    return None
+
+
+_BZFLAG_SKIP = re.compile(r"^(spree|flag_won|flag_lost|killteam)")
+
+
+def _bzflag(rel: str):
+    """BZFlag effects (shots, explosions, jumps, teleports, message beeps); the spree and
+    flag won/lost jingles are left out."""
+    if "/games/bzflag/" in rel and not _BZFLAG_SKIP.match(_stem(rel)):
+        return "noise", _variant_group("bzflag", rel)
+    return None
+
+
+def _chromium_bsu(rel: str):
+    """Chromium B.S.U. wav/: ``music_*`` are music; explosions and the power-up sound are noise
+    (the life gained/lost jingles are left out)."""
+    if "/chromium-bsu/wav/" not in rel:
+        return None
+    stem = _stem(rel)
+    if stem.startswith("music_"):
+        return "music", _file_group("chromium-bsu", rel)
+    return None if stem.startswith("life_") else ("noise", _variant_group("chromium-bsu", rel))
+
+
+def _pinball(rel: str):
+    """Emilia Pinball tables: the ``.ogg`` tracks are music; the ``.wav`` bumper, flipper,
+    nudge, lock and shoot sounds are noise (the game-over and open-table jingles are left out)."""
+    if "/games/pinball/" not in rel:
+        return None
+    if rel.lower().endswith(".ogg"):
+        return "music", _file_group("pinball", rel)
+    if re.match(r"^(gameover|opentux)$", _stem(rel)):
+        return None
+    return "noise", _variant_group("pinball", rel)
+
+
+_NETPANZER_VOICE = re.compile(r"selected|yessir|affirm|movout|tarconf|scream|^attack$")
+
+
+def _netpanzer(rel: str):
+    """NetPanzer sound/: tank engines (idle, start, move), unit sounds, guns, hits, misses and
+    explosions are noise; the spoken unit acknowledgements and screams are left out."""
+    if "/netpanzer/sound/" in rel and not _NETPANZER_VOICE.search(_stem(rel)):
+        return "noise", _variant_group("netpanzer", rel)
+    return None
+
+
+def _simutrans(rel: str):
+    """Simutrans pak64 sound/: vehicles (bus, truck, diesel, steam, planes, boat horn, level
+    crossing), tools (jackhammer, buzzsaw, tree cutting), climate ambiences (forest, desert,
+    arctic, tropic, water, seagulls), a horse, UI clicks: all noise."""
+    if "/simutrans/pak/sound/" in rel:
+        return "noise", _variant_group("simutrans", rel)
+    return None
+
+
+_UH_SKIP = re.compile(r"^(chapel|tavern|main_square|success)$")
+
+
+def _unknown_horizons(rel: str):
+    """Unknown Horizons audio/: music/ is music; sounds/ (workshops, lumberjack, windmill,
+    sheep, warehouse, ship's bell, UI clicks) is noise. Left out: the chapel (bells and
+    singing), tavern and main square (voices), the success jingle, the events/ jingles and the
+    three-line voice/ folder."""
+    if "/content/audio/music/" in rel:
+        return "music", _file_group("unknown-horizons", rel)
+    if "/content/audio/sounds/" not in rel or "/events/" in rel or _UH_SKIP.match(_stem(rel)):
+        return None
+    return "noise", _variant_group("unknown-horizons", rel)
+
+
 SOURCES: tuple[Source, ...] = (
     # speech
     Source(("flight-of-the-amazon-queen",), _queen,
@@ -330,6 +553,25 @@ SOURCES: tuple[Source, ...] = (
     Source(("lincity-ng-data",), _lincity),
     Source(("wesnoth-1.18-data", "wesnoth-1.16-data", "wesnoth-data"), _wesnoth_data, license_override="GPL-2+"),
     Source(("sonic-pi-samples",), _sonic_pi),
+    Source(("ufoai-sound",), _ufoai, packed={"usr/share/games/ufoai/base/0snd.pk3": "zip"}),
+    Source(("openarena-data",), _openarena, packed={"usr/share/games/openarena/baseoa/pak0.pk3": "zip"}),
+    Source(("nexuiz-data",), _nexuiz, license_override="GPL-2+",
+           packed={"usr/share/games/nexuiz/data/data.pk3": "zip"}),
+    Source(("scorched3d-data",), _scorched3d),
+    Source(("btanks-data",), _btanks),
+    Source(("lugaru-data",), _lugaru),
+    Source(("warmux-data",), _warmux, license_override="GPL-2+"),
+    Source(("minetest-data",), _minetest),
+    Source(("7kaa-data",), _seven_kingdoms),
+    Source(("bzflag-data",), _bzflag),
+    Source(("freeciv-data",), _music_or_noise("freeciv", "/freeciv/stdmusic/", "/freeciv/stdsounds/")),
+    Source(("chromium-bsu-data",), _chromium_bsu),
+    Source(("dustracing2d-data",), _music_or_noise("dustracing2d", "/dustracing2d/music/", "/dustracing2d/sounds/",
+                                                   skip=re.compile(r"^cheering$"))),
+    Source(("pinball-data",), _pinball),
+    Source(("netpanzer-data",), _netpanzer),
+    Source(("simutrans-pak64",), _simutrans),
+    Source(("unknown-horizons",), _unknown_horizons),
 )
 
 assert not any(n in RESERVED_PACKAGES for s in SOURCES for n in s.names)
