@@ -44,34 +44,22 @@ def _info(msg: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # parser
 # ---------------------------------------------------------------------------------------------
-def _hop(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.1 - 1e-9 <= v <= 1.0 + 1e-9:
-        raise argparse.ArgumentTypeError("hop must be between 0.1 and 1.0 seconds")
-    return v
+def _bounded(kind: type, lo: float | None, hi: float | None, message: str):
+    """An argparse type: ``kind`` (int or float) parsed from text, within ``[lo, hi]`` (None = open)."""
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {text!r}") from None
+        if (lo is not None and v < lo - 1e-9) or (hi is not None and v > hi + 1e-9):
+            raise argparse.ArgumentTypeError(message)
+        return v
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return v
-
-
-def _speed(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError("speed must be >= 0 (0 = as fast as possible)")
-    return v
+_hop = _bounded(float, 0.1, 1.0, "hop must be between 0.1 and 1.0 seconds")
+_positive_int = _bounded(int, 1, None, "must be at least 1")
+_speed = _bounded(float, 0.0, None, "speed must be >= 0 (0 = as fast as possible)")
 
 
 def _common(p: argparse.ArgumentParser) -> None:

@@ -45,9 +45,11 @@ Decisions (:mod:`stream_tagger.postprocess`)
 ----------------------------------------------
 A hop's ``labels`` are the states confirmed so far (causal, no look-ahead), so a label may
 show up a ``min_on`` later than its segment begins. Segments are back-dated to where their
-run began, their boundaries refined on the 10 ms level envelope, and emitted when they close
-(``min_off`` after their end); at the end of a stream or on :meth:`Tagger.stop`, open
-segments are closed at the stream's end. Silence is decided by level and forces the other
+run began, their boundaries refined on the 10 ms level envelope, and emitted once they have
+closed (``min_off`` after their end) and the label can no longer reopen at their refined end
+(a reopening whose refined start lands there continues the same segment; this holds a
+segment back by at most the refinement radius plus ``min_on``); at the end of a stream or
+on :meth:`Tagger.stop`, open segments are closed at the stream's end. Silence is decided by level and forces the other
 labels off; a label starting or ending where silence ends or starts shares its edge.
 """
 
@@ -173,6 +175,10 @@ class _Analysis:
         self.raw_starts: dict[str, int] = {}  # label -> hop-quantised start block
         self.last_end: dict[str, int] = {}  # label -> end block of its previous segment
         self.silence_edges: dict[int, int] = {}  # cell -> refined block of a recent silence start/end
+        # label -> (start block, end block, hop-quantised start block) of its last closed segment,
+        # held back until the label can no longer reopen at that segment's refined end
+        self.held: dict[str, tuple[int, int, int]] = {}
+        self.reach_blocks = max(t.refine_radius_blocks, self.fph) + 2  # how far back a refined start can move
 
     # -- feeding ---------------------------------------------------------------------------
     def push(self, x: np.ndarray) -> list[int]:
@@ -248,6 +254,11 @@ class _Analysis:
             self.raw_starts[lab] = (self.base + c0 * self.H) // BLOCK
             if lab == SILENCE:
                 self._edge(c0, self.open_starts[lab])
+            held = self.held.get(lab)
+            if held is not None and self.open_starts[lab] <= held[1]:
+                # reopened at the refined end of its last segment: one run, that segment goes on
+                self.open_starts[lab], self.raw_starts[lab] = held[0], held[2]
+                del self.held[lab]
         segs += [self._close(lab, c1) for lab, c0, c1 in closed if lab != SILENCE]
         start = self.base + k * self.H
         end = self.base + (end_sample if end_sample is not None else (k + 1) * self.H)
@@ -255,17 +266,40 @@ class _Analysis:
                   probabilities=probs, level_dbfs=round(level, 2), labels=labels,
                   dropped_samples=t._dropped16)
         t._on_hop(hop, self.base + (k * self.H) + self.W)
-        for seg in segs:
+        for lab, seg in segs:
             if seg is not None:
-                t._on_segment(seg)
+                self._hold(lab, seg)
+        self._release(k)
+
+    def _hold(self, lab: str, seg: tuple[int, int, int]) -> None:
+        """Keep ``lab``'s just-closed segment back (see :meth:`_release`); one held per label."""
+        if lab in self.held:  # the label reopened after a gap: its earlier segment is final
+            self._emit_segment(lab, self.held.pop(lab))
+        self.held[lab] = seg
+
+    def _release(self, k: int | None) -> None:
+        """Emit held segments that no later cell can continue: after cell ``k``, a label opening
+        is back-dated at most ``min_on - 1`` cells and its refined start moves back at most
+        ``reach_blocks``. ``k=None``: emit all (end of the run), in order of end."""
+        for lab, seg in sorted(self.held.items(), key=lambda e: (e[1][1], e[0] != SILENCE)):
+            if k is not None:
+                earliest_start = k + 2 - self.decider.trackers[lab].min_on
+                if (self.base + earliest_start * self.H) // BLOCK - self.reach_blocks <= seg[1]:
+                    continue
+            del self.held[lab]
+            self._emit_segment(lab, seg)
+
+    def _emit_segment(self, lab: str, seg: tuple[int, int, int]) -> None:
+        self.t._on_segment(Segment(round(seg[0] * BLOCK / RATE_HZ, 2), round(seg[1] * BLOCK / RATE_HZ, 2), lab))
 
     def _edge(self, cell: int, block: int) -> None:
         self.silence_edges[cell] = block
         if len(self.silence_edges) > 16:
             del self.silence_edges[min(self.silence_edges)]
 
-    def _close(self, lab: str, end_cell: int, end_block: int | None = None) -> Segment | None:
-        """The segment of ``lab`` ending at ``end_cell`` (or at ``end_block``), with refined bounds."""
+    def _close(self, lab: str, end_cell: int, end_block: int | None = None) -> tuple[str, tuple[int, int, int] | None]:
+        """``(lab, (start block, end block, hop-quantised start block))`` of the segment of ``lab``
+        ending at ``end_cell`` (or at ``end_block``), with refined bounds; ``None`` if not open."""
         if end_block is None:
             end_block = self._refine(lab, end_cell, rising=lab == SILENCE)
         if lab == SILENCE:
@@ -273,7 +307,7 @@ class _Analysis:
         start_block = self.open_starts.pop(lab, None)
         raw_start = self.raw_starts.pop(lab, start_block)
         if start_block is None:
-            return None
+            return lab, None
         raw_end = (self.base + end_cell * self.H) // BLOCK if end_cell is not None else end_block
         if end_block - start_block < max(1, (raw_end - raw_start) // 2):
             # refinement collapsed the segment (both edges moved onto one level change): keep
@@ -282,7 +316,7 @@ class _Analysis:
             if end_block <= start_block:
                 end_block = max(raw_end, start_block + 1)
         self.last_end[lab] = end_block
-        return Segment(round(start_block * BLOCK / RATE_HZ, 2), round(end_block * BLOCK / RATE_HZ, 2), lab)
+        return lab, (start_block, end_block, raw_start)
 
     def _refine(self, lab: str, cell: int, rising: bool) -> int:
         """Refined absolute block of the boundary at the start of ``cell``."""
@@ -349,9 +383,10 @@ class _Analysis:
         end_block = max(end_block, (self.base + n) // BLOCK)
         flushed = sorted(self.decider.flush(n_cells), key=lambda e: e[0] != SILENCE)
         for lab, c0, c1 in flushed:
-            seg = self._close(lab, c1, end_block=end_block if c1 >= n_cells else None)
+            _, seg = self._close(lab, c1, end_block=end_block if c1 >= n_cells else None)
             if seg is not None:
-                self.t._on_segment(seg)
+                self._hold(lab, seg)
+        self._release(None)
 
     def _process_windows_bounded(self, n: int) -> None:
         """Windows that lie completely inside the run (not in the zero padding)."""
@@ -549,7 +584,7 @@ class Tagger:
             elif on_progress is not None:
                 on_progress(ev)
         order = {lab: i for i, lab in enumerate(LABELS)}
-        return sorted(merge_touching(segs), key=lambda s: (s.start_s, order.get(s.label, 9), s.end_s))
+        return sorted(segs, key=lambda s: (s.start_s, order.get(s.label, 9), s.end_s))
 
     # -- worker ----------------------------------------------------------------------------
     def _on_hop(self, hop: Hop, window_end_sample: int) -> None:
@@ -668,19 +703,6 @@ class Tagger:
                 self._snap.error = str(err)
             q.put(err)
         q.put(_END)
-
-
-def merge_touching(segments: list[Segment]) -> list[Segment]:
-    """One segment per contiguous run of a label: same-label segments that touch or overlap
-    (a label that closed and reopened at the same refined 10 ms boundary) are joined."""
-    out: list[Segment] = []
-    for seg in sorted(segments, key=lambda s: (s.label, s.start_s, s.end_s)):
-        prev = out[-1] if out else None
-        if prev is not None and prev.label == seg.label and seg.start_s <= prev.end_s + 1e-9:
-            out[-1] = Segment(prev.start_s, max(prev.end_s, seg.end_s), seg.label)
-        else:
-            out.append(seg)
-    return out
 
 
 def tag_file(path: str, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,

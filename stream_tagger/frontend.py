@@ -189,7 +189,9 @@ class StreamingLogMel:
     Push samples with :meth:`push`; :meth:`window` returns the features of the window
     starting at a given sample (a multiple of ``hop_samples``), identical to
     :func:`window_logmel` on the same samples. Memory is bounded: frames older than
-    ``keep_frames`` are forgotten.
+    ``keep_frames`` are forgotten. Frames live in a buffer of ``2 * keep_frames`` columns
+    that is compacted (the newest ``keep_frames`` moved to its front) only when full, so a
+    push copies its new frames once instead of the whole cache.
     """
 
     def __init__(self, params: FrontendParams = DEFAULT_PARAMS, keep_frames: int = 1024):
@@ -198,7 +200,8 @@ class StreamingLogMel:
         c = params.context_samples
         self._pending = np.zeros(c, np.float32)  # samples from the next frame's start onwards
         self._next_frame = 0  # index of the next frame to compute
-        self._frames = np.zeros((params.n_mels, 0), np.float32)  # frames [first_frame, next_frame)
+        self._buf = np.zeros((params.n_mels, 2 * self.keep_frames), np.float32)
+        self._used = 0  # columns of _buf holding frames [first_frame, next_frame)
         self._first_frame = 0
         self.samples_seen = 0
 
@@ -215,11 +218,23 @@ class StreamingLogMel:
         new = frames_logmel(self._pending, n_new, p)
         self._pending = self._pending[n_new * p.hop_samples :].copy()
         self._next_frame += n_new
-        frames = np.concatenate([self._frames, new], axis=1)
-        drop = max(0, frames.shape[1] - self.keep_frames)
-        self._frames = frames[:, drop:]
-        self._first_frame += drop
+        if n_new >= self.keep_frames:  # more than the cache holds: keep the newest
+            new = new[:, n_new - self.keep_frames:]
+            self._first_frame += self._used + n_new - self.keep_frames
+            self._used = 0
+        elif self._used + n_new > self._buf.shape[1]:  # full: move the newest frames to the front
+            keep = self.keep_frames - n_new
+            self._buf[:, :keep] = self._buf[:, self._used - keep:self._used]
+            self._first_frame += self._used - keep
+            self._used = keep
+        self._buf[:, self._used:self._used + new.shape[1]] = new
+        self._used += new.shape[1]
         return n_new
+
+    @property
+    def _frames(self) -> np.ndarray:
+        """Frames ``[first_frame, next_frame)`` (a view into the buffer)."""
+        return self._buf[:, :self._used]
 
     @property
     def frames_available(self) -> int:
@@ -231,7 +246,8 @@ class StreamingLogMel:
         return m + self.params.frames_per_window <= self._next_frame
 
     def window(self, start_sample: int) -> np.ndarray:
-        """Features ``(n_mels, frames_per_window)`` of the window starting at ``start_sample``."""
+        """Features ``(n_mels, frames_per_window)`` of the window starting at ``start_sample``
+        (a view, valid until the next :meth:`push`)."""
         p = self.params
         if start_sample % p.hop_samples:
             raise ValueError("window start must be a multiple of hop_samples")
@@ -244,5 +260,6 @@ class StreamingLogMel:
         return self._frames[:, i : i + p.frames_per_window]
 
     def recent_frames(self, n: int) -> np.ndarray:
-        """The last ``n`` computed frames (fewer at stream start), for displays."""
+        """The last ``n`` computed frames (fewer at stream start), for displays (a view, valid
+        until the next :meth:`push`)."""
         return self._frames[:, -n:]

@@ -173,6 +173,12 @@ class _ReaderThreadSource:
         if self._ring is not None:
             self._ring.close()
 
+    def join(self, timeout_s: float | None = None) -> None:
+        """Wait up to ``timeout_s`` seconds for the reader thread to end (after :meth:`stop` or the end)."""
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout_s)
+
     def check(self) -> None:
         """Nothing to poll: a reader's failures arrive through the ring buffer."""
 

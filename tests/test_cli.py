@@ -196,11 +196,17 @@ def test_model_errors(engine_model, bursts_wav, tmp_path, capsys):
 
 
 def test_usage_errors_exit_2(bursts_wav, capsys):
-    for argv in (["tag", bursts_wav, "--hop", "2"], ["tag"], ["frobnicate"], ["tag", bursts_wav, "--threads", "0"]):
+    cases = [(["tag", bursts_wav, "--hop", "2"], "hop must be between 0.1 and 1.0 seconds"),
+             (["tag", bursts_wav, "--hop", "x"], "not a number: 'x'"),
+             (["tag"], "required"), (["frobnicate"], "invalid choice"),
+             (["tag", bursts_wav, "--threads", "0"], "--threads: must be at least 1"),
+             (["tag", bursts_wav, "--threads", "1.5"], "not an integer: '1.5'"),
+             (["replay", bursts_wav, "--speed", "-1"], "speed must be >= 0")]
+    for argv, message in cases:
         with pytest.raises(SystemExit) as e:
             main(argv)
         assert e.value.code == 2
-    capsys.readouterr()
+        assert message in capsys.readouterr().err, argv
 
 
 def test_error_in_subprocess_has_no_traceback_and_no_tensorflow(engine_model, bursts_wav):

@@ -82,3 +82,25 @@ def test_streaming_equals_whole_window(chunk):
     for start in range(0, x.shape[0] - 16000 - 200 + 1, 4000):
         assert s.has_window(start)
         np.testing.assert_allclose(s.window(start), window_logmel(padded[start:start + 16400]), atol=1e-5)
+
+
+@pytest.mark.parametrize("chunks", [[1600], [3000, 7919, 160], [20000, 441]])
+def test_streaming_keeps_equal_windows_across_cache_compaction(chunks):
+    """A small cache (101 frames, buffer 202) is compacted many times over 6 s, and a push
+    larger than the cache keeps only its newest frames; every window read right after it
+    completes still equals the whole-window form."""
+    x = _test_signal(int(6.0 * P.sample_rate_hz), seed=5)
+    padded = np.concatenate([np.zeros(200, np.float32), x])
+    s = StreamingLogMel(P, keep_frames=P.frames_per_window)
+    i, k, checked = 0, 0, 0
+    while i < x.shape[0]:
+        n = chunks[k % len(chunks)]
+        s.push(x[i:i + n])
+        i, k = i + n, k + 1
+        last = (s.frames_available - P.frames_per_window) * P.hop_samples  # newest complete window
+        if last >= 0:
+            np.testing.assert_allclose(s.window(last), window_logmel(padded[last:last + 16400]), atol=1e-5)
+            checked += 1
+    assert checked >= 5
+    with pytest.raises(ValueError, match="dropped"):
+        s.window(0)

@@ -224,7 +224,10 @@ from stream_tagger.gui.window import LiveWindow
 seen = {}
 def close_when_done():
     for w in QtWidgets.QApplication.topLevelWidgets():
-        if isinstance(w, LiveWindow) and w.isVisible() and not w.feed.running and w.redraws > 3:
+        if not (isinstance(w, LiveWindow) and w.isVisible() and not w.feed.running):
+            continue
+        # close after a redraw that happened once the feed had ended (it shows the whole file)
+        if w.redraws > max(seen.setdefault(id(w), w.redraws), 3):
             print("WINDOW", w.window_s, round(w.timeline.end_s, 2), w.status_fields["source"].text(), flush=True)
             w.close()
 timer = QtCore.QTimer()

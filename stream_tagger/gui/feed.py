@@ -206,10 +206,10 @@ class EngineFeed(Feed):
         t = self._thread
         if t is not None and t is not threading.current_thread():
             t.join(timeout_s)
-        # the engine stops its source but does not wait for the source's own reader thread
-        src_thread = getattr(self.source, "_thread", None)
-        if isinstance(src_thread, threading.Thread) and src_thread is not threading.current_thread():
-            src_thread.join(timeout_s)
+        # the engine stops its source but does not wait for a reader thread of the source's own
+        join = getattr(self.source, "join", None)
+        if join is not None:
+            join(timeout_s)
 
     def error(self):
         return self._error
