@@ -4,9 +4,12 @@ A model is two files side by side: ``NAME.tflite`` and ``NAME.json``. The JSON h
 ``labels`` (network outputs, e.g. speech/music/noise), ``frontend`` (the
 :class:`~stream_tagger.frontend.FrontendParams` it was trained with), ``thresholds``
 (per-label decision thresholds on probabilities, chosen on the validation split),
-``silence_dbfs`` (default silence level), and descriptive fields (corpus, metrics,
-version). :meth:`TagModel.load` refuses a model whose metadata does not match the
-runtime's frontend, with a one-line :class:`~stream_tagger.errors.ModelError`.
+``silence_dbfs`` (default silence level), ``input_norm`` (optional ``{"mean", "std"}``:
+the network expects ``(logmel - mean) / std``; applied here, folded into the input
+quantisation, so the int8 network has no separate normalisation ops to round twice),
+and descriptive fields (corpus, metrics, version). :meth:`TagModel.load` refuses a model
+whose metadata does not match the runtime's frontend, with a one-line
+:class:`~stream_tagger.errors.ModelError`.
 
 Input tensor: ``(batch, n_mels, frames_per_window, 1)`` log-mel features (float32, or
 int8 with the tensor's quantisation). Output: ``(batch, n_labels)`` sigmoid
@@ -81,6 +84,21 @@ def check_metadata(meta: dict, params: FrontendParams = DEFAULT_PARAMS, where: s
     missing = [lab for lab in labels if lab not in meta["thresholds"]]
     if missing:
         raise ModelError(f"{where}: metadata has no threshold for {missing}")
+    input_norm(meta, where)
+
+
+def input_norm(meta: dict, where: str = "model") -> tuple[float, float]:
+    """``(mean, std)`` of the metadata's ``input_norm`` (``(0, 1)`` when absent); ModelError if malformed."""
+    norm = meta.get("input_norm")
+    if norm is None:
+        return 0.0, 1.0
+    try:
+        mean, std = float(norm["mean"]), float(norm["std"])
+    except (TypeError, KeyError, ValueError):
+        raise ModelError(f"{where}: metadata 'input_norm' must be {{\"mean\": number, \"std\": number}}") from None
+    if not (np.isfinite(mean) and np.isfinite(std) and std > 0):
+        raise ModelError(f"{where}: metadata 'input_norm' needs a finite mean and a positive std")
+    return mean, std
 
 
 class TagModel:
@@ -96,6 +114,7 @@ class TagModel:
         self.labels: list[str] = list(meta["labels"])
         self.thresholds: dict[str, float] = {k: float(v) for k, v in meta["thresholds"].items()}
         self.silence_dbfs: float = float(meta.get("silence_dbfs", -50.0))
+        self.norm_mean, self.norm_std = input_norm(meta, model_path)
         self._interp = interpreter
         self._in = interpreter.get_input_details()[0]
         self._out = interpreter.get_output_details()[0]
@@ -145,11 +164,13 @@ class TagModel:
         self._set_batch(x.shape[0])
         x = x[..., None]
         if self.input_quantized:
+            # (x - mean) / std, then x / scale + zero: one affine map, one rounding
             scale, zero = self._in["quantization"]
+            gain = 1.0 / (self.norm_std * scale)
             info = np.iinfo(self._in["dtype"])
-            x = np.clip(np.round(x / scale + zero), info.min, info.max).astype(self._in["dtype"])
+            x = np.clip(np.round(x * gain + (zero - self.norm_mean * gain)), info.min, info.max).astype(self._in["dtype"])
         else:
-            x = x.astype(np.float32)
+            x = ((x - self.norm_mean) / self.norm_std).astype(np.float32)
         self._interp.set_tensor(self._in["index"], x)
         self._interp.invoke()
         y = self._interp.get_tensor(self._out["index"])

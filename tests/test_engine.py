@@ -13,6 +13,7 @@ from conftest import BURSTS, BURSTS_TOTAL_S, RATE, silence_spans, tone_bursts
 from stream_tagger.engine import Tagger, tag_file
 from stream_tagger.events import Hop, Segment
 from stream_tagger.level import LevelMeter, envelope_dbfs, power_to_dbfs
+from stream_tagger.model import TagModel
 from stream_tagger.postprocess import RunTracker, refine_boundary
 from stream_tagger.ring_buffer import RingBuffer
 from stream_tagger.sources import FileSource, StdinSource, StreamingResampler
@@ -300,3 +301,36 @@ def test_silence_edges_prefer_the_drop_to_room_tone_and_the_start_of_a_ramp():
     # but a faint precursor 40 dB under the onset (filter pre-ringing) is not the start
     pre = np.concatenate([np.full(30, -76.0), [-55.0], np.full(30, -14.0)])
     assert refine_boundary(pre, 0, 40, 20, 45, rising=True, floor_dbfs=-70) == 31
+
+
+class _ScriptedNetwork(TagModel):
+    """The shipped model's interface (labels, thresholds, frontend) with the network's
+    probabilities replaced by a script of the window start time (s): a decision-logic case
+    that a real network cannot be made to produce on demand."""
+
+    def __init__(self, model_path: str, script, hop_s: float = 0.25):
+        self.__dict__.update(TagModel.load(model_path).__dict__)
+        self.script, self.hop_s, self.k = script, hop_s, 0
+
+    def predict(self, x):
+        out = []
+        for _ in range(len(x)):
+            out.append(self.script(self.k * self.hop_s))
+            self.k += 1
+        return np.array(out, np.float32)
+
+
+def test_label_reopening_at_its_refined_end_continues_the_segment(engine_model, tmp_path):
+    """Music dips for two windows around a +20 dB level step at 2.0 s: it closes (end refined
+    onto the step) and reopens a few hops later (start refined onto the same step). The
+    stream must carry one music segment, not two that touch at 2.0 s."""
+    x = 10 ** (-30 / 20) * np.random.default_rng(0).standard_normal(8 * RATE).astype(np.float32)
+    x[2 * RATE:int(4.5 * RATE)] *= 10.0
+    path = str(tmp_path / "step.wav")
+    sf.write(path, x, RATE)
+    net = _ScriptedNetwork(engine_model, lambda t: [0.0, 0.05 if 1.5 <= t < 2.0 else 0.95, 0.0])
+    hops, segs = [], []
+    for ev in Tagger(model=net).stream(FileSource(path)):
+        (segs if isinstance(ev, Segment) else hops).append(ev)
+    assert any("music" not in h.labels for h in hops if 1.5 <= h.start_s < 2.5)  # it did close
+    assert segs == [Segment(0.0, 8.0, "music")]

@@ -34,8 +34,9 @@ def test_shipped_model_loads_and_predicts(shipped):
     meta = m.metadata
     assert meta["frontend"] == P.to_dict()
     assert meta["arch"] == "compact" and meta["params"] <= 250_000
-    # the agreement the conversion required is recorded (99 % by default; see the report)
-    assert meta["parity"]["decision_agreement_test"] >= meta["parity"]["min_required"] >= 0.97
+    # the agreement the conversion required is recorded (99 % by default; the shipped model
+    # reaches 98.4 % and was converted with --min-agreement 0.98: see the README)
+    assert meta["parity"]["decision_agreement_test"] >= meta["parity"]["min_required"] >= 0.98
     p = m.predict(_window())
     assert p.shape == (3,) and np.all((p >= 0) & (p <= 1))
     batch = np.stack([_window(s) for s in range(4)])
@@ -99,4 +100,31 @@ def test_missing_threshold_is_refused(copy_of_shipped):
     del meta["thresholds"]["noise"]
     meta_p.write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="no threshold"):
+        TagModel.load(str(copy_of_shipped))
+
+
+def test_input_norm_from_metadata_is_applied_before_the_network(copy_of_shipped):
+    """The shipped .tflite starts after the input normalisation; the runtime applies
+    ``(x - mean) / std`` from the metadata. A copy told the features are already normalised
+    must give the same probabilities on pre-normalised features."""
+    shipped = TagModel.load(str(copy_of_shipped))
+    mean, std = shipped.norm_mean, shipped.norm_std
+    assert "input_norm" in shipped.metadata and std > 0 and mean < 0  # log-mel features are mostly negative
+    meta_p = copy_of_shipped.with_suffix(".json")
+    meta = json.loads(meta_p.read_text())
+    meta["input_norm"] = {"mean": 0.0, "std": 1.0}
+    meta_p.write_text(json.dumps(meta))
+    identity = TagModel.load(str(copy_of_shipped))
+    x = np.stack([_window(s, scale) for s, scale in ((1, 0.3), (2, 0.01), (3, 0.1))])
+    p_raw = shipped.predict(x)
+    np.testing.assert_allclose(identity.predict((x - mean) / std), p_raw, atol=0.02)
+    assert np.abs(identity.predict(x) - p_raw).max() > 0.05  # without it, the network sees other inputs
+
+
+def test_malformed_input_norm_is_refused(copy_of_shipped):
+    meta_p = copy_of_shipped.with_suffix(".json")
+    meta = json.loads(meta_p.read_text())
+    meta["input_norm"] = {"mean": -8.0, "std": 0.0}
+    meta_p.write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="input_norm"):
         TagModel.load(str(copy_of_shipped))

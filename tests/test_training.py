@@ -156,6 +156,7 @@ def test_pipeline_produces_a_model_the_runtime_accepts(trained):
     meta = m.metadata
     assert meta["frontend"] == P.to_dict() and meta["silence_dbfs"] == -50.0
     assert meta["parity"]["decision_agreement_test"] >= 0.99
+    assert meta["input_norm"]["std"] > 0  # the runtime normalises; the .tflite starts after it
     assert {"test_pure_float", "test_pure_int8", "test_mix_int8"} <= set(meta["metrics"])
     for name in ("compact_curves.png", "compact_confusion.png", "compact_metrics.json"):
         assert os.path.getsize(os.path.join(out, "results", name)) > 0

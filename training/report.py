@@ -128,7 +128,8 @@ def markdown(rows: list[dict], frontend_ms: float) -> str:
     for r in rows:
         par = r.get("parity") or {}
         notes.append(f"{r['arch']}: {r['source']} on {r.get('n_pure', '?')} pure + {r.get('n_mix', '?')} mixed windows; "
-                     f"thresholds {r['thresholds']}; Keras/int8 decision agreement {par.get('decision_agreement_test', '?')}; "
+                     f"thresholds {r['thresholds']}; Keras/int8 decision agreement {par.get('decision_agreement_test', '?')} "
+                     f"(mixtures {par.get('decision_agreement_test_mix', '?')}); "
                      f"MACs/window {r.get('macs')}")
     return "\n".join(lines + notes)
 
