@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2, help="TensorFlow intra-op threads")
     ap.add_argument("--n-eval-mix", type=int, default=1500, help="synthetic mixtures in val and in test")
+    ap.add_argument("--min-agreement", type=float, default=0.99,
+                    help="conversion parity gate: Keras/int8 decision agreement on test windows (default 0.99)")
     ap.add_argument("--skip-corpus", action="store_true", help="use the existing manifest as it is")
     ap.add_argument("--reuse-features", action="store_true",
                     help="use data/features as built, even if the manifest changed since (same split for both archs)")
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
            **defaults)
     from .convert import convert_run
 
-    st.run("convert", convert_run, run_dir, a.data_dir)
+    st.run("convert", convert_run, run_dir, a.data_dir, min_agreement=a.min_agreement)
     st.run("results", copy_results, run_dir, a.arch, a.results_dir)
     do_install = a.install if a.install is not None else a.arch == "compact"
     if do_install:
