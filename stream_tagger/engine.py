@@ -49,8 +49,9 @@ run began, their boundaries refined on the 10 ms level envelope, and emitted onc
 closed (``min_off`` after their end) and the label can no longer reopen at their refined end
 (a reopening whose refined start lands there continues the same segment; this holds a
 segment back by at most the refinement radius plus ``min_on``); at the end of a stream or
-on :meth:`Tagger.stop`, open segments are closed at the stream's end. Silence is decided by level and forces the other
-labels off; a label starting or ending where silence ends or starts shares its edge.
+on :meth:`Tagger.stop`, open segments are closed at the stream's end. Silence is decided by
+level and forces the other labels off; a label starting or ending where silence ends or
+starts shares its edge.
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ class _Analysis:
         labels, opened, closed = self.decider.update(k, probs, level)
         # silence edges first: a network label starting or ending on the same cell shares the
         # silence's refined edge (a level decision, more reliable than a search of its own)
-        segs = [self._close(lab, c1) for lab, c0, c1 in closed if lab == SILENCE]
+        segs = [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab == SILENCE]
         for lab, c0 in sorted(opened, key=lambda e: e[0] != SILENCE):
             self.open_starts[lab] = self._refine(lab, c0, rising=lab != SILENCE)
             self.raw_starts[lab] = (self.base + c0 * self.H) // BLOCK
@@ -259,7 +260,7 @@ class _Analysis:
                 # reopened at the refined end of its last segment: one run, that segment goes on
                 self.open_starts[lab], self.raw_starts[lab] = held[0], held[2]
                 del self.held[lab]
-        segs += [self._close(lab, c1) for lab, c0, c1 in closed if lab != SILENCE]
+        segs += [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab != SILENCE]
         start = self.base + k * self.H
         end = self.base + (end_sample if end_sample is not None else (k + 1) * self.H)
         hop = Hop(index=(self.base // self.H) + k, start_s=start / RATE_HZ, end_s=end / RATE_HZ,
@@ -290,6 +291,7 @@ class _Analysis:
             self._emit_segment(lab, seg)
 
     def _emit_segment(self, lab: str, seg: tuple[int, int, int]) -> None:
+        """Emit ``seg`` (start block, end block, ...) of ``lab`` as a :class:`Segment` in seconds."""
         self.t._on_segment(Segment(round(seg[0] * BLOCK / RATE_HZ, 2), round(seg[1] * BLOCK / RATE_HZ, 2), lab))
 
     def _edge(self, cell: int, block: int) -> None:
@@ -297,9 +299,9 @@ class _Analysis:
         if len(self.silence_edges) > 16:
             del self.silence_edges[min(self.silence_edges)]
 
-    def _close(self, lab: str, end_cell: int, end_block: int | None = None) -> tuple[str, tuple[int, int, int] | None]:
-        """``(lab, (start block, end block, hop-quantised start block))`` of the segment of ``lab``
-        ending at ``end_cell`` (or at ``end_block``), with refined bounds; ``None`` if not open."""
+    def _close(self, lab: str, end_cell: int, end_block: int | None = None) -> tuple[int, int, int] | None:
+        """``(start block, end block, hop-quantised start block)`` of the segment of ``lab`` ending
+        at ``end_cell`` (or at ``end_block``), with refined bounds; ``None`` if ``lab`` was not open."""
         if end_block is None:
             end_block = self._refine(lab, end_cell, rising=lab == SILENCE)
         if lab == SILENCE:
@@ -307,7 +309,7 @@ class _Analysis:
         start_block = self.open_starts.pop(lab, None)
         raw_start = self.raw_starts.pop(lab, start_block)
         if start_block is None:
-            return lab, None
+            return None
         raw_end = (self.base + end_cell * self.H) // BLOCK if end_cell is not None else end_block
         if end_block - start_block < max(1, (raw_end - raw_start) // 2):
             # refinement collapsed the segment (both edges moved onto one level change): keep
@@ -316,7 +318,7 @@ class _Analysis:
             if end_block <= start_block:
                 end_block = max(raw_end, start_block + 1)
         self.last_end[lab] = end_block
-        return lab, (start_block, end_block, raw_start)
+        return start_block, end_block, raw_start
 
     def _refine(self, lab: str, cell: int, rising: bool) -> int:
         """Refined absolute block of the boundary at the start of ``cell``."""
@@ -383,7 +385,7 @@ class _Analysis:
         end_block = max(end_block, (self.base + n) // BLOCK)
         flushed = sorted(self.decider.flush(n_cells), key=lambda e: e[0] != SILENCE)
         for lab, c0, c1 in flushed:
-            _, seg = self._close(lab, c1, end_block=end_block if c1 >= n_cells else None)
+            seg = self._close(lab, c1, end_block=end_block if c1 >= n_cells else None)
             if seg is not None:
                 self._hold(lab, seg)
         self._release(None)
