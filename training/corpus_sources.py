@@ -373,33 +373,18 @@ def _nexuiz(rel: str):
     return None
 
 
+# Scorched 3D: data/music is music; wav/ explosions, shots, shields, tank movement, aircraft
+# (jets, helicopter, cessna), vehicles and sirens, factory/city/nuclear loops, rain, thunder,
+# ocean, lava, birds, frogs and farm animals are noise. Screams, the crowd cheering loop and
+# the game's cue sounds (fight4life, extralife, play, text) are left out.
 _SCORCHED_SKIP = re.compile(r"^(scream.*|cheeringloop|fight4life|extralife|play|text)$")
+_scorched3d = _music_or_noise("scorched3d", "/data/music/", "/data/wav/", skip=_SCORCHED_SKIP)
 
-
-def _scorched3d(rel: str):
-    """Scorched 3D: data/music is music; wav/ explosions, shots, shields, tank movement, aircraft
-    (jets, helicopter, cessna), vehicles and sirens, factory/city/nuclear loops, rain, thunder,
-    ocean, lava, birds, frogs and farm animals are noise. Screams, the crowd cheering loop and
-    the game's cue sounds (fight4life, extralife, play, text) are left out."""
-    if "/data/music/" in rel:
-        return "music", _file_group("scorched3d", rel)
-    if "/data/wav/" not in rel or _SCORCHED_SKIP.search(_stem(rel)):
-        return None
-    return "noise", _variant_group("scorched3d", rel)
-
-
+# Battle Tanks: data/tunes is music; data/sounds (ambient city/country/forest/swamp loops,
+# engines, train, helicopter, submarine, weapons, explosions, menu clicks) is noise. Laughs,
+# death cries, zombie groans and the horror/space ambiences (music-like pads) are left out.
 _BTANKS_SKIP = re.compile(r"^(laugh|deadman|kamikaze-scream|zombie|slime-dead|horror|space)")
-
-
-def _btanks(rel: str):
-    """Battle Tanks: data/tunes is music; data/sounds (ambient city/country/forest/swamp loops,
-    engines, train, helicopter, submarine, weapons, explosions, menu clicks) is noise. Laughs,
-    death cries, zombie groans and the horror/space ambiences (music-like pads) are left out."""
-    if "/data/tunes/" in rel:
-        return "music", _file_group("btanks", rel)
-    if "/data/sounds/" not in rel or _BTANKS_SKIP.match(_stem(rel)):
-        return None
-    return "noise", _variant_group("btanks", rel)
+_btanks = _music_or_noise("btanks", "/data/tunes/", "/data/sounds/", skip=_BTANKS_SKIP)
 
 
 _LUGARU_SKIP = re.compile(r"^Rabbit")
