@@ -321,14 +321,16 @@ class _ScriptedNetwork(TagModel):
 
 
 def test_label_reopening_at_its_refined_end_continues_the_segment(engine_model, tmp_path):
-    """Music dips for two windows around a +20 dB level step at 2.0 s: it closes (end refined
+    """Music dips for three windows before a +20 dB level step at 2.0 s: it closes (end refined
     onto the step) and reopens a few hops later (start refined onto the same step). The
     stream must carry one music segment, not two that touch at 2.0 s."""
     x = 10 ** (-30 / 20) * np.random.default_rng(0).standard_normal(8 * RATE).astype(np.float32)
     x[2 * RATE:int(4.5 * RATE)] *= 10.0
     path = str(tmp_path / "step.wav")
     sf.write(path, x, RATE)
-    net = _ScriptedNetwork(engine_model, lambda t: [0.0, 0.05 if 1.5 <= t < 2.0 else 0.95, 0.0])
+    # music off in the three windows starting 1.25-1.75 s: cells 1.75-2.25 s average 0.25 (off
+    # for any threshold above 0.3), cell 2.5 s averages 0.75 (on again below 0.7)
+    net = _ScriptedNetwork(engine_model, lambda t: [0.0, 0.0 if 1.25 <= t < 2.0 else 1.0, 0.0])
     hops, segs = [], []
     for ev in Tagger(model=net).stream(FileSource(path)):
         (segs if isinstance(ev, Segment) else hops).append(ev)

@@ -34,9 +34,8 @@ def test_shipped_model_loads_and_predicts(shipped):
     meta = m.metadata
     assert meta["frontend"] == P.to_dict()
     assert meta["arch"] == "compact" and meta["params"] <= 250_000
-    # the agreement the conversion required is recorded (99 % by default; the shipped model
-    # reaches 98.4 % and was converted with --min-agreement 0.98: see the README)
-    assert meta["parity"]["decision_agreement_test"] >= meta["parity"]["min_required"] >= 0.98
+    # the agreement the conversion required (99 % by default) is recorded, and was met
+    assert meta["parity"]["decision_agreement_test"] >= meta["parity"]["min_required"] >= 0.99
     p = m.predict(_window())
     assert p.shape == (3,) and np.all((p >= 0) & (p <= 1))
     batch = np.stack([_window(s) for s in range(4)])

@@ -2,16 +2,19 @@
 
 Both take ``(batch, n_mels=64, frames=101, 1)`` log-mel features and output 3 independent
 sigmoid probabilities (speech, music, noise). Both start with a fixed affine input
-normalisation ``(x - mean) / std`` (scalars from the training data, not trained), baked
-into the model so the runtime feeds raw log-mel and int8 quantisation stays well-conditioned.
+normalisation ``(x - mean) / std`` (scalars from the training data, not trained); the
+.tflite holds the network after it, and the runtime applies it within its int8 input
+quantisation (metadata ``input_norm``, see :mod:`training.convert`).
 
 * ``seed``: faithful reproduction of the original network: 3 conv layers (32/64/128 filters,
   3x3, 'same' padding, ReLU) each followed by 2x2 max pooling, dropout, flatten, dense 2048
   and 1024 (ReLU, dropout), dense 3 sigmoid: 27,361,795 parameters on a 64x101x1 input.
-* ``compact``: conv 3x3/16 + BN + ReLU6 + 2x2 pool, three depthwise-separable blocks (32/64/128
-  channels; linear depthwise conv, then pointwise + BN + ReLU6: bounded and int8-friendly; 2x2 pooling after each) and a fourth (192 channels) on the 4x6 map,
-  global average + global max pooling, dense 64 + dropout, dense 3 sigmoid:
-  ~70 k parameters, ~4.4 M multiply-accumulates (~9 MFLOPs) per window.
+* ``compact``: conv 3x3/32 + BN + ReLU6 + 2x2 pool, three depthwise-separable blocks (64/128/256
+  channels; linear depthwise conv, then pointwise + BN + ReLU6: bounded and int8-friendly; 2x2
+  pooling after each) and a fourth (384 channels) on the 4x6 map, global average + global max
+  pooling, dense 64 + dropout, dense 3 sigmoid: 199,267 parameters, ~14.8 M multiply-accumulates
+  per window. (Width 16, a quarter of the multiply-accumulates, 64 k parameters, scored 0.5–2.4
+  F1 points lower and agreed with its int8 conversion on 98.4 % of test windows, under the gate.)
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ def _ds_block(x, filters: int, name: str, pool: bool):
 
 
 def build_compact(input_shape=(64, 101, 1), norm_mean: float = 0.0, norm_std: float = 1.0,
-                  dropout: float = 0.3, width: int = 16) -> keras.Model:
+                  dropout: float = 0.3, width: int = 32) -> keras.Model:
     """The compact network (default): well under 250 k parameters."""
     inp, x = _input_and_norm(input_shape, norm_mean, norm_std)
     x = layers.Conv2D(width, 3, padding="same", use_bias=False, name="conv1")(x)
