@@ -63,7 +63,6 @@ import queue
 import sys
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
