@@ -213,13 +213,18 @@ def _all_music(prefix: str, must_contain: str = "/") -> Rule:
     return rule
 
 
-def _music_or_noise(prefix: str, music_dir: str, noise_dir: str, skip: Optional[re.Pattern] = None) -> Rule:
+def _music_or_noise(prefix: str, music_dir: str, noise_dir: str, skip: Optional[re.Pattern] = None,
+                    noise_keep: Optional[re.Pattern] = None) -> Rule:
+    """Files below ``music_dir`` are music (one group per file), files below ``noise_dir`` noise
+    (numbered variants grouped). ``skip`` (searched in the file stem) leaves files out of both;
+    ``noise_keep``, when given, is an allow-list: only noise files whose stem it matches are used."""
     def rule(rel: str):
-        if skip is not None and skip.search(_stem(rel)):
+        stem = _stem(rel)
+        if skip is not None and skip.search(stem):
             return None
         if music_dir in rel:
             return "music", _file_group(prefix, rel)
-        if noise_dir in rel:
+        if noise_dir in rel and (noise_keep is None or noise_keep.match(stem)):
             return "noise", _variant_group(prefix, rel)
         return None
     return rule
@@ -502,6 +507,143 @@ def _unknown_horizons(rel: str):
     return "noise", _variant_group("unknown-horizons", rel)
 
 
+
+# ---------------------------------------------------------------- more music and noise (2026-11)
+def _music_by_stem(prefix: str, folder: str, music: re.Pattern, noise: Optional[re.Pattern] = None,
+                   skip: Optional[re.Pattern] = None) -> Rule:
+    """Music and effects in one ``folder``: stems matching ``music`` are music (one group per
+    file); the other files are noise, only those whose stem matches ``noise`` when it is given
+    (an allow-list); ``skip`` (searched in the stem) leaves files out."""
+    def rule(rel: str):
+        if folder not in rel:
+            return None
+        stem = _stem(rel)
+        if skip is not None and skip.search(stem):
+            return None
+        if music.match(stem):
+            return "music", _file_group(prefix, rel)
+        if noise is None or noise.match(stem):
+            return "noise", _variant_group(prefix, rel)
+        return None
+    return rule
+
+
+# SuperTux 2: music/<world>/*.ogg are tracks (chiptune, orchestral, rock, ambient). Left out:
+# credits (the model hears a voice in 38 % of it: possible vocals), forestmap (20 s, mostly
+# ambience), the leveldone jingle and the 5 s voc-boss loop. Effects: an allow-list of
+# physical sounds (rain, lava, waterfall, thunder, saw, phone ring, ticking, fire, explosions,
+# impacts, splashes); the jingles (coin, lifeup, tada, grow, invincible), grunts, yeti and tree
+# voices and the speech/ folder (tux voice, rap) are left out.
+_SUPERTUX_MUSIC_SKIP = re.compile(r"^(credits|forestmap|leveldone|voc-boss)$")
+_SUPERTUX_NOISE = re.compile(
+    r"^(brick|cracking|crystallo-.*|dartfire|darthit|door|explosion|fire|firecracker|fireworks|fizz|flame|"
+    r"icecrash|iceblock_bump|kick|lava|lightning|phone|rain|saw|shoot|sizzle|skid|splash|splat|squish|"
+    r"stomp|switch|thud|thunder|ticking|trampoline|turnkey|waterfall|wood|locked)$")
+
+
+def _supertux(rel: str):
+    """SuperTux 2 (see ``_SUPERTUX_*``)."""
+    stem = _stem(rel)
+    if "/supertux2/music/" in rel:
+        return None if _SUPERTUX_MUSIC_SKIP.match(stem) else ("music", _file_group("supertux", rel))
+    if "/supertux2/sounds/" in rel and _SUPERTUX_NOISE.match(stem):
+        return "noise", _variant_group("supertux", rel)
+    return None
+
+
+# FreedroidRPG: sound/music is music (ambient, electronic, orchestral); the effects (weapons,
+# impacts, glass, items, footsteps, doors, teleporter) are noise. Left out: bot_sounds (robot
+# voices), tux_ingame_comments (speech), screams, shop/menu/mission/takeover jingles and the
+# narrated title tracks (titles/: speech over music).
+_FREEDROID_SKIP = re.compile(r"^(Influencer_Scream|Shop_|Takeover_Game|ThouArtDefeated|Mission_Status|Menu|"
+                             r"Move_Menu|new_healing|read_sign)")
+
+
+def _freedroidrpg(rel: str):
+    """FreedroidRPG (see the comment above)."""
+    if "/freedroidrpg/data/sound/music/" in rel:
+        return "music", _file_group("freedroidrpg", rel)
+    if "/freedroidrpg/data/sound/effects/" not in rel or "/bot_sounds/" in rel or "/tux_ingame_comments/" in rel:
+        return None
+    if _FREEDROID_SKIP.match(_stem(rel)):
+        return None
+    return "noise", _variant_group("freedroidrpg", rel)
+
+
+# Holotz's Castle: the title and credits themes (each with tempo variants: one group per theme).
+# Left out: the 53 s UltraSlow variant (stretched until it hardly is music), the game-over and
+# level jingles.
+def _holotz_castle(rel: str):
+    """Holotz's Castle game/sound: HCMainTitle[_Fast|_Slow] and HCCredits[_Slow] are music."""
+    if "/holotz-castle/game/sound/" not in rel:
+        return None
+    m = re.match(r"^HC(MainTitle|Credits)(?:_(Fast|Slow))?$", _stem(rel))
+    if m:
+        return "music", f"holotz-castle:{m.group(1).lower()}"
+    return None
+
+
+# Cube 2 (Sauerbraten): one music track; noise from the q009 weapon set, chainsaw (attack and
+# idle are one recording session: one group), thunder, wind gusts, sand footsteps, burning,
+# explosions, water drips and splashes, aard impacts. Left out: alarms/cues, death cries,
+# pains and grunts, pickups and the musical olpc samples.
+_CUBE2_NOISE = re.compile(r"^(thunder|windgust|fs_sand|glauncher|jumppad|minigun|pistol|ren|rifle|rlauncher|"
+                          r"shotgun|teleport|weapswitch|explosion|burning|explode|tink|amb_waterdrip|"
+                          r"watersplash|sfx_interact|bang|tak|land|jump|weapload)")
+
+
+def _cube2(rel: str):
+    """Cube 2: packages/music is music; packages/sounds noise by the ``_CUBE2_NOISE`` allow-list."""
+    if "/cube2/packages/music/" in rel:
+        return "music", _file_group("cube2", rel)
+    if "/cube2/packages/sounds/" not in rel or "/olpc/" in rel:
+        return None
+    if "/audioaugust/chainsaw/" in rel:
+        return "noise", "cube2:chainsaw"
+    if _CUBE2_NOISE.match(_stem(rel)):
+        return "noise", _variant_group("cube2", rel)
+    return None
+
+
+def _endless_sky(rel: str):
+    """Endless Sky sounds/: weapons, explosions, engines and afterburners, hyperdrive and jump
+    drive hums, landing/takeoff, an alarm and a 164 s machinery ambience: all noise. The size
+    variants of one sound (``atomic huge~``, ``atomic small~``) share a group (the first word)."""
+    if "/endless-sky/sounds/" not in rel:
+        return None
+    base = re.split(r"[ ~]", _stem(rel))[0].lower()
+    return "noise", f"endless-sky:{base}"
+
+
+# Trigger Rally data.zip sounds/: engine, gravel and wind loops, gear change and crash are noise;
+# codriver/<voice>/ holds spoken pace notes (speech, one group per voice).
+def _trigger_rally(rel: str):
+    """Trigger Rally (see the comment above)."""
+    if "/unpacked/data.zip/sounds/" not in "/" + rel:
+        return None
+    inner = ("/" + rel).split("/unpacked/data.zip/sounds/")[1]
+    parts = inner.split("/")
+    if parts[0] == "codriver":
+        return ("speech", f"trigger-rally:codriver-{parts[1]}") if len(parts) == 3 else None
+    return ("noise", _variant_group("trigger-rally", rel)) if len(parts) == 1 else None
+
+
+# M.A.R.S. (marsshooter): music/ plus menu and tutorial tracks by Obsidian Shell (instrumental
+# electronic/ambient rock); toon/ effects (explosions, collisions, lasers, pumps, swish) are
+# noise. Left out: the announcer (spoken), the score and countdown/start cues.
+_MARS_SKIP = re.compile(r"^(score|countdown|start|fuel|noFuel|ballRespawn|shipRespawn)$")
+
+
+def _marsshooter(rel: str):
+    """M.A.R.S. (see the comment above)."""
+    if "/marsshooter/audio/" not in rel or _MARS_SKIP.match(_stem(rel)):
+        return None
+    if "/audio/music/" in rel or _stem(rel) in ("menu", "tutorial"):
+        return "music", _file_group("marsshooter", rel)
+    if "/audio/toon/" in rel:
+        return "noise", _variant_group("marsshooter", rel)
+    return None
+
 SOURCES: tuple[Source, ...] = (
     # speech
     Source(("flight-of-the-amazon-queen",), _queen,
@@ -557,6 +699,52 @@ SOURCES: tuple[Source, ...] = (
     Source(("netpanzer-data",), _netpanzer),
     Source(("simutrans-pak64",), _simutrans),
     Source(("unknown-horizons",), _unknown_horizons),
+    # more music and noise (2026-11)
+    Source(("supertux-data",), _supertux),
+    Source(("freedroidrpg-data",), _freedroidrpg),
+    # X-Moto: foxrun left out (the model hears a voice in 21 % of it: possible vocals)
+    Source(("xmoto-data",), _music_or_noise("xmoto", "/xmoto/Textures/Musics/", "/nonexistent/",
+                                            skip=re.compile(r"^foxrun$"))),
+    # Zaz: mus1-4 are music; roll/push/pull (ball movement) are noise; jingles and "ouch" left out
+    Source(("zaz-data",), _music_by_stem("zaz", "/games/zaz/", re.compile(r"^mus\d$"),
+                                         noise=re.compile(r"^(roll|push|pull)$"))),
+    # Hex-a-hop: music-* tracks; cracks, explosions, ice, laser and trampoline effects
+    Source(("hex-a-hop-data",), _music_by_stem("hex-a-hop", "/hex-a-hop/hex-a-hop/", re.compile(r"^music-"),
+                                               noise=re.compile(r"^sound-(crack|explode-.*|ice|laser|trampoline)$"))),
+    Source(("holotz-castle-data",), _holotz_castle),
+    # Kenta Cho's shooters: the .ogg stage tracks are music, the synthesized shots and explosions
+    # noise (the extend/bonus jingles and the time-up beep left out)
+    Source(("noiz2sa-data",), _music_by_stem("noiz2sa", "/noiz2sa/sounds/", re.compile(r"^stg\d+$"),
+                                             skip=re.compile(r"^(bonus|extend)$"))),
+    Source(("parsec47-data",), _music_by_stem("parsec47", "/parsec47/sounds/", re.compile(r"^ptn\d$"),
+                                              skip=re.compile(r"^(extend|getbonus)$"))),
+    Source(("torus-trooper-data",), _music_or_noise("torus-trooper", "/sounds/musics/", "/sounds/chunks/",
+                                                    skip=re.compile(r"^(extend|timeup_beep)$"))),
+    Source(("tumiki-fighters-data",), _music_by_stem(
+        "tumiki-fighters", "/tumiki-fighters/sounds/",
+        re.compile(r"^(battle_over|here_comes|just_over|panic_on|return_to|we_are)_"),
+        skip=re.compile(r"^(extend|stuck_bonus.*)$"))),
+    # SolarWolf: one track; impacts, shots, explosion, whip (chimes, game-over and level jingles left out)
+    Source(("solarwolf",), _music_or_noise("solarwolf", "/solarwolf/data/music/", "/solarwolf/data/audio/",
+                                           noise_keep=re.compile(r"^(boxhit|yboxhit|explode|shoot|whip|flop|"
+                                                                 r"klank2|spring|select_move)$"))),
+    # Tux Math: the .ogg tracks are music; alarm, buzz, engine, explosion, laser, sizzling are noise
+    # (cheer: crowd voices, harp and tower clock: musical, left out)
+    Source(("tuxmath-data",), _music_by_stem("tuxmath", "/tuxmath/sounds/", re.compile(r"^(\d\d_|tuxi$)"),
+                                             noise=re.compile(r"^(alarm|buzz|engine|explosion|laser|pop|"
+                                                              r"shieldsdown|sizzling|tock)$"))),
+    Source(("cube2-data",), _cube2),
+    Source(("endless-sky-data",), _endless_sky),
+    Source(("trigger-rally-data",), _trigger_rally,
+           packed={"usr/share/games/trigger-rally/data.zip": "zip"}),
+    Source(("marsshooter-data",), _marsshooter),
+    # CaveExpress: music-1/2; crate and stone hits, water, geyser, waterfall, landings, walking
+    # and swimming (creature cries, pains, the win jingle and the two cave ambiences, which
+    # carry tonal pads, left out)
+    Source(("caveexpress-data",), _music_by_stem(
+        "caveexpress", "/caveexpress/sounds/", re.compile(r"^music-\d$"),
+        noise=re.compile(r"^(crate-hit|stone-hit|water-|tile-geyser|tile-waterfall|player-land|npc-.*-walk$|"
+                         r"npc-cave-swimming|click)"))),
 )
 
 assert not any(n in RESERVED_PACKAGES for s in SOURCES for n in s.names)
