@@ -273,7 +273,10 @@ _LINCITY_SKIP = re.compile(r"^School")
 
 
 def _lincity(rel: str):
-    """LinCity-NG sounds/: building/traffic/industry ambiences (School* left out: children's voices)."""
+    """LinCity-NG sounds/: building/traffic/industry ambiences (School* left out: children's voices);
+    music/: three instrumental tracks."""
+    if "/lincity-ng/music/" in rel:
+        return "music", _file_group("lincity-ng", rel)
     if "/lincity-ng/sounds/" in rel and not _LINCITY_SKIP.search(_stem(rel)):
         return "noise", _variant_group("lincity-ng", rel)
     return None
@@ -644,6 +647,61 @@ def _marsshooter(rel: str):
         return "noise", _variant_group("marsshooter", rel)
     return None
 
+
+# Nexuiz music.pk3 sound/cdtracks: electronic/industrial/rock tracks. Left out: digital-pursuit
+# and beast-of-insanity (the model hears a voice in 42 % / 15 % of them: vocal samples) and
+# thunder (a 48 s storm ambience, not a track). sixtyfour_ and its "revisited" remix: one group.
+_NEXUIZ_MUSIC_SKIP = re.compile(r"^(digital-pursuit|beast-of-insanity|thunder)$")
+
+
+def _nexuiz_music(rel: str):
+    """Nexuiz music (see the comment above)."""
+    if "/unpacked/music.pk3/sound/cdtracks/" not in "/" + rel:
+        return None
+    stem = _stem(rel)
+    if _NEXUIZ_MUSIC_SKIP.match(stem):
+        return None
+    return "music", "nexuiz-music:" + ("sixtyfour" if stem.startswith("sixtyfour") else stem)
+
+
+# TripleA sounds (per era folder): the orchestral excerpts (1812 overture, Haydn, epic themes,
+# film-score intros) and the instrumental anthem intros are music; sirens and alarms (air raid,
+# submarine diving, alien siren), engines, flybys, hyperdrive, lasers, guns, artillery, bombs,
+# torpedoes, horses, typewriter, morse and sonar beeps, sawing, splashes, dice are noise.
+# Left out: anything that may hold voices (battles with fighting men, massacre, cheering,
+# robot chatter), drums, fanfares, horns, bells, the sung German anthem, the radiation alert
+# (two-tone alarm over a pad), the futuristic sea battle (2608), cues under 5 s of music and the
+# film-score excerpts (Lord of the Rings, Gladiator: doubtful licence).
+_TRIPLEA_MUSIC = re.compile(r"(Anthem_Intro$|1812_overture|serious_epic_theme|buildup_to_epic_scene|"
+                            r"classic_music|la_reine_et_ses_enfants)")
+_TRIPLEA_NOISE = re.compile(
+    r"(air_raid_alarm|sub_diving_alarm|alien_siren|engine_powerup|hyperspace_drive|engine_failure|ship_flyby|"
+    r"ship_deceleration|force_field|energy_arc|lasershot|laser_cannon|_lasers|door_open|industrial_noise|"
+    r"sawing_wood|boots_landing|splash_and_waves|circuit_breaker|whirling_noise|dice_shaken|type_?writer|"
+    r"morse_code|sonar_ping|horses_galloping|coins|paper_being_ripped|aa_artillery|air_flyby|air_close_flyby|"
+    r"distant_explosions|machine_gun_fire$|battleship_volley|torpedo|rockets_launched|falling_bomb|"
+    r"motor_engine_noise|cannons_and_muskets|musket_volley|hawk_(scream|call))")
+
+
+def _triplea(rel: str):
+    """TripleA (see the comment above). Group: the sound's name without the folder-style
+    prefix (``battle_land_02_``) and ``_cutN`` suffix, so copies in several folders and cuts of
+    one recording stay together."""
+    if "/triplea/assets/sounds/" not in rel:
+        return None
+    stem = _stem(rel)
+    key = re.sub(r"_cut\d+$", "", re.sub(r"^.*?_\d\d_", "", stem))
+    shared = re.search(r"aa_artillery|distant_explosions|falling_bomb|flyby|lasers?(?:shot)?$", key)
+    if shared and "ship_flyby" not in key:
+        key = shared.group(0)             # related takes (flybys, AA fire, bombs): one group
+    if "with_singing" in stem:
+        return None
+    if _TRIPLEA_MUSIC.search(stem):
+        return "music", f"triplea:{key}"
+    if _TRIPLEA_NOISE.search(stem):
+        return "noise", f"triplea:{key}"
+    return None
+
 SOURCES: tuple[Source, ...] = (
     # speech
     Source(("flight-of-the-amazon-queen",), _queen,
@@ -745,6 +803,13 @@ SOURCES: tuple[Source, ...] = (
         "caveexpress", "/caveexpress/sounds/", re.compile(r"^music-\d$"),
         noise=re.compile(r"^(crate-hit|stone-hit|water-|tile-geyser|tile-waterfall|player-land|npc-.*-walk$|"
                          r"npc-cave-swimming|click)"))),
+    Source(("nexuiz-music",), _nexuiz_music, license_override="GPL-2+",
+           packed={"usr/share/games/nexuiz/data/music.pk3": "zip"}),
+    Source(("triplea",), _triplea),
+    # Tux Football: title and in-game music; crowd boos and cheers (no words), referee whistles,
+    # kicks and bounces (the menu beeps and the 1 s "ooh" left out)
+    Source(("tuxfootball",), _music_by_stem("tuxfootball", "/tuxfootball/sound/", re.compile(r"^(titlemusic|ingame)$"),
+                                            noise=re.compile(r"^(crowdboo|crowdcheer|refwhistle.*|kick|bounce)$"))),
 )
 
 assert not any(n in RESERVED_PACKAGES for s in SOURCES for n in s.names)
