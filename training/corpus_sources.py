@@ -810,6 +810,43 @@ SOURCES: tuple[Source, ...] = (
     # kicks and bounces (the menu beeps and the 1 s "ooh" left out)
     Source(("tuxfootball",), _music_by_stem("tuxfootball", "/tuxfootball/sound/", re.compile(r"^(titlemusic|ingame)$"),
                                             noise=re.compile(r"^(crowdboo|crowdcheer|refwhistle.*|kick|bounce)$"))),
+    # Word War vi: four instrumental tracks (destiny_facedown left out: the model hears a voice
+    # in 29 % of it); metal and stone bangs, explosions, flak, jet wash, rocket exhaust, volcano,
+    # missile launch and alarm, car door, coin, tesla zap are noise. The many voice lines
+    # (help, ow, hohoho, woohoo, screams) and the timpani boing are left out.
+    Source(("wordwarvi-sound",), _music_by_stem(
+        "wordwarvi", "/wordwarvi/sounds/",
+        re.compile(r"^(dtox3monomix|highscoremusic|lucky-holiday-cornbread-stuffing-mono|lucky13-steve-mono-mix)$"),
+        noise=re.compile(r"^(big_explosion|bombexplosion|clang|flak_|gravity_bomb|gunwheel_sound|jetwash|"
+                         r"metalbang|missile_|new_ground_smack|rocket_exhaust|stonebang|synthetic_|tesla_tower|"
+                         r"toyota_celica_cardoor|us_quarter|volcano_eruption|zzzt)"))),
+    # LordsAWar: orchestral tracks (the 2 s "bless" cue left out)
+    Source(("lordsawar-data",), _music_or_noise("lordsawar", "/lordsawar/music/", "/nonexistent/",
+                                                skip=re.compile(r"^bless$"))),
+    # Powermanga: two tracks (music_congratulations left out: voice-like in 10 % of it);
+    # explosions, shots and shocks (gem, upgrade and menu jingles left out)
+    Source(("powermanga-data",), _music_or_noise(
+        "powermanga", "/powermanga/sound/handheld_console/", "/powermanga/sounds/",
+        skip=re.compile(r"^music_congratulations$"),
+        noise_keep=re.compile(r"^sound_(big|medium|small)_explosion|^sound_(enemy|guardian|spaceship)_fire|"
+                              r"^sound_circular_shock"))),
+    # Tux Typing: two tracks (tuxi is Tux Math's file; its effects are Tux Math's too: not used)
+    Source(("tuxtype-data",), _music_by_stem("tuxtype", "/tuxtype/sounds/",
+                                             re.compile(r"^(amidst_the_raindrops|chiptune2)$"),
+                                             noise=re.compile(r"^$"))),
+    # more of Kenta Cho's shooters: musics/ (or bgm*) tracks; shots, hits and explosions
+    # (extend, score and stage jingles, invincibility cues left out)
+    Source(("gunroar-data",), _music_or_noise("gunroar", "/sounds/musics/", "/sounds/chunks/",
+                                              skip=re.compile(r"^score_up$"))),
+    Source(("titanion-data",), _music_or_noise("titanion", "/sounds/musics/", "/sounds/chunks/",
+                                               skip=re.compile(r"^extend$"))),
+    Source(("mu-cade-data",), _music_or_noise("mu-cade", "/sounds/musics/", "/sounds/chunks/",
+                                              skip=re.compile(r"^extend$"))),
+    Source(("a7xpg-data",), _music_by_stem("a7xpg", "/a7xpg/sounds/", re.compile(r"^bgm\d$"),
+                                           noise=re.compile(r"^(accel|boost|enemycrash|miss)$"))),
+    # Stormbaan Coureur: a 16 s car engine loop and a detonation
+    Source(("stormbaancoureur-data",), _music_or_noise("stormbaancoureur", "/nonexistent/",
+                                                       "/stormbaancoureur/sounds/")),
 )
 
 assert not any(n in RESERVED_PACKAGES for s in SOURCES for n in s.names)
