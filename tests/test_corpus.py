@@ -215,6 +215,23 @@ def test_generated_noise_spectral_shapes():
     assert _band_power(fan, 0, 1000) > 5 * _band_power(fan, 3000, 8000)   # low-passed
 
 
+def _peak_track_hz(x, frame=1024, hop=512):
+    """Frequency (Hz) of the strongest FFT bin in each frame."""
+    frames = np.lib.stride_tricks.sliding_window_view(x, frame)[::hop] * np.hanning(frame)
+    return np.argmax(np.abs(np.fft.rfft(frames, axis=1)), axis=1) * RATE / frame
+
+
+def test_generated_sirens_sweep_and_engines_sit_low():
+    for seed in range(6):
+        siren = synth_noise.generate("siren", 6.0, seed=seed, level_dbfs=-20.0)
+        f = _peak_track_hz(siren)
+        assert 300 < np.median(f) < 2000 and np.ptp(np.percentile(f, [10, 90])) > 50   # a moving tone
+        tonal = sum(_band_power(siren, k - 1, k + 1) for k in np.unique(np.round(f)))
+        assert tonal > 0.05 * _band_power(siren, 0, 8000)
+        engine = synth_noise.generate("engine", 6.0, seed=seed, level_dbfs=-20.0)
+        assert _band_power(engine, 20, 1000) > 3 * _band_power(engine, 2000, 8000)
+
+
 def test_write_generated_files(tmp_path):
     pairs = synth_noise.write_generated(str(tmp_path), total_s=40.0, seed=5, min_s=5.0, max_s=6.0)
     assert 7 <= len(pairs) <= 8 and {k for _, k in pairs} <= set(synth_noise.KINDS)

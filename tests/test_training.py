@@ -97,6 +97,26 @@ def test_bandlimit_pushes_high_bands_to_the_floor():
     np.testing.assert_allclose(lim[lo], f[lo], atol=1e-4)
 
 
+def test_mel_shift_and_masks(corpus):
+    from training.augment import AugmentConfig, attenuate, mel_shift
+
+    p = np.arange(1, 65, dtype=np.float32)[:, None] * np.ones((1, 101), np.float32)
+    up = mel_shift(p, 2)
+    np.testing.assert_array_equal(up[2:], p[:-2])
+    np.testing.assert_array_equal(up[:2], p[[0, 0]])
+    np.testing.assert_array_equal(mel_shift(p, -3)[:-3], p[3:])
+    m = attenuate(p, 30.0, bands=slice(10, 14))
+    np.testing.assert_allclose(m[10:14], p[10:14] * 1e-3, rtol=1e-5)
+    np.testing.assert_array_equal(np.delete(m, range(10, 14), axis=0), np.delete(p, range(10, 14), axis=0))
+    m = attenuate(p, 10.0, frames=slice(50, 60))
+    np.testing.assert_allclose(m[:, 50:60], p[:, 50:60] * 0.1, rtol=1e-5)
+    assert np.array_equal(m[:, :50], p[:, :50]) and np.array_equal(m[:, 60:], p[:, 60:])
+    store = FeatureStore(os.path.join(corpus, "features"))
+    synth = BatchSynth(WindowSampler(store, "train"), AugmentConfig(p_mask=1.0, p_mel_shift=1.0))
+    x, y = synth.batch(50, np.random.default_rng(3))
+    assert np.isfinite(x).all() and x.min() >= np.log(P.log_offset) - 1e-4 and (y.sum(1) >= 1).all()
+
+
 def test_batches_are_multilabel_balanced_and_finite(corpus):
     store = FeatureStore(os.path.join(corpus, "features"))
     synth = BatchSynth(WindowSampler(store, "train"))

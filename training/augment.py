@@ -9,7 +9,11 @@ audio except for phase cross terms between mixed sources (which average out over
 * mixing ``a + b``:    ``P -> P_a + g * P_b``;
 * band-limiting:       bands above a cutoff (3.4-7.5 kHz) are multiplied by a steep roll-off
   (to the floor, as in audio resampled from 8-16 kHz originals); a low cut works the same way;
-* spectral tilt:       ``P -> P * 10**(tilt_db(band)/10)``, a smooth EQ.
+* spectral tilt:       ``P -> P * 10**(tilt_db(band)/10)``, a smooth EQ;
+* mel shift:           the whole window moved up or down by a few mel bands (edge bands
+  repeated), a rough pitch / formant shift that varies timbre;
+* masks (SpecAugment): a band of up to ``mask_bands`` mel bands and a stretch of up to
+  ``mask_frames`` frames attenuated by ``mask_db`` (a notch and a drop-out).
 
 Label rule for mixtures: each component's level is its mean power over the window. A
 component is labelled present if it is within ``BOTH_WITHIN_DB`` (15 dB) of the loudest
@@ -88,6 +92,22 @@ def tilt_gain(tilt_db: float, params: FrontendParams = DEFAULT_PARAMS) -> np.nda
     return (10.0 ** (tilt_db * x / 10.0)).astype(np.float32)[:, None]
 
 
+def mel_shift(p: np.ndarray, bands: int) -> np.ndarray:
+    """Window ``(n_mels, frames)`` moved up (``bands > 0``) or down by ``bands`` mel bands;
+    the bands shifted in repeat the edge band."""
+    if bands == 0:
+        return p
+    idx = np.clip(np.arange(p.shape[0]) - bands, 0, p.shape[0] - 1)
+    return p[idx]
+
+
+def attenuate(p: np.ndarray, db: float, bands: slice = slice(None), frames: slice = slice(None)) -> np.ndarray:
+    """Power window ``(n_mels, frames)`` with the cells ``[bands, frames]`` lowered by ``db`` dB (a copy)."""
+    out = p.copy()
+    out[bands, frames] *= np.float32(10 ** (-db / 10))
+    return out
+
+
 @dataclass
 class AugmentConfig:
     """Probabilities and ranges of the batch synthesis (see module docstring)."""
@@ -110,6 +130,12 @@ class AugmentConfig:
     p_tilt: float = 0.5
     tilt_db: tuple = (-12.0, 12.0)
     class_balance: tuple = (1.0, 1.0, 1.0)  # relative draw weights of speech / music / noise for pure examples
+    p_mel_shift: float = 0.0
+    mel_shift_bands: int = 3  # shift by 1..this many mel bands, up or down
+    p_mask: float = 0.0  # each of the two masks (band, frames) independently
+    mask_bands: int = 8
+    mask_frames: int = 12
+    mask_db: float = 30.0
 
 
 class WindowSampler:
@@ -273,6 +299,14 @@ class BatchSynth:
             p = p * bandlimit_gain(rng.uniform(*c.highpass_hz), rng.uniform(20, 60), self.params, highpass=True)
         if rng.random() < c.p_tilt:
             p = p * tilt_gain(rng.uniform(*c.tilt_db), self.params)
+        if rng.random() < c.p_mel_shift:
+            p = mel_shift(p, int(rng.integers(1, c.mel_shift_bands + 1)) * (1 if rng.random() < 0.5 else -1))
+        if rng.random() < c.p_mask:
+            w = int(rng.integers(1, c.mask_bands + 1))
+            p = attenuate(p, c.mask_db, bands=slice(b0 := int(rng.integers(0, p.shape[0] - w + 1)), b0 + w))
+        if rng.random() < c.p_mask:
+            w = int(rng.integers(1, c.mask_frames + 1))
+            p = attenuate(p, c.mask_db, frames=slice(t0 := int(rng.integers(0, p.shape[1] - w + 1)), t0 + w))
         target = rng.uniform(*c.quiet_dbfs) if rng.random() < c.p_quiet else rng.uniform(*c.level_dbfs)
         p = p * np.float32(10 ** ((target - max(float(level_db(p)), -70.0)) / 10))
         return to_log(p, self.params), y

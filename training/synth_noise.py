@@ -3,7 +3,9 @@
 Kinds (``KINDS``): white, pink (1/f power), brown (1/f^2 power), hum (mains 50/60 Hz with
 harmonics), static (band-limited radio hiss with crackles and fading), dtmf (key-press
 tone sequences), dialtone (dial / busy / ringback tones of several countries), fan
-(low-passed noise with a blade-pass tone and slow wobble).
+(low-passed noise with a blade-pass tone and slow wobble), siren (wail, yelp or two-tone
+emergency sirens over road noise, with Doppler-like drift), engine (a combustion engine's
+firing harmonics at a drifting, now and then revving speed, with intake / exhaust noise).
 
 Every file is drawn from its own ``numpy.random.default_rng(seed)``, so output is
 deterministic for a given seed.
@@ -17,7 +19,7 @@ import numpy as np
 import soundfile as sf
 
 SAMPLE_RATE_HZ = 16000
-KINDS = ("white", "pink", "brown", "hum", "static", "dtmf", "dialtone", "fan")
+KINDS = ("white", "pink", "brown", "hum", "static", "dtmf", "dialtone", "fan", "siren", "engine")
 
 _DTMF_ROWS_HZ = (697.0, 770.0, 852.0, 941.0)
 _DTMF_COLS_HZ = (1209.0, 1336.0, 1477.0, 1633.0)
@@ -157,9 +159,57 @@ def _fan(n, rng, rate_hz):
     return out * _slow_envelope(n, rng, rate_hz, rng.uniform(0.02, 0.2), max_hz=1.0)
 
 
+def _siren(n, rng, rate_hz):
+    t = np.arange(n) / rate_hz
+    style = rng.integers(3)
+    if style == 0:      # wail: slow sweep up and down
+        lo, hi = rng.uniform(500, 800), rng.uniform(1100, 1700)
+        period = rng.uniform(2.0, 6.0)
+        f = lo + (hi - lo) * 0.5 * (1 - np.cos(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi)))
+    elif style == 1:    # yelp: fast saw-like sweeps
+        lo, hi = rng.uniform(500, 800), rng.uniform(1200, 1800)
+        period = rng.uniform(0.15, 0.4)
+        f = lo + (hi - lo) * ((t / period + rng.uniform(0, 1)) % 1.0)
+    else:               # two-tone (hi-lo)
+        lo = rng.uniform(400, 700)
+        hi = lo * rng.uniform(1.2, 1.5)
+        half = rng.uniform(0.4, 0.8)
+        f = np.where(((t + rng.uniform(0, 2 * half)) // half) % 2 == 0, lo, hi)
+    f = f * (1.0 + rng.uniform(-0.03, 0.03) * np.linspace(-1, 1, n))   # Doppler-like drift
+    phase = 2 * np.pi * np.cumsum(f) / rate_hz
+    out = np.zeros(n)
+    bright = rng.uniform(0.5, 1.5)
+    for k in range(1, 16, 2):                                          # horn-like odd harmonics
+        out += np.where(k * f < 0.45 * rate_hz, k ** -bright, 0.0) * np.sin(k * phase)
+    out *= np.clip(_slow_envelope(n, rng, rate_hz, rng.uniform(0.1, 0.6), max_hz=0.3), 0.05, None)
+    out += rng.uniform(0.05, 0.6) * _band_noise(n, rng, 30, rng.uniform(800, 4000), rate_hz, exponent=1.0)
+    return out
+
+
+def _engine(n, rng, rate_hz):
+    t = np.arange(n) / rate_hz
+    idle_hz = rng.uniform(25, 120)                                     # firing frequency
+    speed = _slow_envelope(n, rng, rate_hz, rng.uniform(0.02, 0.15), max_hz=0.5)
+    if rng.random() < 0.5:                                             # a rev: up and back down
+        c, w = rng.uniform(0.2, 0.8) * t[-1], rng.uniform(0.5, 3.0)
+        speed = speed + rng.uniform(0.5, 2.5) * np.exp(-0.5 * ((t - c) / w) ** 2)
+    phase = 2 * np.pi * idle_hz * np.cumsum(speed) / rate_hz
+    out = np.zeros(n)
+    tilt = rng.uniform(0.5, 1.5)
+    for k in range(1, 40):
+        if k * idle_hz * 3.5 >= 0.45 * rate_hz:
+            break
+        out += rng.uniform(0.3, 1.0) / k ** tilt * np.sin(k * phase + rng.uniform(0, 2 * np.pi))
+    out /= np.std(out) + 1e-12
+    rough = 1.0 + rng.uniform(0.1, 0.6) * np.sin(phase / 2)            # uneven cylinders
+    noise = _band_noise(n, rng, 40, rng.uniform(1000, 5000), rate_hz, exponent=rng.uniform(0.5, 1.5))
+    return out * rough + rng.uniform(0.1, 0.8) * noise * (0.5 + 0.5 * np.abs(np.sin(phase / 2)))
+
+
 _GENERATORS = {
     "white": _white, "pink": _pink, "brown": _brown, "hum": _hum,
     "static": _static, "dtmf": _dtmf, "dialtone": _dialtone, "fan": _fan,
+    "siren": _siren, "engine": _engine,
 }
 
 

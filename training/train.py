@@ -200,11 +200,15 @@ def predict_float(model, x: np.ndarray, batch: int = 256) -> np.ndarray:
 def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = None, out_dir: str | None = None,
           epochs: int = 60, steps_per_epoch: int = 300, batch_size: int = 64, patience: int = 8,
           seed: int = 1234, max_minutes: float = 35.0, threads: int = 2, lr: float | None = None,
-          n_val_mix: int = 1500, max_eval_per_class: int = 3000, verbose: bool = True, ema: bool = True) -> dict:
-    """Train, choose thresholds on val, evaluate on test; returns the ``train_result.json`` dict."""
+          n_val_mix: int = 1500, max_eval_per_class: int = 3000, verbose: bool = True, ema: bool = True,
+          augment: dict | None = None) -> dict:
+    """Train, choose thresholds on val, evaluate on test; returns the ``train_result.json`` dict.
+
+    ``augment`` overrides fields of :class:`training.augment.AugmentConfig` for the training batches.
+    """
     t_start = time.monotonic()
     tf, keras = _tf_setup(threads, seed)
-    from .augment import BatchSynth, WindowSampler
+    from .augment import AugmentConfig, BatchSynth, WindowSampler
     from .features import FeatureStore
     from .models import build_model, count_macs
 
@@ -219,7 +223,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
     tr, va, te = (WindowSampler(store, s) for s in ("train", "val", "test"))
     if len(tr.labels_present()) < 3:
         raise SystemExit(f"train split lacks classes: has {tr.labels_present()}")
-    synth = BatchSynth(tr)
+    synth = BatchSynth(tr, AugmentConfig(**(augment or {})))
 
     rng = np.random.default_rng(seed)
     calib_x, calib_y = synth.batch(600, rng)
@@ -329,6 +333,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         "steps_per_epoch": steps_per_epoch,
         "batch_size": batch_size,
         "learning_rate": lr,
+        "augment": dict(augment or {}),
         "train_seconds": round(t_fit, 1),
         "data_seconds": round(t_data, 1),
         "thresholds": thresholds,
