@@ -407,6 +407,21 @@ def test_write_generated_files(tmp_path):
     ("a7xpg-data", "usr/share/games/a7xpg/sounds/getgold.wav", None),
     ("stormbaancoureur-data", "usr/share/games/stormbaancoureur/sounds/camaro_s16_le.wav",
      ("noise", "stormbaancoureur:sounds/camaro_s16_le")),
+    ("freedink-data", "usr/share/games/dink/dink/Sound/denube.ogg",
+     ("music", "freedink:usr/share/games/dink/dink/Sound/denube")),
+    ("freedink-data", "usr/share/games/dink/dink/Sound/5.ogg", None),
+    ("freedink-data", "usr/share/games/dink/dink/Sound/fire.wav", ("noise", "freedink:Sound/fire")),
+    ("freedink-data", "usr/share/games/dink/dink/Sound/wscream.wav", None),
+    ("neverball-common", "usr/share/games/neverball/bgm/track3.ogg",
+     ("music", "neverball:usr/share/games/neverball/bgm/track3")),
+    ("neverball-common", "usr/share/games/neverball/snd/birdie.ogg", None),
+    ("neverball-common", "usr/share/games/neverball/snd/bumpbig.ogg", ("noise", "neverball:snd/bumpbig")),
+    ("funnyboat", "usr/share/games/funnyboat/data/JDruid-Trip_on_the_Funny_Boat.ogg",
+     ("music", "funnyboat:usr/share/games/funnyboat/data/JDruid-Trip_on_the_Funny_Boat")),
+    ("alienblaster-data", "usr/share/games/alienblaster/sound/playon.wav",
+     ("music", "alienblaster:usr/share/games/alienblaster/sound/playon")),
+    ("alienblaster-data", "usr/share/games/alienblaster/sound/alarm.wav", ("noise", "alienblaster:sound/alarm")),
+    ("alienblaster-data", "usr/share/games/alienblaster/sound/choose.wav", None),
 ])
 def test_labelling_rules(package, rel, expected):
     src = next(s for s in corpus_sources.SOURCES if package in s.names)

@@ -847,6 +847,23 @@ SOURCES: tuple[Source, ...] = (
     # Stormbaan Coureur: a 16 s car engine loop and a detonation
     Source(("stormbaancoureur-data",), _music_or_noise("stormbaancoureur", "/nonexistent/",
                                                        "/stormbaancoureur/sounds/")),
+    # FreeDink: the .ogg tracks are music (5.ogg left out: the model hears a voice in 20 % of it);
+    # fire, burning, bird, weapons, hits, doors and stairs are noise (grunts, the woman's scream,
+    # the gold/save/secret/menu jingles left out)
+    Source(("freedink-data",), _music_by_stem(
+        "freedink", "/dink/dink/Sound/", re.compile(r"^(1|106|denube|lovin)$"),
+        noise=re.compile(r"^(arrow|axe|bhit|bird1|bow1|burn|fire|open|punch|stairs|swing|sword2)$"))),
+    # Neverball: bgm/ tracks; ball bumps, switch, ticking clock (the spoken golf and
+    # countdown words and the jingles left out)
+    Source(("neverball-common",), _music_or_noise("neverball", "/neverball/bgm/", "/neverball/snd/",
+                                                  noise_keep=re.compile(r"^(ball|bump|bumpbig|bumplil|switch|"
+                                                                        r"tick|tock)$"))),
+    Source(("funnyboat",), _music_by_stem("funnyboat", "/funnyboat/data/", re.compile(r"^JDruid-"),
+                                          noise=re.compile(r"^$"))),
+    # Alien Blaster: intro and playon tracks; alarm (a siren sweep), explosions and shots
+    Source(("alienblaster-data",), _music_by_stem(
+        "alienblaster", "/alienblaster/sound/", re.compile(r"^(intro|playon)$"),
+        noise=re.compile(r"^(alarm|explosion|explosionBoss|shotPrimary|shotSecondary)$"))),
 )
 
 assert not any(n in RESERVED_PACKAGES for s in SOURCES for n in s.names)
