@@ -377,6 +377,7 @@ def test_write_generated_files(tmp_path):
     ("triplea", "usr/share/games/triplea/assets/sounds/misc/territory_capture_land/territory_capture_land_01_massacre.mp3",
      None),
     ("triplea", "usr/share/games/triplea/assets/sounds/classical/game_start/game_start_02_gladiator_entrance.mp3", None),
+    ("triplea", "usr/share/games/triplea/assets/sounds/future/battle_aa_hit/battle_aa_hit_01_single_lasershot.mp3", None),
     ("triplea", "usr/share/games/triplea/assets/sounds/future/game_start/required_your_turn_series_01_radiation_alert.mp3",
      None),
     ("tuxfootball", "usr/share/games/tuxfootball/sound/titlemusic.ogg",

@@ -670,13 +670,14 @@ def _nexuiz_music(rel: str):
 # torpedoes, horses, typewriter, morse and sonar beeps, sawing, splashes, dice are noise.
 # Left out: anything that may hold voices (battles with fighting men, massacre, cheering,
 # robot chatter), drums, fanfares, horns, bells, the sung German anthem, the radiation alert
-# (two-tone alarm over a pad), the futuristic sea battle (2608), cues under 5 s of music and the
+# (two-tone alarm over a pad), the futuristic sea battle (2608), the single laser shot (the model
+# hears a voice in all of it: possibly a mouth sound), cues under 5 s of music and the
 # film-score excerpts (Lord of the Rings, Gladiator: doubtful licence).
 _TRIPLEA_MUSIC = re.compile(r"(Anthem_Intro$|1812_overture|serious_epic_theme|buildup_to_epic_scene|"
                             r"classic_music|la_reine_et_ses_enfants)")
 _TRIPLEA_NOISE = re.compile(
     r"(air_raid_alarm|sub_diving_alarm|alien_siren|engine_powerup|hyperspace_drive|engine_failure|ship_flyby|"
-    r"ship_deceleration|force_field|energy_arc|lasershot|laser_cannon|_lasers|door_open|industrial_noise|"
+    r"ship_deceleration|force_field|energy_arc|laser_cannon|_lasers(_cut\d)?$|door_open|industrial_noise|"
     r"sawing_wood|boots_landing|splash_and_waves|circuit_breaker|whirling_noise|dice_shaken|type_?writer|"
     r"morse_code|sonar_ping|horses_galloping|coins|paper_being_ripped|aa_artillery|air_flyby|air_close_flyby|"
     r"distant_explosions|machine_gun_fire$|battleship_volley|torpedo|rockets_launched|falling_bomb|"
