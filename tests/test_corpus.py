@@ -406,6 +406,7 @@ def test_write_generated_files(tmp_path):
     ("mu-cade-data", "usr/share/games/mu-cade/sounds/chunks/extend.wav", None),
     ("a7xpg-data", "usr/share/games/a7xpg/sounds/bgm2.ogg", ("music", "a7xpg:usr/share/games/a7xpg/sounds/bgm2")),
     ("a7xpg-data", "usr/share/games/a7xpg/sounds/getgold.wav", None),
+    ("a7xpg-data", "usr/share/games/a7xpg/sounds/bgm3.ogg", None),
     ("stormbaancoureur-data", "usr/share/games/stormbaancoureur/sounds/camaro_s16_le.wav",
      ("noise", "stormbaancoureur:sounds/camaro_s16_le")),
     ("freedink-data", "usr/share/games/dink/dink/Sound/denube.ogg",
