@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from training import corpus, corpus_sources, synth_noise
-from training.unpack import ArchiveError, read_qtbl, unpack_queen, unpack_zip_audio
+from training.unpack import ArchiveError, read_qtbl, unpack_openttd_cat, unpack_queen, unpack_zip_audio
 
 RATE = 16000
 
@@ -179,6 +179,46 @@ def test_warzone_base_wz_zip_unpacks_audio(tmp_path):
     with pytest.raises(ArchiveError):
         (tmp_path / "bad.wz").write_bytes(b"not a zip")
         unpack_zip_audio(str(tmp_path / "bad.wz"), str(tmp_path / "o"))
+
+
+def _cat_image(entries):
+    """An OpenTTD .cat: (offset | flag, size) table, then per sound a length byte, a NUL-ended
+    description and the WAV bytes."""
+    table_bytes = 8 * len(entries)
+    table, body = b"", b""
+    for desc, wav in entries:
+        name = desc.encode("latin-1") + b"\0"
+        table += struct.pack("<II", (table_bytes + len(body)) | 0x80000000, len(wav))
+        body += bytes([len(name)]) + name + wav
+    return table + body
+
+
+def test_openttd_cat_unpacks_wavs(tmp_path):
+    horn = tmp_path / "horn.wav"
+    sf.write(horn, _tone(0.4), RATE)
+    wav = horn.read_bytes()
+    empty = b"RIFF" + b"\0" * 40                                           # the set's placeholders
+    cat = tmp_path / "opensfx.cat"
+    cat.write_bytes(_cat_image([('"Ship horn". By A. License: CC0.', wav), ('"Unused/Nothing"', empty),
+                                ('"Toyland: Sugar mine (2)". By B.', wav[:-2] + b"\0\0")]))
+    out = tmp_path / "unpacked" / "opensfx.cat"
+    written = [os.path.basename(p) for p in unpack_openttd_cat(str(cat), str(out))]
+    assert written == ["ship_horn.wav", "toyland_sugar_mine_2.wav"]
+    assert (out / "ship_horn.wav").read_bytes() == wav
+    assert corpus.describe_audio(str(out / "ship_horn.wav"))["frames"] == int(0.4 * RATE)
+    rule = next(s for s in corpus_sources.SOURCES if s.names == ("openttd-opensfx",)).rule
+    assert rule("unpacked/opensfx.cat/ship_horn.wav") == ("noise", "openttd:opensfx.cat/ship_horn")
+    assert rule("unpacked/opensfx.cat/toyland_sugar_mine_2.wav") == ("noise", "openttd:opensfx.cat/toyland_sugar_mine")
+    assert rule("unpacked/opensfx.cat/oooh_sound.wav") is None
+    assert rule("unpacked/opensfx.cat/toyland_comedy_bus_start_1.wav") is None
+    assert rule("unpacked/opensfx.cat/truck_old_bus_start_pull_away_with_horn.wav") == \
+        rule("unpacked/opensfx.cat/truck_old_bus_start_pull_away.wav")
+    with pytest.raises(ArchiveError):
+        (tmp_path / "bad.cat").write_bytes(struct.pack("<II", 7, 100))   # table end not a whole entry
+        unpack_openttd_cat(str(tmp_path / "bad.cat"), str(tmp_path / "o"))
+    with pytest.raises(ArchiveError):
+        (tmp_path / "short.cat").write_bytes(_cat_image([('"x"', wav)])[:-10])
+        unpack_openttd_cat(str(tmp_path / "short.cat"), str(tmp_path / "o"))
 
 
 # ------------------------------------------------------------------------ generated noise

@@ -49,7 +49,9 @@ from stream_tagger.errors import TaggerError
 
 from . import synth_noise
 from .corpus_sources import SOURCES, Source
-from .unpack import AUDIO_EXTENSIONS, ArchiveError, unpack_queen, unpack_zip_audio
+from .unpack import AUDIO_EXTENSIONS, ArchiveError, unpack_openttd_cat, unpack_queen, unpack_zip_audio
+
+_UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat}
 
 LABELS = ("speech", "music", "noise")
 SPLITS = ("train", "val", "test")
@@ -294,7 +296,7 @@ def extract_package(src: Source, deb: str, data_dir: str) -> str:
             continue
         out_dir = os.path.join(pkg_dir, "unpacked", os.path.basename(inner))
         try:
-            written = unpack_queen(archive, out_dir) if kind == "queen" else unpack_zip_audio(archive, out_dir)
+            written = _UNPACKERS[kind](archive, out_dir)
         except ArchiveError as e:
             raise CorpusError(f"{pkg}: {e}") from None
         _log(f"corpus: {pkg}: unpacked {len(written)} audio entries from {os.path.basename(inner)}")

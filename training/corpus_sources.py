@@ -703,6 +703,22 @@ def _triplea(rel: str):
         return "noise", f"triplea:{key}"
     return None
 
+# OpenTTD's OpenSFX (opensfx.cat, unpacked to one WAV per sound, named after its title): horns,
+# whistles, engines, jets, trains, machinery, tools, crashes, wind, animals: all noise. Left out:
+# the good/bad year jingles, the crowd's "oooh" (voices) and the Toyland comedy bus/truck starts
+# (cartoon effects). The pull-away with and without horn is one recording (one group).
+_OPENTTD_SKIP = re.compile(r"^(good_year|bad_year|oooh_sound|toyland_comedy_.*)$")
+
+
+def _openttd_opensfx(rel: str):
+    """OpenTTD OpenSFX (see the comment above)."""
+    if "/unpacked/opensfx.cat/" not in "/" + rel or _OPENTTD_SKIP.match(_stem(rel)):
+        return None
+    if _stem(rel).startswith("truck_old_bus_start_pull_away"):
+        return "noise", "openttd:truck_old_bus_start_pull_away"
+    return "noise", _variant_group("openttd", rel)
+
+
 SOURCES: tuple[Source, ...] = (
     # speech
     Source(("flight-of-the-amazon-queen",), _queen,
@@ -866,6 +882,8 @@ SOURCES: tuple[Source, ...] = (
     Source(("alienblaster-data",), _music_by_stem(
         "alienblaster", "/alienblaster/sound/", re.compile(r"^(intro|playon)$"),
         noise=re.compile(r"^(alarm|explosion|explosionBoss|shotPrimary|shotSecondary)$"))),
+    Source(("openttd-opensfx",), _openttd_opensfx,
+           packed={"usr/share/games/openttd/baseset/opensfx/opensfx.cat": "openttd_cat"}),
 )
 
 assert not any(n in RESERVED_PACKAGES for s in SOURCES for n in s.names)

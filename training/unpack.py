@@ -7,13 +7,18 @@
   sound entries end in ``.SB``; their payload is MP3 (compression 1), Ogg Vorbis (2) or
   FLAC (3).
 * ``*.wz`` (Warzone 2100): plain zip files; audio members are copied out as they are.
+* ``opensfx.cat`` (OpenTTD's sound set): a table of little-endian uint32 (offset, size) pairs,
+  one per sound (the offset's top bit is a flag); the first offset also ends the table. At each
+  offset: one length byte, a NUL-terminated description (``"Title". By ... License: ...``),
+  then a RIFF WAV file of ``size`` bytes. Sounds are written as ``<title slug>.wav``.
 
-Both functions write files below ``out_dir`` and return the written paths.
+All unpackers write files below ``out_dir`` and return the written paths.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import struct
 import zipfile
 from dataclasses import dataclass
@@ -98,4 +103,39 @@ def unpack_zip_audio(path: str, out_dir: str) -> list[str]:
             with zf.open(info) as src, open(out, "wb") as dst:
                 dst.write(src.read())
             written.append(out)
+    return written
+
+
+CAT_FLAG = 0x80000000
+
+
+def unpack_openttd_cat(path: str, out_dir: str) -> list[str]:
+    """Write every WAV of an OpenTTD ``.cat`` sound set as ``out_dir/<title slug>.wav``."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 8:
+        raise ArchiveError(f"{path}: too short for a .cat sound table")
+    table_end = struct.unpack("<I", data[:4])[0] & ~CAT_FLAG
+    if table_end % 8 or not 8 <= table_end <= len(data):
+        raise ArchiveError(f"{path}: not a .cat sound table (first offset {table_end})")
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for i in range(table_end // 8):
+        offset, size = struct.unpack("<II", data[i * 8:i * 8 + 8])
+        offset &= ~CAT_FLAG
+        if offset >= len(data):
+            raise ArchiveError(f"{path}: sound {i} starts past the end of the file")
+        name_len = data[offset]
+        wav = data[offset + 1 + name_len:offset + 1 + name_len + size]
+        if len(wav) != size:
+            raise ArchiveError(f"{path}: sound {i} runs past the end of the file")
+        if size <= 44 or wav[:4] != b"RIFF":
+            continue  # the set's empty placeholders
+        name = data[offset + 1:offset + 1 + name_len].split(b"\0", 1)[0].decode("latin-1")
+        title = re.match(r'\s*"([^"]+)"', name)
+        slug = re.sub(r"[^a-z0-9]+", "_", (title.group(1) if title else name or f"sound{i}").lower()).strip("_")
+        out = os.path.join(out_dir, f"{slug or f'sound{i}'}.wav")
+        with open(out, "wb") as f:
+            f.write(wav)
+        written.append(out)
     return written
