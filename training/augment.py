@@ -130,9 +130,9 @@ class AugmentConfig:
     p_tilt: float = 0.5
     tilt_db: tuple = (-12.0, 12.0)
     class_balance: tuple = (1.0, 1.0, 1.0)  # relative draw weights of speech / music / noise for pure examples
-    p_mel_shift: float = 0.0
+    p_mel_shift: float = 0.5
     mel_shift_bands: int = 3  # shift by 1..this many mel bands, up or down
-    p_mask: float = 0.0  # each of the two masks (band, frames) independently
+    p_mask: float = 0.5  # each of the two masks (band, frames) independently
     mask_bands: int = 8
     mask_frames: int = 12
     mask_db: float = 30.0
