@@ -24,6 +24,7 @@ windows for int8 calibration).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -333,7 +334,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         "steps_per_epoch": steps_per_epoch,
         "batch_size": batch_size,
         "learning_rate": lr,
-        "augment": dict(augment or {}),
+        "augment": dataclasses.asdict(synth.cfg),
         "train_seconds": round(t_fit, 1),
         "data_seconds": round(t_data, 1),
         "thresholds": thresholds,
