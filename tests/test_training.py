@@ -204,3 +204,36 @@ def test_report_prints_the_table(trained, corpus):
     assert "| compact | speech |" in r.stdout and "ms/window" in r.stdout
     with open(os.path.join(out, "results", "compact_metrics.json")) as f:
         assert json.load(f)["train"]["arch"] == "compact"
+
+
+def test_errors_counts_wrong_windows_per_file(trained, corpus):
+    from training.errors import file_errors
+    from training.train import pure_windows
+
+    out, _ = trained
+    model = TagModel.load(os.path.join(out, "assets", "model.tflite"), threads=1)
+    store = FeatureStore(os.path.join(corpus, "features"))
+    # the windows are the ones training evaluated on (same seed)
+    ev = np.load(os.path.join(out, "runs", "compact", "eval_sets.npz"))
+    x, y, files = pure_windows(WindowSampler(store, "test"), 1234 + 2, 3000)
+    np.testing.assert_array_equal(x, ev["test_x_pure"])
+    np.testing.assert_array_equal(y, ev["test_y_pure"])
+    res = file_errors(model, store, "test")
+    probs = model.predict(x.astype(np.float32))
+    pred = probs >= np.array([model.thresholds[lab] for lab in ("speech", "music", "noise")])
+    for k, lab in enumerate(("speech", "music", "noise")):
+        r = res[lab]
+        sel = y[:, k] == 1
+        assert r["windows"] == sel.sum() == sum(n for _, _, _, n, _ in r["files"])
+        assert r["wrong"] == int((~np.all(pred[sel] == (y[sel] == 1), axis=1)).sum())
+        assert r["wrong"] == sum(w for _, _, w, _, _ in r["files"])
+        assert [w for _, _, w, _, _ in r["files"]] == sorted((w for _, _, w, _, _ in r["files"]), reverse=True)
+        assert all(sum(c.values()) == w for _, _, w, _, c in r["files"])
+    cli = subprocess.run([sys.executable, "-m", "training.errors", "--data-dir", corpus, "--model",
+                          os.path.join(out, "assets", "model.tflite")], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    assert f"music: {res['music']['windows']} windows" in cli.stdout
+    bad = subprocess.run([sys.executable, "-m", "training.errors", "--data-dir", os.path.join(out, "nowhere")],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "no feature store" in bad.stderr and "Traceback" not in bad.stderr

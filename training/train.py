@@ -147,20 +147,28 @@ def plot_confusion(rows, cols, m: np.ndarray, path: str, title: str) -> None:
 
 # ---------------------------------------------------------------- data sets
 
-def eval_set(sampler, n_mix: int, seed: int, max_per_class: int) -> dict:
-    """Pure fixed windows (per label) + seeded synthetic mixtures, as float16 arrays."""
-    from .augment import BatchSynth
-
-    xs, ys = [], []
+def pure_windows(sampler, seed: int, max_per_class: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fixed single-class windows of a split, label by label (seed ``seed + k`` for label k):
+    ``(x (n, n_mels, frames) float16, y (n, 3) one-hot, file index into the store (n,))``."""
+    xs, ys, fs = [], [], []
     for k, lab in enumerate(LABELS):
-        x, _ = sampler.fixed_windows(lab, max_total=max_per_class, seed=seed + k)
+        x, files = sampler.fixed_windows(lab, max_total=max_per_class, seed=seed + k)
         if len(x):
             xs.append(x)
             y = np.zeros((len(x), 3), np.float32)
             y[:, k] = 1
             ys.append(y)
-    xp = np.concatenate(xs) if xs else np.zeros((0, 64, 101), np.float16)
-    yp = np.concatenate(ys) if ys else np.zeros((0, 3), np.float32)
+            fs.append(files)
+    if not xs:
+        return np.zeros((0, 64, 101), np.float16), np.zeros((0, 3), np.float32), np.zeros(0, int)
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(fs)
+
+
+def eval_set(sampler, n_mix: int, seed: int, max_per_class: int) -> dict:
+    """Pure fixed windows (per label) + seeded synthetic mixtures, as float16 arrays."""
+    from .augment import BatchSynth
+
+    xp, yp, _ = pure_windows(sampler, seed, max_per_class)
     synth = BatchSynth(sampler)
     synth.cfg.p_pure = 0.0
     rng = np.random.default_rng(seed + 100)
