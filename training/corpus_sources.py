@@ -213,18 +213,19 @@ def _all_music(prefix: str, must_contain: str = "/") -> Rule:
     return rule
 
 
-def _music_or_noise(prefix: str, music_dir: str, noise_dir: str, skip: Optional[re.Pattern] = None,
-                    noise_keep: Optional[re.Pattern] = None) -> Rule:
+def _music_or_noise(prefix: str, music_dir: Optional[str], noise_dir: Optional[str],
+                    skip: Optional[re.Pattern] = None, noise_keep: Optional[re.Pattern] = None) -> Rule:
     """Files below ``music_dir`` are music (one group per file), files below ``noise_dir`` noise
-    (numbered variants grouped). ``skip`` (searched in the file stem) leaves files out of both;
+    (numbered variants grouped); ``None`` for a package with only one of the two.
+    ``skip`` (searched in the file stem) leaves files out of both;
     ``noise_keep``, when given, is an allow-list: only noise files whose stem it matches are used."""
     def rule(rel: str):
         stem = _stem(rel)
         if skip is not None and skip.search(stem):
             return None
-        if music_dir in rel:
+        if music_dir is not None and music_dir in rel:
             return "music", _file_group(prefix, rel)
-        if noise_dir in rel and (noise_keep is None or noise_keep.match(stem)):
+        if noise_dir is not None and noise_dir in rel and (noise_keep is None or noise_keep.match(stem)):
             return "noise", _variant_group(prefix, rel)
         return None
     return rule
@@ -778,7 +779,7 @@ SOURCES: tuple[Source, ...] = (
     Source(("supertux-data",), _supertux),
     Source(("freedroidrpg-data",), _freedroidrpg),
     # X-Moto: foxrun left out (the model hears a voice in 21 % of it: possible vocals)
-    Source(("xmoto-data",), _music_or_noise("xmoto", "/xmoto/Textures/Musics/", "/nonexistent/",
+    Source(("xmoto-data",), _music_or_noise("xmoto", "/xmoto/Textures/Musics/", None,
                                             skip=re.compile(r"^foxrun$"))),
     # Zaz: mus1-4 are music; roll/push/pull (ball movement) are noise; jingles and "ouch" left out
     Source(("zaz-data",), _music_by_stem("zaz", "/games/zaz/", re.compile(r"^mus\d$"),
@@ -838,7 +839,7 @@ SOURCES: tuple[Source, ...] = (
                          r"metalbang|missile_|new_ground_smack|rocket_exhaust|stonebang|synthetic_|tesla_tower|"
                          r"toyota_celica_cardoor|us_quarter|volcano_eruption|zzzt)"))),
     # LordsAWar: orchestral tracks (the 2 s "bless" cue left out)
-    Source(("lordsawar-data",), _music_or_noise("lordsawar", "/lordsawar/music/", "/nonexistent/",
+    Source(("lordsawar-data",), _music_or_noise("lordsawar", "/lordsawar/music/", None,
                                                 skip=re.compile(r"^bless$"))),
     # Powermanga: two tracks (music_congratulations left out: voice-like in 10 % of it);
     # explosions, shots and shocks (gem, upgrade and menu jingles left out)
@@ -863,7 +864,7 @@ SOURCES: tuple[Source, ...] = (
     Source(("a7xpg-data",), _music_by_stem("a7xpg", "/a7xpg/sounds/", re.compile(r"^bgm[12]$"),
                                            noise=re.compile(r"^(accel|boost|enemycrash|miss)$"))),
     # Stormbaan Coureur: a 16 s car engine loop and a detonation
-    Source(("stormbaancoureur-data",), _music_or_noise("stormbaancoureur", "/nonexistent/",
+    Source(("stormbaancoureur-data",), _music_or_noise("stormbaancoureur", None,
                                                        "/stormbaancoureur/sounds/")),
     # FreeDink: the .ogg tracks are music (5.ogg left out: the model hears a voice in 20 % of it);
     # fire, burning, bird, weapons, hits, doors and stairs are noise (grunts, the woman's scream,

@@ -22,9 +22,7 @@ import numpy as np
 from stream_tagger.errors import TaggerError
 from stream_tagger.model import TagModel
 
-from .train import LABELS, prf, pure_windows
-
-SPLIT_SEEDS = {"val": 1, "test": 2}  # offsets from the training seed, as train.train uses them
+from .train import EVAL_SEED_OFFSET, LABELS, prf, pure_windows
 
 
 def _label_set(pred_row: np.ndarray) -> str:
@@ -37,7 +35,7 @@ def file_errors(model: TagModel, store, split: str = "test", seed: int = 1234,
     (files sorted by wrong windows, most first)."""
     from .augment import WindowSampler
 
-    x, y, files = pure_windows(WindowSampler(store, split), seed + SPLIT_SEEDS[split], max_per_class)
+    x, y, files = pure_windows(WindowSampler(store, split), seed + EVAL_SEED_OFFSET[split], max_per_class)
     probs = np.concatenate([model.predict(x[i:i + 256].astype(np.float32)) for i in range(0, len(x), 256)]) \
         if len(x) else np.zeros((0, 3), np.float32)
     thr = np.array([model.thresholds[lab] for lab in LABELS], np.float32)
@@ -65,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="int8 .tflite (default: the shipped model)")
     ap.add_argument("--data-dir", default="data")
-    ap.add_argument("--split", default="test", choices=sorted(SPLIT_SEEDS))
+    ap.add_argument("--split", default="test", choices=sorted(EVAL_SEED_OFFSET))
     ap.add_argument("--top", type=int, default=12, help="files listed per label (default 12)")
     ap.add_argument("--seed", type=int, default=1234, help="the training seed (default 1234)")
     a = ap.parse_args(argv)

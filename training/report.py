@@ -28,7 +28,7 @@ import numpy as np
 
 from stream_tagger.model import TagModel
 
-from .train import LABELS, prf
+from .train import EVAL_SEED_OFFSET, LABELS, prf
 
 
 def latency_ms(model: TagModel, n: int = 300) -> float:
@@ -75,7 +75,7 @@ def test_windows(data_dir: str, runs_dir: str, seed: int = 1234) -> tuple[dict |
     from .train import eval_set
 
     store = FeatureStore(os.path.dirname(feat))
-    return eval_set(WindowSampler(store, "test"), 1500, seed + 2, 3000), os.path.dirname(feat)
+    return eval_set(WindowSampler(store, "test"), 1500, seed + EVAL_SEED_OFFSET["test"], 3000), os.path.dirname(feat)
 
 
 def predict_all(model: TagModel, x: np.ndarray) -> np.ndarray:

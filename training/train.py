@@ -35,6 +35,8 @@ import numpy as np
 from stream_tagger.frontend import DEFAULT_PARAMS
 
 LABELS = ("speech", "music", "noise")
+# evaluation windows of a split are drawn with seed = training seed + this offset
+EVAL_SEED_OFFSET = {"val": 1, "test": 2}
 
 
 # ---------------------------------------------------------------- metrics (numpy only)
@@ -243,8 +245,8 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
     calib_x = calib_x[np.random.default_rng(seed).permutation(len(calib_x))]
     np.savez_compressed(os.path.join(out_dir, "calib.npz"), x=calib_x.astype(np.float16))
 
-    val = eval_set(va, n_val_mix, seed + 1, max_eval_per_class)
-    test = eval_set(te, n_val_mix, seed + 2, max_eval_per_class)
+    val = eval_set(va, n_val_mix, seed + EVAL_SEED_OFFSET["val"], max_eval_per_class)
+    test = eval_set(te, n_val_mix, seed + EVAL_SEED_OFFSET["test"], max_eval_per_class)
     np.savez(os.path.join(out_dir, "eval_sets.npz"), **{f"val_{k}": v for k, v in val.items()},
              **{f"test_{k}": v for k, v in test.items()})
     xv = np.concatenate([val["x_pure"], val["x_mix"]]).astype(np.float32)[..., None]
