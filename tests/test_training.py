@@ -237,3 +237,10 @@ def test_errors_counts_wrong_windows_per_file(trained, corpus):
     bad = subprocess.run([sys.executable, "-m", "training.errors", "--data-dir", os.path.join(out, "nowhere")],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no feature store" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_train_refuses_an_unknown_schedule(tmp_path):
+    from training.train import train
+
+    with pytest.raises(ValueError, match="unknown schedule"):
+        train(out_dir=str(tmp_path), schedule="linear")

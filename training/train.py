@@ -7,6 +7,8 @@ seeded set of synthetic mixtures from val files. Test = the same from the *test*
 The splits come from the manifest, which splits by recording / speaker / track group, so
 no recording has windows in two splits.
 
+The learning rate is halved when validation loss stalls (``--schedule plateau``, the default)
+or follows a cosine decay over the planned ``--epochs`` (``--schedule cosine``).
 Training stops early on validation loss (weights of the best epoch restored), or at
 ``--max-minutes``. With ``ema`` (default) the weights are an exponential moving average
 (momentum 0.99) of the optimizer's steps; validation and the kept weights use the average,
@@ -37,6 +39,7 @@ from stream_tagger.frontend import DEFAULT_PARAMS
 LABELS = ("speech", "music", "noise")
 # evaluation windows of a split are drawn with seed = training seed + this offset
 EVAL_SEED_OFFSET = {"val": 1, "test": 2}
+SCHEDULES = ("cosine", "plateau")  # learning-rate schedules of train(schedule=...)
 
 
 # ---------------------------------------------------------------- metrics (numpy only)
@@ -212,11 +215,17 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
           epochs: int = 60, steps_per_epoch: int = 300, batch_size: int = 64, patience: int = 8,
           seed: int = 1234, max_minutes: float = 35.0, threads: int = 2, lr: float | None = None,
           n_val_mix: int = 1500, max_eval_per_class: int = 3000, verbose: bool = True, ema: bool = True,
-          augment: dict | None = None) -> dict:
+          augment: dict | None = None, schedule: str = "plateau") -> dict:
     """Train, choose thresholds on val, evaluate on test; returns the ``train_result.json`` dict.
 
     ``augment`` overrides fields of :class:`training.augment.AugmentConfig` for the training batches.
+    ``schedule``: ``"plateau"`` (default) halves the learning rate when the validation loss
+    stalls for 3 epochs; ``"cosine"`` decays it per step from ``lr`` to 1 % of it over
+    ``epochs * steps_per_epoch`` steps (tried on the 79-package corpus: no gain on the test
+    split, see ``training/results/exp_schedule.txt``).
     """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r} (choose from {SCHEDULES})")
     t_start = time.monotonic()
     tf, keras = _tf_setup(threads, seed)
     from .augment import AugmentConfig, BatchSynth, WindowSampler
@@ -258,7 +267,9 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
 
     model = build_model(arch, norm_mean=norm_mean, norm_std=norm_std)
     lr = lr or (1e-3 if arch == "compact" else 2e-4)
-    model.compile(optimizer=keras.optimizers.Adam(lr, use_ema=ema, ema_momentum=0.99),
+    rate = keras.optimizers.schedules.CosineDecay(lr, epochs * steps_per_epoch, alpha=0.01) \
+        if schedule == "cosine" else lr
+    model.compile(optimizer=keras.optimizers.Adam(rate, use_ema=ema, ema_momentum=0.99),
                   loss=keras.losses.BinaryCrossentropy(label_smoothing=0.02),
                   metrics=[keras.metrics.BinaryAccuracy(name="binary_accuracy"), keras.metrics.AUC(name="auc")])
     if verbose:
@@ -310,11 +321,12 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
                 self.best, self.weights = v, self.model.get_weights()
 
     early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=False)
-    plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=3, min_lr=3e-5)
+    plateau = [keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=3, min_lr=3e-5)] \
+        if schedule == "plateau" else []
     keep = KeepBest()
     # with EMA, validation sees the averaged weights, and KeepBest records them (the swap
     # callback must run before it at epoch end)
-    cbs = ([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []) + [keep, Progress(), early, plateau]
+    cbs = ([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []) + [keep, Progress(), early] + plateau
     t0 = time.monotonic()
     hist = model.fit(Batches(), validation_data=(xv, yv), epochs=epochs, verbose=0, callbacks=cbs)
     if keep.weights is not None:
@@ -344,6 +356,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         "steps_per_epoch": steps_per_epoch,
         "batch_size": batch_size,
         "learning_rate": lr,
+        "schedule": schedule,
         "augment": dataclasses.asdict(synth.cfg),
         "train_seconds": round(t_fit, 1),
         "data_seconds": round(t_data, 1),
@@ -386,9 +399,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--max-minutes", type=float, default=35.0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--schedule", default="plateau", choices=SCHEDULES)
     a = ap.parse_args(argv)
     train(a.arch, a.data_dir, a.features_dir, a.out, a.epochs, a.steps_per_epoch, a.batch_size, a.patience,
-          a.seed, a.max_minutes, a.threads)
+          a.seed, a.max_minutes, a.threads, schedule=a.schedule)
     return 0
 
 
