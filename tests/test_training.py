@@ -4,6 +4,7 @@ and the runtime loading the result."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -202,6 +203,9 @@ def test_report_prints_the_table(trained, corpus):
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "| compact | speech |" in r.stdout and "ms/window" in r.stdout
+    speech_row = next(line for line in r.stdout.splitlines() if line.startswith("| compact | speech |"))
+    lo, hi = map(float, re.search(r"\| (\d\.\d{3})–(\d\.\d{3}) \|", speech_row).groups())  # 95 % interval
+    assert 0.0 <= lo <= hi <= 1.0
     with open(os.path.join(out, "results", "compact_metrics.json")) as f:
         assert json.load(f)["train"]["arch"] == "compact"
 
@@ -237,6 +241,25 @@ def test_errors_counts_wrong_windows_per_file(trained, corpus):
     bad = subprocess.run([sys.executable, "-m", "training.errors", "--data-dir", os.path.join(out, "nowhere")],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no feature store" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_f1_interval_resamples_recordings_not_windows():
+    from training.train import f1_interval
+
+    y = np.repeat(np.eye(3), 100, axis=0)  # 100 pure windows per class
+    thr = {"speech": 0.5, "music": 0.5, "noise": 0.5}
+    right = y.copy()
+    assert f1_interval(right, y, np.arange(300) // 10, thr) == {lab: (1.0, 1.0) for lab in thr}
+    # music: 2 of its 10 recordings are called noise throughout
+    probs = y.copy()
+    probs[100:120] = [0, 0, 1]
+    point = prf(probs, y, thr)["music"]["f1"]
+    lo, hi = f1_interval(probs, y, np.arange(300) // 10, thr, seed=1)["music"]
+    assert lo < point < hi and hi - lo > 0.1
+    # the same errors, but every class is one recording: resampling recordings cannot vary it,
+    # while resampling windows would
+    lo1, hi1 = f1_interval(probs, y, np.arange(300) // 100, thr)["music"]
+    assert lo1 == hi1 == pytest.approx(point, abs=1e-4)
 
 
 def test_train_refuses_an_unknown_schedule(tmp_path):

@@ -5,8 +5,9 @@
 For each model it runs the int8 ``.tflite`` through the runtime's own
 :class:`stream_tagger.model.TagModel` (LiteRT, no TensorFlow) on the test windows and prints
 per-class precision / recall / F1 at window level (pure single-class windows, 1 s windows
-at a 0.5 s hop), macro F1 on the seeded synthetic mixtures, the float (Keras) F1 recorded
-at training time, parameters, .tflite size, and the per-window latency with one thread
+at a 0.5 s hop) with a 95 % bootstrap interval over test recordings
+(:func:`training.train.f1_interval`; needs the feature store), F1 on the seeded synthetic
+mixtures, the float (Keras) F1 recorded at training time, parameters, .tflite size, and the per-window latency with one thread
 (batch 1, median of repeated calls, frontend excluded).
 
 Test windows are rebuilt from the feature store (``data/features``) exactly as training
@@ -28,7 +29,7 @@ import numpy as np
 
 from stream_tagger.model import TagModel
 
-from .train import EVAL_SEED_OFFSET, LABELS, prf
+from .train import EVAL_SEED_OFFSET, LABELS, f1_interval, prf
 
 
 def latency_ms(model: TagModel, n: int = 300) -> float:
@@ -78,13 +79,30 @@ def test_windows(data_dir: str, runs_dir: str, seed: int = 1234) -> tuple[dict |
     return eval_set(WindowSampler(store, "test"), 1500, seed + EVAL_SEED_OFFSET["test"], 3000), os.path.dirname(feat)
 
 
+def test_groups(data_dir: str, ev: dict | None, seed: int = 1234) -> np.ndarray | None:
+    """Recording / speaker / track group of each pure test window in ``ev`` (rebuilt from the
+    feature store with training's seed), or None if the store is missing or does not match."""
+    feat = os.path.join(data_dir, "features", "index.json")
+    if ev is None or not os.path.exists(feat):
+        return None
+    from .augment import WindowSampler
+    from .features import FeatureStore
+    from .train import pure_windows
+
+    store = FeatureStore(os.path.dirname(feat))
+    _, y, files = pure_windows(WindowSampler(store, "test"), seed + EVAL_SEED_OFFSET["test"], 3000)
+    if y.shape != ev["y_pure"].shape or not np.array_equal(y, ev["y_pure"]):
+        return None
+    return np.array([store.files[i].group for i in files])
+
+
 def predict_all(model: TagModel, x: np.ndarray) -> np.ndarray:
     if len(x) == 0:
         return np.zeros((0, 3), np.float32)
     return np.concatenate([model.predict(x[i:i + 128].astype(np.float32)) for i in range(0, len(x), 128)])
 
 
-def evaluate(path: str, arch: str, ev: dict | None, where: str) -> dict | None:
+def evaluate(path: str, arch: str, ev: dict | None, where: str, groups: np.ndarray | None = None) -> dict | None:
     if not os.path.exists(path):
         return None
     m = TagModel.load(path, threads=1)
@@ -99,7 +117,11 @@ def evaluate(path: str, arch: str, ev: dict | None, where: str) -> dict | None:
         row["int8_mix"] = stored.get("test_mix_int8", {})
         row["source"] = "stored"
     else:
-        row["int8_pure"] = prf(predict_all(m, ev["x_pure"]), ev["y_pure"], m.thresholds)
+        probs = predict_all(m, ev["x_pure"])
+        row["int8_pure"] = prf(probs, ev["y_pure"], m.thresholds)
+        if groups is not None:
+            row["int8_pure_f1_ci95"] = f1_interval(probs, ev["y_pure"], groups, m.thresholds)
+            row["n_groups"] = {lab: len(set(groups[ev["y_pure"][:, k] >= 0.5])) for k, lab in enumerate(LABELS)}
         row["int8_mix"] = prf(predict_all(m, ev["x_mix"]), ev["y_mix"], m.thresholds) if len(ev["y_mix"]) else {}
         row["source"] = "measured on " + where
         row["n_pure"] = int(len(ev["y_pure"]))
@@ -108,16 +130,18 @@ def evaluate(path: str, arch: str, ev: dict | None, where: str) -> dict | None:
 
 
 def markdown(rows: list[dict], frontend_ms: float) -> str:
-    head = ("| model | class | precision | recall | F1 (int8) | F1 (float) | mix F1 (int8) | params | .tflite KiB "
-            "| ms/window (1 thread) |")
-    lines = [head, "|" + "---|" * 10]
+    head = ("| model | class | precision | recall | F1 (int8) | 95 % interval | F1 (float) | mix F1 (int8) | params "
+            "| .tflite KiB | ms/window (1 thread) |")
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         for k, lab in enumerate(LABELS):
             ip, fp, mx = r["int8_pure"].get(lab, {}), r["float_pure"].get(lab, {}), r["int8_mix"].get(lab, {})
             first = k == 0
+            ci = r.get("int8_pure_f1_ci95", {}).get(lab)
+            ci_s = f"{ci[0]:.3f}–{ci[1]:.3f}" if ci else "–"
             lines.append(
                 f"| {r['arch'] if first else ''} | {lab} | {ip.get('precision', float('nan')):.3f} | "
-                f"{ip.get('recall', float('nan')):.3f} | {ip.get('f1', float('nan')):.3f} | "
+                f"{ip.get('recall', float('nan')):.3f} | {ip.get('f1', float('nan')):.3f} | {ci_s} | "
                 f"{fp.get('f1', float('nan')):.3f} | {mx.get('f1', float('nan')):.3f} | "
                 f"{(format(r['params'], ',') if first and r['params'] else '')} | "
                 f"{format(r['tflite_kib'], '.0f') if first else ''} | {format(r['latency_ms'], '.3f') if first else ''} |")
@@ -125,6 +149,8 @@ def markdown(rows: list[dict], frontend_ms: float) -> str:
         "",
         "Window level: 1 s windows; pure = single-class test windows (0.5 s hop, mostly active frames), "
         "mix = seeded synthetic mixtures of test files (both labels on when within 15 dB).",
+        "95 % interval: int8 F1 on pure windows, bootstrap over recordings (1,000 resamples of the test "
+        "recording / speaker / track groups within each class; windows of one recording are not independent).",
         f"Latency: TagModel.predict on one window, batch 1, num_threads=1, median; the frontend adds "
         f"{frontend_ms:.3f} ms per window at a 0.25 s hop (frames computed once per file).",
     ]
@@ -133,7 +159,8 @@ def markdown(rows: list[dict], frontend_ms: float) -> str:
         notes.append(f"{r['arch']}: {r['source']} on {r.get('n_pure', '?')} pure + {r.get('n_mix', '?')} mixed windows; "
                      f"thresholds {r['thresholds']}; Keras/int8 decision agreement {par.get('decision_agreement_test', '?')} "
                      f"(mixtures {par.get('decision_agreement_test_mix', '?')}); "
-                     f"MACs/window {r.get('macs')}")
+                     f"MACs/window {r.get('macs')}" +
+                     (f"; test groups per class {r['n_groups']}" if r.get("n_groups") else ""))
     return "\n".join(lines + notes)
 
 
@@ -157,8 +184,9 @@ def main(argv: list[str] | None = None) -> int:
              "seed": pick(a.seed_model, os.path.join(a.runs_dir, "seed", "model.tflite"), "assets/model_seed.tflite")}
     rows = []
     ev, where = test_windows(a.data_dir, a.runs_dir)
+    groups = test_groups(a.data_dir, ev)
     for arch, path in paths.items():
-        r = evaluate(path, arch, ev, where)
+        r = evaluate(path, arch, ev, where, groups)
         stored = os.path.join(a.results_dir, f"{arch}_report.json")
         if r is None and os.path.exists(stored):
             with open(stored, encoding="utf-8") as f:

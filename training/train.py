@@ -64,6 +64,42 @@ def prf(probs: np.ndarray, y: np.ndarray, thresholds) -> dict:
     return out
 
 
+def f1_interval(probs: np.ndarray, y: np.ndarray, groups: np.ndarray, thresholds, n_boot: int = 1000,
+                seed: int = 0, level: float = 0.95) -> dict:
+    """Per-label F1 interval (``level``, percentile) over a bootstrap of *recordings*.
+
+    Windows of one recording are not independent, so resampling windows would understate the
+    spread. Each resample draws, within each true class of the pure windows, as many groups
+    (``groups[i]``: the recording / speaker / track group of window ``i``) as that class has,
+    with replacement, and keeps all their windows. Returns ``{label: (low, high)}``.
+    """
+    thr = np.asarray([thresholds[lab] if isinstance(thresholds, dict) else thresholds[k]
+                      for k, lab in enumerate(LABELS)], np.float32)
+    pred = probs >= thr[None, :]
+    truth = y >= 0.5
+    cls = np.argmax(y, axis=1)
+    # per (class, group): counts of tp / fp / fn for every label, summed over its windows
+    keys = sorted(set(zip(cls.tolist(), [str(g) for g in groups])))
+    index = {k: i for i, k in enumerate(keys)}
+    row = np.array([index[(c, str(g))] for c, g in zip(cls.tolist(), groups)])
+    counts = np.zeros((len(keys), 3, 3))  # group, label, (tp, fp, fn)
+    for j, t in enumerate(((truth & pred), (~truth & pred), (truth & ~pred))):
+        np.add.at(counts[:, :, j], row, t.astype(float))
+    by_class = [np.array([i for i, k in enumerate(keys) if k[0] == c]) for c in range(len(LABELS))]
+    rng = np.random.default_rng(seed)
+    f1s = np.zeros((n_boot, len(LABELS)))
+    for b in range(n_boot):
+        tot = np.zeros((3, 3))
+        for members in by_class:
+            if len(members):
+                tot += counts[rng.choice(members, len(members), replace=True)].sum(axis=0)
+        tp, fp, fn = tot[:, 0], tot[:, 1], tot[:, 2]
+        f1s[b] = np.where(2 * tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1e-12), 0.0)
+    a = (1.0 - level) / 2.0 * 100.0
+    lo, hi = np.percentile(f1s, [a, 100.0 - a], axis=0)
+    return {lab: (round(float(lo[k]), 4), round(float(hi[k]), 4)) for k, lab in enumerate(LABELS)}
+
+
 def choose_thresholds(probs: np.ndarray, y: np.ndarray) -> dict:
     """Per-label threshold in 0.05..0.95 maximising F1 (ties: closest to 0.5)."""
     thr = {}
