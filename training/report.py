@@ -7,8 +7,8 @@ For each model it runs the int8 ``.tflite`` through the runtime's own
 per-class precision / recall / F1 at window level (pure single-class windows, 1 s windows
 at a 0.5 s hop) with a 95 % bootstrap interval over test recordings
 (:func:`training.train.f1_interval`; needs the feature store), F1 on the seeded synthetic
-mixtures, the float (Keras) F1 recorded at training time, parameters, .tflite size, and the per-window latency with one thread
-(batch 1, median of repeated calls, frontend excluded).
+mixtures, the float (Keras) F1 recorded at training time, parameters, .tflite size, and the
+per-window latency with one thread (batch 1, median of repeated calls, frontend excluded).
 
 Test windows are rebuilt from the feature store (``data/features``) exactly as training
 built them (same seed); if ``runs/<arch>/eval_sets.npz`` exists it is used instead. Without

@@ -44,12 +44,16 @@ SCHEDULES = ("cosine", "plateau")  # learning-rate schedules of train(schedule=.
 
 # ---------------------------------------------------------------- metrics (numpy only)
 
+def _threshold_array(thresholds) -> np.ndarray:
+    """Thresholds in label order, from a ``{label: p}`` dict or a sequence."""
+    return np.asarray([thresholds[lab] if isinstance(thresholds, dict) else thresholds[k]
+                       for k, lab in enumerate(LABELS)], np.float32)
+
+
 def prf(probs: np.ndarray, y: np.ndarray, thresholds) -> dict:
     """Per-label precision, recall, F1 (window level) at ``thresholds``; plus macro F1."""
     out = {}
-    thr = np.asarray([thresholds[lab] if isinstance(thresholds, dict) else thresholds[k]
-                      for k, lab in enumerate(LABELS)], np.float32)
-    pred = probs >= thr[None, :]
+    pred = probs >= _threshold_array(thresholds)[None, :]
     truth = y >= 0.5
     for k, lab in enumerate(LABELS):
         tp = int(np.sum(pred[:, k] & truth[:, k]))
@@ -73,9 +77,7 @@ def f1_interval(probs: np.ndarray, y: np.ndarray, groups: np.ndarray, thresholds
     (``groups[i]``: the recording / speaker / track group of window ``i``) as that class has,
     with replacement, and keeps all their windows. Returns ``{label: (low, high)}``.
     """
-    thr = np.asarray([thresholds[lab] if isinstance(thresholds, dict) else thresholds[k]
-                      for k, lab in enumerate(LABELS)], np.float32)
-    pred = probs >= thr[None, :]
+    pred = probs >= _threshold_array(thresholds)[None, :]
     truth = y >= 0.5
     cls = np.argmax(y, axis=1)
     # per (class, group): counts of tp / fp / fn for every label, summed over its windows
