@@ -5,6 +5,7 @@ and the runtime loading the result."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -267,3 +268,24 @@ def test_train_refuses_an_unknown_schedule(tmp_path):
 
     with pytest.raises(ValueError, match="unknown schedule"):
         train(out_dir=str(tmp_path), schedule="linear")
+
+
+def test_ensemble_averages_runs_on_the_same_windows(trained, corpus, tmp_path):
+    out, _ = trained
+    run = os.path.join(out, "runs", "compact")
+    cmd = [sys.executable, "-m", "training.ensemble", run, run, "--data-dir", corpus]
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = {line.split("|")[1].strip(): line.split("|")[2:] for line in r.stdout.splitlines()
+            if line.startswith("| compact |") or line.startswith("| mean of 2 |")}
+    assert set(rows) == {"compact", "mean of 2"}
+    assert rows["compact"] == rows["mean of 2"]  # the mean of a run with itself is that run
+    assert re.search(r"\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\)", rows["compact"][1])  # speech F1 (interval)
+    # a run evaluated on other windows is refused with one line
+    other = tmp_path / "other"
+    shutil.copytree(run, other)
+    sets = dict(np.load(other / "eval_sets.npz"))
+    sets["test_y_pure"] = sets["test_y_pure"][::-1].copy()
+    np.savez(other / "eval_sets.npz", **sets)
+    r = subprocess.run(cmd[:4] + [str(other)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0 and "evaluated on other windows" in r.stderr and "Traceback" not in r.stderr
