@@ -260,7 +260,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
     ``schedule``: ``"plateau"`` (default) halves the learning rate when the validation loss
     stalls for 3 epochs; ``"cosine"`` decays it per step from ``lr`` to 1 % of it over
     ``epochs * steps_per_epoch`` steps (tried on the 79-package corpus: no gain on the test
-    split, see ``training/results/exp_schedule.txt``).
+    split, see ``training/results/exp_recipes.txt``).
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r} (choose from {SCHEDULES})")
