@@ -22,7 +22,7 @@ import numpy as np
 from stream_tagger.errors import TaggerError
 from stream_tagger.model import TagModel
 
-from .train import EVAL_SEED_OFFSET, LABELS, prf, pure_windows
+from .train import EVAL_SEED_OFFSET, LABELS, prf, pure_windows, threshold_array
 
 
 def _label_set(pred_row: np.ndarray) -> str:
@@ -38,7 +38,7 @@ def file_errors(model: TagModel, store, split: str = "test", seed: int = 1234,
     x, y, files = pure_windows(WindowSampler(store, split), seed + EVAL_SEED_OFFSET[split], max_per_class)
     probs = np.concatenate([model.predict(x[i:i + 256].astype(np.float32)) for i in range(0, len(x), 256)]) \
         if len(x) else np.zeros((0, 3), np.float32)
-    thr = np.array([model.thresholds[lab] for lab in LABELS], np.float32)
+    thr = threshold_array(model.thresholds)
     pred = probs >= thr
     truth = y >= 0.5
     wrong = ~np.all(pred == truth, axis=1)

@@ -44,7 +44,7 @@ SCHEDULES = ("cosine", "plateau")  # learning-rate schedules of train(schedule=.
 
 # ---------------------------------------------------------------- metrics (numpy only)
 
-def _threshold_array(thresholds) -> np.ndarray:
+def threshold_array(thresholds) -> np.ndarray:
     """Thresholds in label order, from a ``{label: p}`` dict or a sequence."""
     return np.asarray([thresholds[lab] if isinstance(thresholds, dict) else thresholds[k]
                        for k, lab in enumerate(LABELS)], np.float32)
@@ -53,7 +53,7 @@ def _threshold_array(thresholds) -> np.ndarray:
 def prf(probs: np.ndarray, y: np.ndarray, thresholds) -> dict:
     """Per-label precision, recall, F1 (window level) at ``thresholds``; plus macro F1."""
     out = {}
-    pred = probs >= _threshold_array(thresholds)[None, :]
+    pred = probs >= threshold_array(thresholds)[None, :]
     truth = y >= 0.5
     for k, lab in enumerate(LABELS):
         tp = int(np.sum(pred[:, k] & truth[:, k]))
@@ -77,21 +77,21 @@ def f1_interval(probs: np.ndarray, y: np.ndarray, groups: np.ndarray, thresholds
     (``groups[i]``: the recording / speaker / track group of window ``i``) as that class has,
     with replacement, and keeps all their windows. Returns ``{label: (low, high)}``.
     """
-    pred = probs >= _threshold_array(thresholds)[None, :]
+    pred = probs >= threshold_array(thresholds)[None, :]
     truth = y >= 0.5
     cls = np.argmax(y, axis=1)
     # per (class, group): counts of tp / fp / fn for every label, summed over its windows
     keys = sorted(set(zip(cls.tolist(), [str(g) for g in groups])))
     index = {k: i for i, k in enumerate(keys)}
     row = np.array([index[(c, str(g))] for c, g in zip(cls.tolist(), groups)])
-    counts = np.zeros((len(keys), 3, 3))  # group, label, (tp, fp, fn)
+    counts = np.zeros((len(keys), len(LABELS), 3))  # group, label, (tp, fp, fn)
     for j, t in enumerate(((truth & pred), (~truth & pred), (truth & ~pred))):
         np.add.at(counts[:, :, j], row, t.astype(float))
     by_class = [np.array([i for i, k in enumerate(keys) if k[0] == c]) for c in range(len(LABELS))]
     rng = np.random.default_rng(seed)
     f1s = np.zeros((n_boot, len(LABELS)))
     for b in range(n_boot):
-        tot = np.zeros((3, 3))
+        tot = np.zeros((len(LABELS), 3))
         for members in by_class:
             if len(members):
                 tot += counts[rng.choice(members, len(members), replace=True)].sum(axis=0)
@@ -121,14 +121,13 @@ def choose_thresholds(probs: np.ndarray, y: np.ndarray) -> dict:
 
 def decisions_agree(p1: np.ndarray, p2: np.ndarray, thresholds: dict) -> float:
     """Share of windows whose three decisions (prob >= threshold) are identical."""
-    thr = np.asarray([thresholds[lab] for lab in LABELS], np.float32)
+    thr = threshold_array(thresholds)
     return float(np.mean(np.all((p1 >= thr) == (p2 >= thr), axis=1)))
 
 
 def confusion_pure(probs: np.ndarray, y: np.ndarray, thresholds: dict) -> tuple[list[str], list[str], np.ndarray]:
     """Rows: true class of pure windows; columns: the predicted label set."""
-    thr = np.asarray([thresholds[lab] for lab in LABELS], np.float32)
-    pred = probs >= thr
+    pred = probs >= threshold_array(thresholds)
     cols = ["none", "speech", "music", "noise", "speech+music", "speech+noise", "music+noise", "all"]
     keys = {(): 0, (0,): 1, (1,): 2, (2,): 3, (0, 1): 4, (0, 2): 5, (1, 2): 6, (0, 1, 2): 7}
     m = np.zeros((3, len(cols)), int)
