@@ -74,6 +74,13 @@ def test_windows_never_cross_splits(corpus):
         assert files and all(store.files[i].split == split for i in files)
 
 
+def test_features_without_a_corpus_is_a_one_line_error(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "training.features", "build", "--data-dir", str(tmp_path)],
+                       capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 1
+    assert r.stderr.strip().count("\n") == 0 and "no corpus manifest" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_gain_and_mixing_in_power_domain_match_the_frontend():
     a = _noise(16000, 1)
     b = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32) * 0.05

@@ -38,12 +38,16 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from stream_tagger.audio_io import read_audio
-from stream_tagger.errors import AudioFileError
+from stream_tagger.errors import AudioFileError, TaggerError
 from stream_tagger.frontend import DEFAULT_PARAMS, FrontendParams, signal_logmel
 
 FEATURE_VERSION = 2
 #: sum over mel bands of mel power for white noise at RMS 1.0 (calibrated once, see mel_power_to_dbfs)
 _WHITE_NOISE_SUM_AT_RMS1 = None
+
+
+class FeatureError(TaggerError):
+    """The feature store cannot be built (one-line message for the user)."""
 
 
 @dataclass
@@ -196,6 +200,8 @@ def build_features(data_dir: str, out_dir: str | None = None, manifest: str | No
     """
     manifest = manifest or os.path.join(data_dir, "corpus", "manifest.jsonl")
     out_dir = out_dir or os.path.join(data_dir, "features")
+    if not os.path.isfile(manifest):
+        raise FeatureError(f"{manifest}: no corpus manifest (build it first: python -m training.corpus build)")
     msha = _file_sha1(manifest)
     idx_path = os.path.join(out_dir, "index.json")
     if not force and os.path.exists(idx_path):
@@ -234,7 +240,7 @@ def build_features(data_dir: str, out_dir: str | None = None, manifest: str | No
     skipped = len(recs) - len(writer.entries)
     if skipped > max_skip_share * len(recs):
         writer.close("incomplete")  # index written but keyed so the next run rebuilds
-        raise SystemExit(f"features: {skipped} of {len(recs)} manifest files could not be read "
+        raise FeatureError(f"features: {skipped} of {len(recs)} manifest files could not be read "
                          f"(is the corpus being rebuilt?); not training on a partial corpus")
     writer.close(msha)
     return out_dir
@@ -292,7 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None)
     ap.add_argument("--force", action="store_true")
     a = ap.parse_args(argv)
-    build_features(a.data_dir, a.out, force=a.force)
+    try:
+        build_features(a.data_dir, a.out, force=a.force)
+    except TaggerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -101,6 +101,15 @@ def install(run_dir: str, arch: str, assets_dir: str) -> None:
     print(f"install: {arch} -> {os.path.join(assets_dir, stem)}.tflite/.json", flush=True)
 
 
+def _stage_features(build_features, data_dir: str) -> str:
+    """``build_features`` with its one-line error as the exit message (no traceback)."""
+    from stream_tagger.errors import TaggerError
+    try:
+        return build_features(data_dir)
+    except TaggerError as e:
+        raise SystemExit(f"features: {e}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--arch", default="compact", choices=["compact", "seed"])
@@ -140,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         st.run("corpus", stage_corpus, a.data_dir, a.from_tree)
     feat_dir = os.path.join(a.data_dir, "features")
     if not (a.reuse_features and os.path.exists(os.path.join(feat_dir, "index.json"))):
-        feat_dir = st.run("features", build_features, a.data_dir)
+        feat_dir = st.run("features", _stage_features, build_features, a.data_dir)
     from .train import train
 
     st.run("train+evaluate", train, a.arch, a.data_dir, feat_dir, run_dir, seed=a.seed, n_val_mix=a.n_eval_mix, threads=a.threads,
