@@ -720,6 +720,76 @@ def _openttd_opensfx(rel: str):
     return "noise", _variant_group("openttd", rel)
 
 
+# ------------------------------------------------------- orchestral music and real ambiences (2026-11-25)
+# 0 A.D. public.zip audio/: music/ holds ~70 orchestral and world-music tracks (several slow and
+# ambient). Noise: ambient/ loops (rain, wind, windstorm, snowstorm, thunder, rivers, waves,
+# waterfall, day-time birds and insects, farm), weapons, impacts, fire, siege engines, building
+# collapse, gathering/lumbering/mining/construction, footsteps, ships, gates, animal calls.
+# Left out: unit voices, human death cries, the interface alarms and jingles (horns, fanfares),
+# the harbour and market ambiences (crowd voices), the ram's order cue (the shipped model hears
+# music in all of it).
+_ZERO_AD_NOISE_DIRS = ("ambient/", "attack/", "resource/", "actor/fauna/", "actor/gate/", "actor/ship/",
+                       "actor/singlesteps/", "actor/human/movement/", "actor/mounted/movement/")
+_ZERO_AD_SKIP = re.compile(r"^(amb_port|amb_trade|ram_attack_order)")
+
+
+def _zero_ad(rel: str):
+    """0 A.D. (see the comment above)."""
+    if "/unpacked/public.zip/audio/" not in "/" + rel:
+        return None
+    inner = ("/" + rel).split("/unpacked/public.zip/audio/")[1]
+    if inner.startswith("music/"):
+        return "music", _file_group("0ad", rel)
+    if inner.startswith(_ZERO_AD_NOISE_DIRS) and not _ZERO_AD_SKIP.match(_stem(rel)):
+        return "noise", _ambience_group("0ad", rel)
+    return None
+
+
+# Red Eclipse sounds/: music/track* and the two title themes are music; ambience/ loops (wind,
+# rain, storm, creek, river, waterfalls, crickets, cicadas, cave drips, lava, machines, hum,
+# distant cars), weapons, effects (debris, splashes, burning, shells, bounces) and footsteps
+# are noise. Left out: tracks 04 and 07 (the shipped model hears a voice in 24 % and 19 % of
+# their windows: vocal samples), voice/ and announcer/ (short shouted lines), pain and death
+# grunts, the chat/error/interface cues, the alarm and the tonal critical-core loop.
+_REDECLIPSE_SKIP = re.compile(r"^(track_0[47]$|death|pain|chat|error|alarm|criticalcore|original|wakawaka)")
+
+
+def _redeclipse(rel: str):
+    """Red Eclipse (see the comment above)."""
+    if "/redeclipse/data/sounds/" not in rel:
+        return None
+    inner = rel.split("/redeclipse/data/sounds/")[1]
+    stem = _stem(rel)
+    if _REDECLIPSE_SKIP.match(stem):
+        return None
+    if inner.startswith("music/") or stem in ("theme", "theme_chip"):
+        return "music", _file_group("redeclipse", rel)
+    if not inner.startswith(("ambience/", "weapons/", "sfx/", "player/")):
+        return None
+    return "noise", _ambience_group("redeclipse", rel)
+
+
+# FLARE fantasycore: music/ themes (wind_ambient left out: a wind loop, not music); effects:
+# environment loops (birds, owl, ravens, river, wind, cave drips, fire, anvil, falling rocks,
+# minecart, rain), footsteps, inventory handling, spell effects, doors. Left out: enemy and
+# merchant voices, hit/die cries, the level-up jingle, the no-mana cue and the heal chime.
+_FLARE_SKIP = re.compile(r"^(wind_ambient|female_|male_|level_up|no_mana|warcry|heal)")
+
+
+def _flare(rel: str):
+    """FLARE (see the comment above)."""
+    if "/games/flare/mods/" not in rel or "/enemies/" in rel or "/npcs/" in rel:
+        return None
+    stem = _stem(rel)
+    if _FLARE_SKIP.match(stem):
+        return None
+    if "/music/" in rel:
+        return "music", _file_group("flare", rel)
+    if "/soundfx/" in rel:
+        return "noise", _ambience_group("flare", rel)
+    return None
+
+
 SOURCES: tuple[Source, ...] = (
     # speech
     Source(("flight-of-the-amazon-queen",), _queen,
@@ -885,6 +955,10 @@ SOURCES: tuple[Source, ...] = (
         noise=re.compile(r"^(alarm|explosion|explosionBoss|shotPrimary|shotSecondary)$"))),
     Source(("openttd-opensfx",), _openttd_opensfx,
            packed={"usr/share/games/openttd/baseset/opensfx/opensfx.cat": "openttd_cat"}),
+    Source(("0ad-data",), _zero_ad, license_override="CC-BY-SA-3.0",
+           packed={"usr/share/games/0ad/mods/public/public.zip": "zip"}),
+    Source(("redeclipse-data",), _redeclipse),
+    Source(("flare-game",), _flare),
 )
 
 assert not any(n in RESERVED_PACKAGES for s in SOURCES for n in s.names)
