@@ -721,13 +721,13 @@ def _openttd_opensfx(rel: str):
 
 
 # ------------------------------------------------------- orchestral music and real ambiences (2026-11-25)
-# 0 A.D. public.zip audio/: music/ holds ~70 orchestral and world-music tracks (several slow and
-# ambient). Noise: ambient/ loops (rain, wind, windstorm, snowstorm, thunder, rivers, waves,
+# 0 A.D. public.zip audio/: music/ holds 61 distinct orchestral and world-music tracks (several
+# slow and ambient). Noise: ambient/ loops (rain, wind, windstorm, snowstorm, thunder, rivers, waves,
 # waterfall, day-time birds and insects, farm), weapons, impacts, fire, siege engines, building
 # collapse, gathering/lumbering/mining/construction, footsteps, ships, gates, animal calls.
 # Left out: unit voices, human death cries, the interface alarms and jingles (horns, fanfares),
-# the harbour and market ambiences (crowd voices), the ram's order cue (the shipped model hears
-# music in all of it).
+# the harbour and market ambiences (crowd voices), the ram's order cue (the previous shipped
+# model, sha1 1f8238b5, hears music in all of it).
 _ZERO_AD_NOISE_DIRS = ("ambient/", "attack/", "resource/", "actor/fauna/", "actor/gate/", "actor/ship/",
                        "actor/singlesteps/", "actor/human/movement/", "actor/mounted/movement/")
 _ZERO_AD_SKIP = re.compile(r"^(amb_port|amb_trade|ram_attack_order)")
@@ -748,8 +748,8 @@ def _zero_ad(rel: str):
 # Red Eclipse sounds/: music/track* and the two title themes are music; ambience/ loops (wind,
 # rain, storm, creek, river, waterfalls, crickets, cicadas, cave drips, lava, machines, hum,
 # distant cars), weapons, effects (debris, splashes, burning, shells, bounces) and footsteps
-# are noise. Left out: tracks 04 and 07 (the shipped model hears a voice in 24 % and 19 % of
-# their windows: vocal samples), voice/ and announcer/ (short shouted lines), pain and death
+# are noise. Left out: tracks 04 and 07 (the previous shipped model hears a voice in 24 % and
+# 19 % of their windows: vocal samples), voice/ and announcer/ (short shouted lines), pain and death
 # grunts, the chat/error/interface cues, the alarm and the tonal critical-core loop.
 _REDECLIPSE_SKIP = re.compile(r"^(track_0[47]$|death|pain|chat|error|alarm|criticalcore|original|wakawaka)")
 

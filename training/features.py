@@ -240,7 +240,7 @@ def build_features(data_dir: str, out_dir: str | None = None, manifest: str | No
     skipped = len(recs) - len(writer.entries)
     if skipped > max_skip_share * len(recs):
         writer.close("incomplete")  # index written but keyed so the next run rebuilds
-        raise FeatureError(f"features: {skipped} of {len(recs)} manifest files could not be read "
+        raise FeatureError(f"{skipped} of {len(recs)} manifest files could not be read "
                          f"(is the corpus being rebuilt?); not training on a partial corpus")
     writer.close(msha)
     return out_dir

@@ -101,9 +101,11 @@ def install(run_dir: str, arch: str, assets_dir: str) -> None:
     print(f"install: {arch} -> {os.path.join(assets_dir, stem)}.tflite/.json", flush=True)
 
 
-def _stage_features(build_features, data_dir: str) -> str:
-    """``build_features`` with its one-line error as the exit message (no traceback)."""
+def stage_features(data_dir: str) -> str:
+    """Build (or reuse) ``<data_dir>/features``; its one-line error is the exit message (no traceback)."""
     from stream_tagger.errors import TaggerError
+
+    from .features import build_features
     try:
         return build_features(data_dir)
     except TaggerError as e:
@@ -136,7 +138,6 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .features import build_features
 
     # compact: at most 46 epochs (early stopping on validation loss, patience 8), the recipe of the
     # shipped model; the 40-minute cap only binds on a machine much slower than this one
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         st.run("corpus", stage_corpus, a.data_dir, a.from_tree)
     feat_dir = os.path.join(a.data_dir, "features")
     if not (a.reuse_features and os.path.exists(os.path.join(feat_dir, "index.json"))):
-        feat_dir = st.run("features", _stage_features, build_features, a.data_dir)
+        feat_dir = st.run("features", stage_features, a.data_dir)
     from .train import train
 
     st.run("train+evaluate", train, a.arch, a.data_dir, feat_dir, run_dir, seed=a.seed, n_val_mix=a.n_eval_mix, threads=a.threads,
