@@ -55,6 +55,12 @@ def _file_group(prefix: str, rel: str) -> str:
     return f"{prefix}:{posixpath.splitext(rel)[0]}"
 
 
+def _below(rel: str, marker: str) -> Optional[str]:
+    """The part of ``rel`` after the folder ``marker`` (``"/unpacked/x.zip/sound/"``), or None outside it."""
+    head, sep, tail = ("/" + rel).partition(marker)
+    return tail if sep else None
+
+
 # ---------------------------------------------------------------------------------- speech
 def _queen(rel: str):
     """FOTAQ speech entries from queen.1c: dialogue lines ``RRDDLLJn``/``..Pn`` (J = Joe,
@@ -183,9 +189,9 @@ def _warzone_data(rel: str):
     """Warzone 2100 base.wz: audio/sfx, audio/multi and radio clicks are effects; the other audio/ folders
     are spoken messages (one voice per folder; vtoltalk is radio-filtered); screams, laughs and
     the mixed video soundtracks (sequenceaudio/) are left out."""
-    if "/unpacked/base.wz/" not in "/" + rel:
+    inner = _below(rel, "/unpacked/base.wz/")
+    if inner is None:
         return None
-    inner = ("/" + rel).split("/unpacked/base.wz/")[1]
     parts = inner.split("/")
     if parts[0] == "sequenceaudio":
         return None                                   # video soundtracks: tones, rumble, voice mixed
@@ -326,9 +332,10 @@ def _ufoai(rel: str):
     thunder, pumps), doors, footsteps, impacts, weapons, vehicle (ugv) engines, breaking
     glass/metal/wood, UI clicks. Left out: alien/civilian/soldier cries, geoscape jingles,
     the chat/lobby/round-start cues, and ambiences that are voices, jingles or disco music."""
-    if "/unpacked/0snd.pk3/sound/" not in "/" + rel:
+    inner = _below(rel, "/unpacked/0snd.pk3/sound/")
+    if inner is None:
         return None
-    folder = ("/" + rel).split("/unpacked/0snd.pk3/sound/")[1].split("/")[0]
+    folder = inner.split("/")[0]
     stem = _stem(rel)
     if folder == "ambience":
         return None if _UFOAI_SKIP.match(stem) else ("noise", _ambience_group("ufoai", rel))
@@ -351,9 +358,9 @@ def _openarena(rel: str):
     weapons, items, doors and platforms, footsteps and body impacts. Left out: the player
     voice (sarge/), announcer, moans, growls and gurgles, the music-like stingers (1shot_greg,
     nightmare), the win cue and the silence file."""
-    if "/unpacked/pak0.pk3/sound/" not in "/" + rel:
+    inner = _below(rel, "/unpacked/pak0.pk3/sound/")
+    if inner is None:
         return None
-    inner = ("/" + rel).split("/unpacked/pak0.pk3/sound/")[1]
     if inner.startswith(("player/sarge/", "player/announcer/")) or _OPENARENA_SKIP.match(_stem(rel)):
         return None
     if inner.startswith("world/"):
@@ -369,9 +376,9 @@ def _nexuiz(rel: str):
     wind, rain, water), weapons, misc (footsteps, impacts, pickups), platforms, portals, turrets,
     weather. Left out: player voices, announcers, the tutorial, game-mode cues (ctf, kh,
     domination, nexball, onslaught alerts), tuba notes and the radio message."""
-    if "/unpacked/data.pk3/sound/" not in "/" + rel:
+    inner = _below(rel, "/unpacked/data.pk3/sound/")
+    if inner is None:
         return None
-    inner = ("/" + rel).split("/unpacked/data.pk3/sound/")[1]
     folder = inner.split("/")[0]
     if _NEXUIZ_SKIP.match(_stem(rel)):
         return None
@@ -623,9 +630,9 @@ def _endless_sky(rel: str):
 # codriver/<voice>/ holds spoken pace notes (speech, one group per voice).
 def _trigger_rally(rel: str):
     """Trigger Rally (see the comment above)."""
-    if "/unpacked/data.zip/sounds/" not in "/" + rel:
+    inner = _below(rel, "/unpacked/data.zip/sounds/")
+    if inner is None:
         return None
-    inner = ("/" + rel).split("/unpacked/data.zip/sounds/")[1]
     parts = inner.split("/")
     if parts[0] == "codriver":
         return ("speech", f"trigger-rally:codriver-{parts[1]}") if len(parts) == 3 else None
@@ -735,9 +742,9 @@ _ZERO_AD_SKIP = re.compile(r"^(amb_port|amb_trade|ram_attack_order)")
 
 def _zero_ad(rel: str):
     """0 A.D. (see the comment above)."""
-    if "/unpacked/public.zip/audio/" not in "/" + rel:
+    inner = _below(rel, "/unpacked/public.zip/audio/")
+    if inner is None:
         return None
-    inner = ("/" + rel).split("/unpacked/public.zip/audio/")[1]
     if inner.startswith("music/"):
         return "music", _file_group("0ad", rel)
     if inner.startswith(_ZERO_AD_NOISE_DIRS) and not _ZERO_AD_SKIP.match(_stem(rel)):
@@ -756,9 +763,9 @@ _REDECLIPSE_SKIP = re.compile(r"^(track_0[47]$|death|pain|chat|error|alarm|criti
 
 def _redeclipse(rel: str):
     """Red Eclipse (see the comment above)."""
-    if "/redeclipse/data/sounds/" not in rel:
+    inner = _below(rel, "/redeclipse/data/sounds/")
+    if inner is None:
         return None
-    inner = rel.split("/redeclipse/data/sounds/")[1]
     stem = _stem(rel)
     if _REDECLIPSE_SKIP.match(stem):
         return None
