@@ -11,7 +11,7 @@ EXTRAS="gui"
 if [ "${1:-}" = "--all" ]; then
   DEBS="$DEBS pulseaudio pulseaudio-utils libasound2-plugins xvfb libxcb-icccm4 libxcb-keysyms1 \
         libxcb-xinerama0 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 \
-        libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3 x11-utils praat"
+        libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3 x11-utils praat fluid-soundfont-gm"
   EXTRAS="gui,train,test,bench"
 fi
 $SUDO apt-get update -qq

