@@ -216,6 +216,17 @@ def test_report_prints_the_table(trained, corpus):
     assert 0.0 <= lo <= hi <= 1.0
     with open(os.path.join(out, "results", "compact_metrics.json")) as f:
         assert json.load(f)["train"]["arch"] == "compact"
+    # the same table on the validation windows (for choosing between models without the test split)
+    v = subprocess.run([sys.executable, "-m", "training.report", "--data-dir", corpus, "--split", "val",
+                        "--runs-dir", os.path.join(out, "runs")], cwd=REPO, capture_output=True, text=True,
+                       timeout=300)
+    assert v.returncode == 0, v.stderr[-2000:]
+    assert "(val split" in v.stdout
+    val_row = next(line for line in v.stdout.splitlines() if line.startswith("| compact | speech |"))
+    assert re.search(r"\| (\d\.\d{3})–(\d\.\d{3}) \|", val_row)                   # val groups found
+    ev = np.load(os.path.join(out, "runs", "compact", "eval_sets.npz"))
+    assert f"on {len(ev['val_y_pure'])} pure + {len(ev['val_y_mix'])} mixed windows" in v.stdout
+    assert f"on {len(ev['test_y_pure'])} pure + {len(ev['test_y_mix'])} mixed windows" in r.stdout
 
 
 def test_errors_counts_wrong_windows_per_file(trained, corpus):

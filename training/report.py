@@ -60,14 +60,15 @@ def frontend_ms_per_window(hop_s: float = 0.25, seconds: float = 60.0) -> float:
     return float(np.median(ts)) * 1e3 / (seconds / hop_s)
 
 
-def test_windows(data_dir: str, runs_dir: str, seed: int = 1234) -> tuple[dict | None, str]:
+def test_windows(data_dir: str, runs_dir: str, seed: int = 1234, split: str = "test") -> tuple[dict | None, str]:
     """One test set for every model: the first of runs/compact, runs/seed ``eval_sets.npz``,
-    else rebuilt from ``data/features`` as training builds it. Returns (windows, where)."""
+    else rebuilt from ``data/features`` as training builds it. Returns (windows, where).
+    ``split="val"`` gives the validation windows instead (for choosing between models)."""
     for arch in ("compact", "seed"):
         p = os.path.join(runs_dir, arch, "eval_sets.npz")
         if os.path.exists(p):
             d = np.load(p)
-            return {k[5:]: d[k] for k in d.files if k.startswith("test_")}, p
+            return {k[len(split) + 1:]: d[k] for k in d.files if k.startswith(split + "_")}, p
     feat = os.path.join(data_dir, "features", "index.json")
     if not os.path.exists(feat):
         return None, "stored"
@@ -76,11 +77,11 @@ def test_windows(data_dir: str, runs_dir: str, seed: int = 1234) -> tuple[dict |
     from .train import eval_set
 
     store = FeatureStore(os.path.dirname(feat))
-    return eval_set(WindowSampler(store, "test"), 1500, seed + EVAL_SEED_OFFSET["test"], 3000), os.path.dirname(feat)
+    return eval_set(WindowSampler(store, split), 1500, seed + EVAL_SEED_OFFSET[split], 3000), os.path.dirname(feat)
 
 
-def test_groups(data_dir: str, ev: dict | None, seed: int = 1234) -> np.ndarray | None:
-    """Recording / speaker / track group of each pure test window in ``ev`` (rebuilt from the
+def test_groups(data_dir: str, ev: dict | None, seed: int = 1234, split: str = "test") -> np.ndarray | None:
+    """Recording / speaker / track group of each pure ``split`` window in ``ev`` (rebuilt from the
     feature store with training's seed), or None if the store is missing or does not match."""
     feat = os.path.join(data_dir, "features", "index.json")
     if ev is None or not os.path.exists(feat):
@@ -90,7 +91,7 @@ def test_groups(data_dir: str, ev: dict | None, seed: int = 1234) -> np.ndarray 
     from .train import pure_windows
 
     store = FeatureStore(os.path.dirname(feat))
-    _, y, files = pure_windows(WindowSampler(store, "test"), seed + EVAL_SEED_OFFSET["test"], 3000)
+    _, y, files = pure_windows(WindowSampler(store, split), seed + EVAL_SEED_OFFSET[split], 3000)
     if y.shape != ev["y_pure"].shape or not np.array_equal(y, ev["y_pure"]):
         return None
     return np.array([store.files[i].group for i in files])
@@ -102,7 +103,8 @@ def predict_all(model: TagModel, x: np.ndarray) -> np.ndarray:
     return np.concatenate([model.predict(x[i:i + 128].astype(np.float32)) for i in range(0, len(x), 128)])
 
 
-def evaluate(path: str, arch: str, ev: dict | None, where: str, groups: np.ndarray | None = None) -> dict | None:
+def evaluate(path: str, arch: str, ev: dict | None, where: str, groups: np.ndarray | None = None,
+             split: str = "test") -> dict | None:
     if not os.path.exists(path):
         return None
     m = TagModel.load(path, threads=1)
@@ -110,7 +112,7 @@ def evaluate(path: str, arch: str, ev: dict | None, where: str, groups: np.ndarr
     row = {"arch": arch, "path": path, "params": meta.get("params"), "tflite_kib": os.path.getsize(path) / 1024,
            "latency_ms": latency_ms(m), "thresholds": m.thresholds, "macs": meta.get("macs_per_window")}
     stored = meta.get("metrics", {})
-    row["float_pure"] = stored.get("test_pure_float", {})
+    row["float_pure"] = stored.get("test_pure_float", {}) if split == "test" else {}   # stored for test only
     row["parity"] = meta.get("parity", {})
     if ev is None:
         row["int8_pure"] = stored.get("test_pure_int8", {})
@@ -171,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compact", default=None, help="compact .tflite (default: runs/compact, else assets/model.tflite)")
     ap.add_argument("--seed-model", default=None, help="seed .tflite (default: runs/seed, else assets/model_seed.tflite)")
     ap.add_argument("--results-dir", default=os.path.join("training", "results"))
+    ap.add_argument("--split", choices=("test", "val"), default="test",
+                    help="windows to measure on: the test split (default) or the validation split (to choose models)")
     ap.add_argument("--save", action="store_true",
                     help="store each measured row in <results-dir>/<arch>_report.json (shown when a model is absent)")
     a = ap.parse_args(argv)
@@ -183,10 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     paths = {"compact": pick(a.compact, os.path.join(a.runs_dir, "compact", "model.tflite"), "assets/model.tflite"),
              "seed": pick(a.seed_model, os.path.join(a.runs_dir, "seed", "model.tflite"), "assets/model_seed.tflite")}
     rows = []
-    ev, where = test_windows(a.data_dir, a.runs_dir)
-    groups = test_groups(a.data_dir, ev)
+    ev, where = test_windows(a.data_dir, a.runs_dir, split=a.split)
+    groups = test_groups(a.data_dir, ev, split=a.split)
+    if a.split != "test":
+        where += f" ({a.split} split: the table's 'test' means {a.split})"
     for arch, path in paths.items():
-        r = evaluate(path, arch, ev, where, groups)
+        r = evaluate(path, arch, ev, where, groups, a.split)
         stored = os.path.join(a.results_dir, f"{arch}_report.json")
         if r is None and os.path.exists(stored):
             with open(stored, encoding="utf-8") as f:
