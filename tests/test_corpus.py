@@ -564,3 +564,47 @@ def test_extract_package_from_deb(tmp_path):
     assert (cand.label, cand.source, cand.license) == ("music", "debian:fake-music", "GPL-2")
     assert cand.copyright_file == "fake-music/usr/share/doc/fake-music/copyright"
     assert cand.rel_path == "fake-music/usr/share/games/fake/music/track01.ogg"
+
+
+def test_extract_package_renders_midi(tmp_path):
+    """A MIDI package (src.midi) is rendered with the soundfont package's GM soundfont into
+    ``rendered/`` before pruning: the .mid goes, whole piece and solo part are labelled music
+    in one group, and the marker records the render version."""
+    import mido
+
+    from training import render_midi
+
+    if shutil.which("dpkg-deb") is None:
+        pytest.skip("dpkg-deb not available")
+    root = tmp_path / "pkgroot"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN/control").write_text(
+        "Package: fake-midi\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: test\n")
+    (root / "usr/share/games/fake/music").mkdir(parents=True)
+    mid = mido.MidiFile(type=0, ticks_per_beat=480)
+    track = mido.MidiTrack([mido.Message("program_change", channel=0, program=73, time=0)])  # flute
+    for k in range(render_midi.MIN_SOLO_NOTES + 4):
+        track.append(mido.Message("note_on", channel=0, note=60 + k % 12, velocity=90, time=0 if k == 0 else 40))
+        track.append(mido.Message("note_off", channel=0, note=60 + k % 12, velocity=0, time=200))
+    mid.tracks.append(track)
+    mid.save(str(root / "usr/share/games/fake/music/tune.mid"))
+    os.makedirs(root / "usr/share/doc/fake-midi")
+    (root / "usr/share/doc/fake-midi/copyright").write_text(DEP5)
+    deb = tmp_path / "fake-midi_1.0_all.deb"
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True,
+                   stdout=subprocess.DEVNULL)
+    data = tmp_path / "corpus"
+    src = corpus_sources.Source(("fake-midi",), corpus_sources._rendered_midi("fake"), midi=True)
+    with pytest.raises(corpus.CorpusError, match="fake-midi: soundfont .* not found"):
+        corpus.extract_package(src, str(deb), str(data))
+    sf_dir = data / corpus_sources.SOUNDFONT_PACKAGE / os.path.dirname(corpus_sources.SOUNDFONT_REL)
+    sf_dir.mkdir(parents=True)
+    os.symlink("/usr/share/sounds/sf2/FluidR3_GM.sf2", sf_dir / os.path.basename(corpus_sources.SOUNDFONT_REL))
+    pkg_dir = corpus.extract_package(src, str(deb), str(data))
+    assert not os.path.exists(os.path.join(pkg_dir, "usr/share/games/fake/music/tune.mid"))   # pruned
+    assert sorted(os.listdir(os.path.join(pkg_dir, "rendered"))) == ["tune-solo1-ch1-p74.flac", "tune.flac"]
+    assert render_midi.RENDER_VERSION in open(os.path.join(pkg_dir, corpus.EXTRACTED_MARKER)).read()
+    found = corpus.package_candidates(src, pkg_dir, str(data), {"unlabelled": 0})
+    assert sorted((c.label, c.group) for c in found) == [("music", "fake:tune")] * 2
+    whole = sf.read(os.path.join(pkg_dir, "rendered", "tune.flac"))[0]
+    assert np.sqrt(np.mean(whole ** 2)) > 0.005                                 # really sounds

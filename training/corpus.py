@@ -5,7 +5,9 @@
 Default mode fetches the Debian packages listed in :mod:`training.corpus_sources` with
 ``apt-get download`` (cached in ``data/debs/``), extracts each with ``dpkg -x`` into
 ``<data-dir>/<package>/`` (nothing is installed system-wide), unpacks packed archives
-(``queen.1c``, ``base.wz``), deletes non-audio files except the package's copyright file,
+(``queen.1c``, ``base.wz``), renders MIDI packages' music into ``<package>/rendered/`` with the
+GM soundfont of the ``fluid-soundfont-gm`` package (:mod:`training.render_midi`), deletes
+non-audio files except the package's copyright file,
 labels files by the packages' file-name rules, adds generated technical noise
 (``<data-dir>/generated/``, 16 kHz FLAC, deterministic seeds), decodes every file once
 (duration, original sample rate, channels; unreadable and all-zero files are skipped and
