@@ -505,7 +505,7 @@ def summarize(rows: list[dict], skipped: dict, missing: list[str], build_s: floa
     groups = {lab: {sp: set() for sp in SPLITS} for lab in LABELS}
     by_rate = {lab: defaultdict(float) for lab in LABELS}
     by_source = defaultdict(lambda: defaultdict(float))
-    generated_s = 0.0
+    generated_s = rendered_s = 0.0
     for r in rows:
         lab, sp, d = r["label"], r["split"], r["duration_s"]
         hours[lab][sp] += d / 3600
@@ -518,7 +518,10 @@ def summarize(rows: list[dict], skipped: dict, missing: list[str], build_s: floa
         by_source[r["source"]][lab] += d / 3600
         if r["source"] == "generated":
             generated_s += d
+        if f"/{RENDERED_DIR}/" in r["path"]:
+            rendered_s += d
     noise_s = sum(hours["noise"].values()) * 3600
+    music_s = sum(hours["music"].values()) * 3600
     total_s = sum(sum(h.values()) for h in hours.values()) * 3600
     rnd = lambda x: round(x, 3)  # noqa: E731
     return {
@@ -534,6 +537,8 @@ def summarize(rows: list[dict], skipped: dict, missing: list[str], build_s: floa
         "generated_noise_hours": rnd(generated_s / 3600),
         "generated_share_of_noise": rnd(generated_s / noise_s) if noise_s else 0.0,
         "generated_share_of_total": rnd(generated_s / total_s) if total_s else 0.0,
+        "rendered_midi_hours": rnd(rendered_s / 3600),
+        "rendered_share_of_music": rnd(rendered_s / music_s) if music_s else 0.0,
         "hours_by_original_rate": {lab: {k: rnd(v) for k, v in sorted(d.items())} for lab, d in by_rate.items()},
         "hours_by_source": {s: {lab: rnd(v) for lab, v in d.items()} for s, d in sorted(by_source.items())},
         "skipped": {s: dict(c) for s, c in sorted(skipped.items()) if any(c.values())},
@@ -557,6 +562,9 @@ def print_summary(summary: dict, out=None) -> None:
     print(f"generated noise: {summary['generated_noise_hours']:.2f} h = "
           f"{100 * summary['generated_share_of_noise']:.1f}% of noise, "
           f"{100 * summary['generated_share_of_total']:.1f}% of all audio", file=out)
+    if summary.get("rendered_midi_hours"):
+        print(f"music rendered from MIDI: {summary['rendered_midi_hours']:.2f} h = "
+              f"{100 * summary['rendered_share_of_music']:.1f}% of music", file=out)
     for src, c in summary["skipped"].items():
         print(f"skipped in {src}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if v), file=out)
     for name in summary["missing_packages"]:
