@@ -540,23 +540,34 @@ def test_assign_split_deterministic_and_proportional():
 
 
 # ------------------------------------------------------------------- a real (tiny) .deb
-def test_extract_package_from_deb(tmp_path):
+def _package_root(tmp_path, name: str):
+    """A package tree with its control and DEP-5 copyright file; fill it, then :func:`_build_deb`."""
     if shutil.which("dpkg-deb") is None:
         pytest.skip("dpkg-deb not available")
     root = tmp_path / "pkgroot"
     (root / "DEBIAN").mkdir(parents=True)
     (root / "DEBIAN/control").write_text(
-        "Package: fake-music\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: test\n")
-    _write(root / "usr/share/games/fake/music/track01.ogg", _tone(1.0), format="OGG")
-    (root / "usr/share/games/fake/levels.txt").write_text("not audio")
-    os.makedirs(root / "usr/share/doc/fake-music")
-    (root / "usr/share/doc/fake-music/copyright").write_text(DEP5)
-    deb = tmp_path / "fake-music_1.0_all.deb"
+        f"Package: {name}\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: test\n")
+    os.makedirs(root / f"usr/share/doc/{name}")
+    (root / f"usr/share/doc/{name}/copyright").write_text(DEP5)
+    return root
+
+
+def _build_deb(tmp_path, root, name: str) -> str:
+    deb = tmp_path / f"{name}_1.0_all.deb"
     subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True,
                    stdout=subprocess.DEVNULL)
+    return str(deb)
+
+
+def test_extract_package_from_deb(tmp_path):
+    root = _package_root(tmp_path, "fake-music")
+    _write(root / "usr/share/games/fake/music/track01.ogg", _tone(1.0), format="OGG")
+    (root / "usr/share/games/fake/levels.txt").write_text("not audio")
+    deb = _build_deb(tmp_path, root, "fake-music")
     src = corpus_sources.Source(("fake-music",), corpus_sources._all_music("fake", "/music/"))
     data = tmp_path / "corpus"
-    pkg_dir = corpus.extract_package(src, str(deb), str(data))
+    pkg_dir = corpus.extract_package(src, deb, str(data))
     assert os.path.isfile(os.path.join(pkg_dir, "usr/share/games/fake/music/track01.ogg"))
     assert not os.path.exists(os.path.join(pkg_dir, "usr/share/games/fake/levels.txt"))   # pruned
     counts = {"unlabelled": 0}
@@ -574,12 +585,7 @@ def test_extract_package_renders_midi(tmp_path):
 
     from training import render_midi
 
-    if shutil.which("dpkg-deb") is None:
-        pytest.skip("dpkg-deb not available")
-    root = tmp_path / "pkgroot"
-    (root / "DEBIAN").mkdir(parents=True)
-    (root / "DEBIAN/control").write_text(
-        "Package: fake-midi\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: test\n")
+    root = _package_root(tmp_path, "fake-midi")
     (root / "usr/share/games/fake/music").mkdir(parents=True)
     mid = mido.MidiFile(type=0, ticks_per_beat=480)
     track = mido.MidiTrack([mido.Message("program_change", channel=0, program=73, time=0)])  # flute
@@ -588,19 +594,15 @@ def test_extract_package_renders_midi(tmp_path):
         track.append(mido.Message("note_off", channel=0, note=60 + k % 12, velocity=0, time=200))
     mid.tracks.append(track)
     mid.save(str(root / "usr/share/games/fake/music/tune.mid"))
-    os.makedirs(root / "usr/share/doc/fake-midi")
-    (root / "usr/share/doc/fake-midi/copyright").write_text(DEP5)
-    deb = tmp_path / "fake-midi_1.0_all.deb"
-    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True,
-                   stdout=subprocess.DEVNULL)
+    deb = _build_deb(tmp_path, root, "fake-midi")
     data = tmp_path / "corpus"
     src = corpus_sources.Source(("fake-midi",), corpus_sources._rendered_midi("fake"), midi=True)
     with pytest.raises(corpus.CorpusError, match="fake-midi: soundfont .* not found"):
-        corpus.extract_package(src, str(deb), str(data))
+        corpus.extract_package(src, deb, str(data))
     sf_dir = data / corpus_sources.SOUNDFONT_PACKAGE / os.path.dirname(corpus_sources.SOUNDFONT_REL)
     sf_dir.mkdir(parents=True)
     os.symlink("/usr/share/sounds/sf2/FluidR3_GM.sf2", sf_dir / os.path.basename(corpus_sources.SOUNDFONT_REL))
-    pkg_dir = corpus.extract_package(src, str(deb), str(data))
+    pkg_dir = corpus.extract_package(src, deb, str(data))
     assert not os.path.exists(os.path.join(pkg_dir, "usr/share/games/fake/music/tune.mid"))   # pruned
     assert sorted(os.listdir(os.path.join(pkg_dir, "rendered"))) == ["tune-solo1-ch1-p74.flac", "tune.flac"]
     assert render_midi.RENDER_VERSION in open(os.path.join(pkg_dir, corpus.EXTRACTED_MARKER)).read()

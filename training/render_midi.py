@@ -97,11 +97,9 @@ def flatten(mid, max_s: float, channel: Optional[int] = None):
         tick = int(round(now_s * ticks_per_s))
         track.append(msg.copy(time=tick - last_tick))
         last_tick = tick
-    end_tick = int(round(min(now_s, max_s) * ticks_per_s))
+    delay = max(0, int(round(min(now_s, max_s) * ticks_per_s)) - last_tick)
     for ch in range(16):                # all notes off at the cut
-        track.append(mido.Message("control_change", channel=ch, control=123, value=0,
-                                  time=max(0, end_tick - last_tick)))
-        last_tick = max(last_tick, end_tick)
+        track.append(mido.Message("control_change", channel=ch, control=123, value=0, time=delay if ch == 0 else 0))
     track.append(mido.MetaMessage("end_of_track", time=0))
     return out
 
