@@ -103,19 +103,19 @@ def test_real_render_plays_only_the_solo_part(tmp_path):
     assert _rms_db(whole[: int(2.8 * rate)]) > _rms_db(bass[: int(2.8 * rate)]) + 40
 
 
-def test_render_tree_writes_whole_and_solos(tmp_path, monkeypatch):
+def test_render_files_writes_whole_and_solos(tmp_path, monkeypatch):
     monkeypatch.setattr(render_midi, "MIN_SOLO_NOTES", 10)
     src = tmp_path / "pkg" / "music"
     src.mkdir(parents=True)
     _piece().save(str(src / "song.mid"))
     out = tmp_path / "pkg" / "rendered"
-    written = render_midi.render_tree(str(tmp_path / "pkg"), SOUNDFONT, str(out))
+    written = render_midi.render_files([str(src / "song.mid")], SOUNDFONT, str(out))
     names = sorted(os.path.basename(p) for p in written)
     assert names == ["song-solo1-ch2-p34.flac", "song-solo2-ch1-p1.flac", "song.flac"]
     with pytest.raises(render_midi.MidiRenderError, match="soundfont"):
-        render_midi.render_tree(str(tmp_path / "pkg"), str(tmp_path / "none.sf2"), str(out))
+        render_midi.render_files([str(src / "song.mid")], str(tmp_path / "none.sf2"), str(out))
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "x.mid").write_bytes(b"MThd not really")
     with pytest.raises(render_midi.MidiRenderError, match="x.mid"):
-        render_midi.render_tree(str(bad), SOUNDFONT, str(tmp_path / "out2"))
+        render_midi.render_files([str(bad / "x.mid")], SOUNDFONT, str(tmp_path / "out2"))

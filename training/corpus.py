@@ -307,7 +307,8 @@ def extract_package(src: Source, deb: str, data_dir: str, jobs: int = 1) -> str:
     if src.midi:
         soundfont = os.path.join(data_dir, SOUNDFONT_PACKAGE, SOUNDFONT_REL)
         try:
-            written = render_midi.render_tree(pkg_dir, soundfont, os.path.join(pkg_dir, RENDERED_DIR), jobs)
+            written = render_midi.render_files(_audio_files(pkg_dir, render_midi.MIDI_EXTENSIONS), soundfont,
+                                               os.path.join(pkg_dir, RENDERED_DIR), jobs)
         except render_midi.MidiRenderError as e:
             raise CorpusError(f"{pkg}: {e}") from None
         _log(f"corpus: {pkg}: rendered {len(written)} files from MIDI (whole pieces and solo parts)")
@@ -317,13 +318,14 @@ def extract_package(src: Source, deb: str, data_dir: str, jobs: int = 1) -> str:
     return pkg_dir
 
 
-def _audio_files(root: str) -> list[str]:
+def _audio_files(root: str, extensions: tuple[str, ...] = AUDIO_EXTENSIONS) -> list[str]:
+    """Files below ``root`` whose names end in ``extensions`` (symlinks skipped), in a stable order."""
     found = []
     for dirpath, dirs, files in os.walk(root):
         dirs.sort()
         for name in sorted(files):
             path = os.path.join(dirpath, name)
-            if name.lower().endswith(AUDIO_EXTENSIONS) and not os.path.islink(path):
+            if name.lower().endswith(extensions) and not os.path.islink(path):
                 found.append(path)
     return found
 

@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     for r, (_, lab) in zip(a.runs, runs):
         if any(lab[k].shape != labels[k].shape or not np.array_equal(lab[k], labels[k]) for k in labels):
             raise SystemExit(f"ensemble: {r} was evaluated on other windows than {a.runs[0]}")
-    from .report import test_groups
+    from .report import split_groups
 
-    groups = test_groups(a.data_dir, {"y_pure": labels["test_pure"]})
+    groups = split_groups(a.data_dir, {"y_pure": labels["test_pure"]})
     rows = [(os.path.basename(os.path.normpath(r)), p) for r, (p, _) in zip(a.runs, runs)]
     if len(runs) > 1:
         rows.append((f"mean of {len(runs)}", {k: np.mean([p[k] for p, _ in runs], axis=0) for k in labels}))

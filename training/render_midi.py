@@ -6,7 +6,7 @@ be rendered twice over: the whole arrangement, and single instrument parts alone
 does that with the GM soundfont of Debian's ``fluid-soundfont-gm`` (FluidR3_GM.sf2, MIT) and
 ``midirenderer`` (a SoundFont synthesiser in a self-contained wheel, MIT).
 
-For each ``*.mid`` below a folder it writes 16 kHz mono FLAC files into ``out_dir``:
+For each MIDI file it is given it writes 16 kHz mono FLAC files into ``out_dir``:
 
 * ``<stem>.flac``: the whole arrangement, its first :data:`FULL_MAX_S` seconds;
 * ``<stem>-solo<k>-ch<c>-p<program>.flac``: up to :data:`SOLOS_PER_FILE` melodic parts played
@@ -42,6 +42,7 @@ NO_SOLO_PROGRAMS = frozenset(range(52, 55)) | frozenset(range(112, 128))   # 0-b
 TICKS_PER_BEAT = 960
 TEMPO_US = 500000           # fixed 120 bpm: 1 s = 1920 ticks
 RENDER_VERSION = "midi-v1"  # part of the extraction marker: bump to re-render
+MIDI_EXTENSIONS = (".mid", ".midi")
 
 
 class MidiRenderError(ValueError):
@@ -154,14 +155,6 @@ def render_file(midi_path: str, soundfont: bytes, out_dir: str) -> list[str]:
     return written
 
 
-def midi_files(root: str) -> list[str]:
-    found = []
-    for dirpath, dirs, files in os.walk(root):
-        dirs.sort()
-        found += [os.path.join(dirpath, f) for f in sorted(files) if f.lower().endswith((".mid", ".midi"))]
-    return found
-
-
 _SOUNDFONTS: dict[str, bytes] = {}
 
 
@@ -173,12 +166,11 @@ def _render_job(args: tuple[str, str, str]) -> list[str]:
     return render_file(midi_path, _SOUNDFONTS[soundfont_path], out_dir)
 
 
-def render_tree(root: str, soundfont_path: str, out_dir: str, jobs: int = 1) -> list[str]:
-    """Render every MIDI file below ``root`` into ``out_dir`` (flat; stems must be unique),
-    ``jobs`` files at a time."""
+def render_files(midi_paths: list[str], soundfont_path: str, out_dir: str, jobs: int = 1) -> list[str]:
+    """Render MIDI files into ``out_dir`` (flat; stems must be unique), ``jobs`` files at a time."""
     if not os.path.isfile(soundfont_path):
         raise MidiRenderError(f"soundfont {soundfont_path} not found (package fluid-soundfont-gm)")
-    todo = [(p, soundfont_path, out_dir) for p in midi_files(root)]
+    todo = [(p, soundfont_path, out_dir) for p in midi_paths]
     if jobs <= 1 or len(todo) <= 1:
         results = [_render_job(t) for t in todo]
     else:

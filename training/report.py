@@ -60,7 +60,7 @@ def frontend_ms_per_window(hop_s: float = 0.25, seconds: float = 60.0) -> float:
     return float(np.median(ts)) * 1e3 / (seconds / hop_s)
 
 
-def test_windows(data_dir: str, runs_dir: str, seed: int = 1234, split: str = "test") -> tuple[dict | None, str]:
+def split_windows(data_dir: str, runs_dir: str, seed: int = 1234, split: str = "test") -> tuple[dict | None, str]:
     """One test set for every model: the first of runs/compact, runs/seed ``eval_sets.npz``,
     else rebuilt from ``data/features`` as training builds it. Returns (windows, where).
     ``split="val"`` gives the validation windows instead (for choosing between models)."""
@@ -80,7 +80,7 @@ def test_windows(data_dir: str, runs_dir: str, seed: int = 1234, split: str = "t
     return eval_set(WindowSampler(store, split), 1500, seed + EVAL_SEED_OFFSET[split], 3000), os.path.dirname(feat)
 
 
-def test_groups(data_dir: str, ev: dict | None, seed: int = 1234, split: str = "test") -> np.ndarray | None:
+def split_groups(data_dir: str, ev: dict | None, seed: int = 1234, split: str = "test") -> np.ndarray | None:
     """Recording / speaker / track group of each pure ``split`` window in ``ev`` (rebuilt from the
     feature store with training's seed), or None if the store is missing or does not match."""
     feat = os.path.join(data_dir, "features", "index.json")
@@ -187,8 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     paths = {"compact": pick(a.compact, os.path.join(a.runs_dir, "compact", "model.tflite"), "assets/model.tflite"),
              "seed": pick(a.seed_model, os.path.join(a.runs_dir, "seed", "model.tflite"), "assets/model_seed.tflite")}
     rows = []
-    ev, where = test_windows(a.data_dir, a.runs_dir, split=a.split)
-    groups = test_groups(a.data_dir, ev, split=a.split)
+    ev, where = split_windows(a.data_dir, a.runs_dir, split=a.split)
+    groups = split_groups(a.data_dir, ev, split=a.split)
     if a.split != "test":
         where += f" ({a.split} split: the table's 'test' means {a.split})"
     for arch, path in paths.items():
