@@ -133,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-agreement", type=float, default=0.99,
                     help="conversion parity gate: Keras/int8 decision agreement on test windows (default 0.99)")
     ap.add_argument("--skip-corpus", action="store_true", help="use the existing manifest as it is")
+    ap.add_argument("--reuse-fit", action="store_true",
+                    help="skip the long fit: start from <runs-dir>/<arch>/model_fitted.keras, which a run writes "
+                         "before its quantisation-aware fine-tuning, and redo fine-tuning, evaluation and conversion")
     ap.add_argument("--reuse-features", action="store_true",
                     help="use data/features as built, even if the manifest changed since (same split for both archs)")
     a = ap.parse_args(argv)
@@ -156,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     from .train import train
 
     st.run("train+evaluate", train, a.arch, a.data_dir, feat_dir, run_dir, seed=a.seed, n_val_mix=a.n_eval_mix, threads=a.threads,
-           **defaults)
+           reuse_fit=a.reuse_fit, **defaults)
     from .convert import convert_run
 
     st.run("convert", convert_run, run_dir, a.data_dir, min_agreement=a.min_agreement)

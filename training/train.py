@@ -252,7 +252,8 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
           epochs: int = 60, steps_per_epoch: int = 300, batch_size: int = 64, patience: int = 8,
           seed: int = 1234, max_minutes: float = 35.0, threads: int = 2, lr: float | None = None,
           n_val_mix: int = 1500, max_eval_per_class: int = 3000, verbose: bool = True, ema: bool = True,
-          augment: dict | None = None, schedule: str = "plateau") -> dict:
+          augment: dict | None = None, schedule: str = "plateau", qat_epochs: int = 3, qat_lr: float = 3e-5,
+          reuse_fit: bool = False) -> dict:
     """Train, choose thresholds on val, evaluate on test; returns the ``train_result.json`` dict.
 
     ``augment`` overrides fields of :class:`training.augment.AugmentConfig` for the training batches.
@@ -313,9 +314,9 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         print(f"train: arch={arch} params={model.count_params():,} MACs/window={count_macs(model):,}", flush=True)
 
     class Batches(keras.utils.PyDataset):
-        def __init__(self):
+        def __init__(self, first_epoch: int = 0):
             super().__init__(workers=1, use_multiprocessing=False)
-            self.epoch = 0
+            self.epoch = first_epoch
 
         def __len__(self):
             return steps_per_epoch
@@ -365,12 +366,33 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
     # callback must run before it at epoch end)
     cbs = ([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []) + [keep, Progress(), early] + plateau
     t0 = time.monotonic()
-    hist = model.fit(Batches(), validation_data=(xv, yv), epochs=epochs, verbose=0, callbacks=cbs)
-    if keep.weights is not None:
-        model.set_weights(keep.weights)
-    t_fit = time.monotonic() - t0
-    history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+    fitted_path = os.path.join(out_dir, "model_fitted.keras")
+    if reuse_fit:
+        if not os.path.exists(fitted_path):
+            raise SystemExit(f"--reuse-fit: no fitted network at {fitted_path}")
+        model = keras.models.load_model(fitted_path)
+        with open(os.path.join(out_dir, "history.json"), encoding="utf-8") as f:
+            history = {k: v for k, v in json.load(f).items() if k != "quantisation_aware"}
+        if verbose:
+            print(f"train: reusing the fitted network {fitted_path}", flush=True)
+    else:
+        hist = model.fit(Batches(), validation_data=(xv, yv), epochs=epochs, verbose=0, callbacks=cbs)
+        if keep.weights is not None:
+            model.set_weights(keep.weights)
+        history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+        model.save(fitted_path)
+        with open(os.path.join(out_dir, "history.json"), "w", encoding="utf-8") as f:
+            json.dump(history, f, indent=1)
     best_epoch = int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss") else len(history.get("loss", []))
+    qat = None
+    if qat_epochs > 0 and arch == "compact":
+        from .qat import quant_aware_finetune
+        # calibrated as the converter will: on calib.npz as saved (float16), batches of their own seeds
+        keras.utils.set_random_seed(seed + 1000)  # the same fine-tuning after a whole run and after reuse_fit
+        qat = quant_aware_finetune(model, calib_x.astype(np.float16).astype(np.float32), Batches(first_epoch=1000),
+                                   (xv, yv), epochs=qat_epochs, lr=qat_lr, verbose=verbose,
+                                   log=lambda m: print(m, flush=True))
+    t_fit = time.monotonic() - t0
     model.save(os.path.join(out_dir, "model.keras"))
 
     pv = predict_float(model, xv[..., 0])
@@ -394,6 +416,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         "batch_size": batch_size,
         "learning_rate": lr,
         "schedule": schedule,
+        "quantisation_aware": qat,
         "augment": dataclasses.asdict(synth.cfg),
         "train_seconds": round(t_fit, 1),
         "data_seconds": round(t_data, 1),
@@ -409,8 +432,6 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
     }
     with open(os.path.join(out_dir, "train_result.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)
-    with open(os.path.join(out_dir, "history.json"), "w", encoding="utf-8") as f:
-        json.dump(history, f, indent=1)
     plot_curves(history, os.path.join(out_dir, "curves.png"), f"{arch}: training curves")
     plot_confusion(rows, cols, cm, os.path.join(out_dir, "confusion.png"), f"{arch} (float): pure test windows")
     if verbose:
