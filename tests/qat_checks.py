@@ -111,7 +111,7 @@ def check_first_conv_folds_rounds_once_and_unfolds_back():
     assert np.allclose(q / steps, np.round(q / steps), atol=1e-3)    # on each channel's int8 grid
     assert np.max(np.abs(q - kernel) / steps) <= 0.5 + 1e-4
 
-    clone = fake_quant_clone(model, {}, fold_first_conv=True, freeze_first_conv=True)
+    clone = fake_quant_clone(model, {}, fold_first_conv=True)
     folded = clone.get_layer("conv1_folded")
     assert not folded.trainable and "conv1_bn" not in [la.name for la in clone.layers]
     assert np.allclose(folded.get_weights()[0], q)

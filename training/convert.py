@@ -36,6 +36,7 @@ from stream_tagger.model import METADATA_VERSION, check_metadata
 from .train import LABELS, confusion_pure, decisions_agree, plot_confusion, prf
 
 SILENCE_DBFS_DEFAULT = -50.0
+N_CALIB = 1200  # calibration windows the int8 converter takes from calib.npz (training.qat emulates it)
 
 
 def deployed_network(model, norm_mean: float, norm_std: float, calib_x: np.ndarray):
@@ -56,7 +57,7 @@ def deployed_network(model, norm_mean: float, norm_std: float, calib_x: np.ndarr
     return net, (calib_x.astype(np.float32) - norm_mean) / norm_std, {"mean": norm_mean, "std": norm_std}
 
 
-def to_tflite_int8(model, calib_x: np.ndarray, n_calib: int = 1200) -> bytes:
+def to_tflite_int8(model, calib_x: np.ndarray, n_calib: int = N_CALIB) -> bytes:
     """Full-integer quantised TFLite flatbuffer (int8 in/out) of a Keras model."""
     import tensorflow as tf
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .convert import N_CALIB
+
 # layer types whose output the int8 graph stores with its own calibrated range (pooling and
 # concatenation reuse their input's range)
 _QUANTISED_OUTPUTS = ("Rescaling", "ReLU", "DepthwiseConv2D", "GlobalAveragePooling2D")
-N_CALIB = 1200  # training.convert.to_tflite_int8's n_calib: the windows the converter calibrates on
 
 
 def _fake_quant_layer():
@@ -57,8 +58,8 @@ def _folded_conv_layer():
     from keras import ops
 
     class FoldedQuantConv(keras.layers.Layer):
-        """Conv2D (3x3, 'same') with BN folded in: weights rounded per output channel to int8
-        (symmetric, max |w| / 127, as the converter does), straight-through gradient."""
+        """Conv2D (3x3, 'same') with BN folded in, its weights on the per-channel int8 grid
+        (symmetric, max |w| / 127, as the converter does); frozen by :func:`fake_quant_clone`."""
 
         def __init__(self, kernel, bias, **kw):
             super().__init__(**kw)
@@ -130,22 +131,22 @@ def round_per_channel(kernel: np.ndarray) -> np.ndarray:
     return (np.round(kernel / s) * s).astype(np.float32)
 
 
-def fake_quant_clone(model, ranges: dict[str, tuple[float, float]], fold_first_conv: bool = False,
-                     freeze_first_conv: bool = False):
+def fake_quant_clone(model, ranges: dict[str, tuple[float, float]], fold_first_conv: bool = False):
     """A copy of ``model`` (same weights) with a FakeQuant layer after each layer in ``ranges``;
-    with ``fold_first_conv``, ``conv1`` + ``conv1_bn`` become one :class:`FoldedQuantConv`
-    (int8-rounded folded weights; BN frozen into it)."""
+    with ``fold_first_conv``, ``conv1`` + ``conv1_bn`` become one frozen :class:`FoldedQuantConv`
+    whose folded weights are rounded once to the int8 grid."""
     import keras
 
     FakeQuant = _fake_quant_layer()
-    folded = fold_conv_bn(model) if fold_first_conv else None
-    if folded is not None and freeze_first_conv:
-        folded = (round_per_channel(folded[0]), folded[1])   # on the int8 grid already: nothing left to round
+    folded = None
+    if fold_first_conv:
+        kernel, bias = fold_conv_bn(model)
+        folded = (round_per_channel(kernel), bias)      # on the int8 grid: float and int8 conv1 agree
 
     def call_function(layer, *args, **kwargs):
         if folded is not None and layer.name == "conv1":
             conv = _folded_conv_layer()(*folded, name="conv1_folded")
-            conv.trainable = not freeze_first_conv
+            conv.trainable = False
             out = conv(*args)
         elif folded is not None and layer.name == "conv1_bn":
             out = args[0]
@@ -175,9 +176,8 @@ def _val_loss(model, xv, yv) -> float:
     return float(model.evaluate(xv, yv, batch_size=256, verbose=0, return_dict=True)["loss"])
 
 
-def quant_aware_finetune(model, calib_x: np.ndarray, batches, val_data, epochs: int = 2, lr: float = 1e-4,
-                         label_smoothing: float = 0.02, verbose: bool = True, log=print,
-                         fold_first_conv: bool = True, freeze_first_conv: bool = True) -> dict:
+def quant_aware_finetune(model, calib_x: np.ndarray, batches, val_data, epochs: int = 3, lr: float = 3e-5,
+                         label_smoothing: float = 0.02, verbose: bool = True, log=print) -> dict:
     """Fine-tune ``model`` in place for ``epochs`` with fake int8 rounding; returns a small log.
 
     ``batches``: a keras PyDataset of training batches; ``val_data``: ``(x, y)``. Plain Adam
@@ -188,7 +188,7 @@ def quant_aware_finetune(model, calib_x: np.ndarray, batches, val_data, epochs: 
     import keras
 
     ranges = calibrated_ranges(model, calib_x)
-    qmodel = fake_quant_clone(model, ranges, fold_first_conv=fold_first_conv, freeze_first_conv=freeze_first_conv)
+    qmodel = fake_quant_clone(model, ranges, fold_first_conv=True)
     qmodel.compile(optimizer=keras.optimizers.Adam(lr),
                    loss=keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing))
     xv, yv = val_data
@@ -205,7 +205,6 @@ def quant_aware_finetune(model, calib_x: np.ndarray, batches, val_data, epochs: 
             best, best_w = v, qmodel.get_weights()
     qmodel.set_weights(best_w)
     copy_weights(qmodel, model)
-    if fold_first_conv:
-        unfold_conv_bn(model, *qmodel.get_layer("conv1_folded").get_weights())
+    unfold_conv_bn(model, *qmodel.get_layer("conv1_folded").get_weights())
     return {"epochs": epochs, "learning_rate": lr, "val_loss_before": round(start, 5), "val_losses": losses,
             "kept_epoch": int(np.argmin(losses)) + 1, "n_quantised_tensors": len(ranges)}

@@ -372,7 +372,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
             raise SystemExit(f"--reuse-fit: no fitted network at {fitted_path}")
         model = keras.models.load_model(fitted_path)
         with open(os.path.join(out_dir, "history.json"), encoding="utf-8") as f:
-            history = {k: v for k, v in json.load(f).items() if k != "quantisation_aware"}
+            history = json.load(f)
         if verbose:
             print(f"train: reusing the fitted network {fitted_path}", flush=True)
     else:
