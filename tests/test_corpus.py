@@ -9,6 +9,7 @@ import shutil
 import struct
 import subprocess
 import zipfile
+from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -494,15 +495,51 @@ def test_write_generated_files(tmp_path):
     ("flare-game", "usr/share/games/flare/mods/fantasycore/soundfx/environment/river_loop.ogg",
      ("noise", "flare:environment/river_loop")),
     ("flare-game", "usr/share/games/flare/mods/fantasycore/soundfx/npcs/female_merchant1.ogg", None),
+    # held-out packages (training.heldout)
+    ("ufoai-music", "unpacked/0music.pk3/music/PsymongN2.ogg", ("music", "ufoai-music:unpacked/0music.pk3/music/PsymongN2")),
+    ("torcs-data", "usr/share/games/torcs/data/sound/ferrarif355.wav", ("noise", "torcs:sound/ferrarif")),
+    ("torcs-data", "usr/share/games/torcs/data/music/torcs1.ogg", ("music", "torcs:usr/share/games/torcs/data/music/torcs1")),
+    ("searchandrescue-data", "usr/share/games/searchandrescue/sounds/hh60/engine_start.wav",
+     ("noise", "searchandrescue:hh60/engine_start")),
+    ("searchandrescue-data", "usr/share/games/searchandrescue/sounds/flir_on.wav", None),
+    ("etw-data", "usr/share/games/etw/crowd/crowd12.wav", ("noise", "etw:crowd/crowd")),
+    ("etw-data", "usr/share/games/etw/snd/hallelujah.wav", None),
+    ("etw-data", "usr/share/games/etw/music/back4.wav", None),
+    ("mazeofgalious-data", "usr/share/games/mazeofgalious/sound/jorito/demon-vfast.ogg",
+     ("music", "mazeofgalious:usr/share/games/mazeofgalious/sound/jorito/demon-vfast")),
+    ("mazeofgalious-data", "usr/share/games/mazeofgalious/sound/jorito/demon1bones.wav",
+     ("noise", "mazeofgalious:jorito/demon1bones")),
+    ("mazeofgalious-data", "usr/share/games/mazeofgalious/sound/jorito/gamestart.wav", None),
+    ("trackballs-data", "usr/share/games/trackballs/sfx/evillaugh.wav", None),
+    ("trackballs-data", "usr/share/games/trackballs/sfx/ball_sinks2.wav", ("noise", "trackballs:sfx/ball_sinks")),
+    ("enigma-data", "usr/share/games/enigma/soundsets/enigma/menuok.wav", None),
+    ("enigma-data", "usr/share/games/enigma/music/menu/esprit.ogg", ("music", "enigma:usr/share/games/enigma/music/menu/esprit")),
 ])
 def test_labelling_rules(package, rel, expected):
-    src = next(s for s in corpus_sources.SOURCES if package in s.names)
+    src = next(s for s in corpus_sources.SOURCES + corpus_sources.HELDOUT_SOURCES if package in s.names)
     assert src.rule(rel) == expected
 
 
 def test_no_reserved_package_is_a_source():
     names = {n for s in corpus_sources.SOURCES for n in s.names}
-    assert not names & corpus_sources.RESERVED_PACKAGES
+    held = {n for s in corpus_sources.HELDOUT_SOURCES for n in s.names}
+    assert not (names | held) & corpus_sources.RESERVED_PACKAGES
+    assert held and not names & held          # the held-out packages are never trained on
+
+
+def test_heldout_manifest_one_split_without_training_files(musan_tree, tmp_path):
+    """The held-out corpus: every file in the given split, and files whose bytes the training
+    corpus holds are left out (counted as duplicates)."""
+    cands = corpus.tree_candidates(str(musan_tree), str(tmp_path))
+    skipped = defaultdict(lambda: defaultdict(int))
+    full = corpus.build_manifest(cands, 1, skipped)
+    assert {r["split"] for r in full} != {"test"}          # the hash spreads this tree over splits
+    song2 = next(r["sha1"] for r in full if r["path"].endswith("song2.flac"))
+    skipped = defaultdict(lambda: defaultdict(int))
+    held = corpus.build_manifest(cands, 1, skipped, split="test", exclude_sha1=frozenset({song2}))
+    assert {r["split"] for r in held} == {"test"}
+    assert sorted(r["path"] for r in held) == sorted(r["path"] for r in full if r["sha1"] != song2)
+    assert skipped["tree"]["duplicate"] == 2               # the copy of song1, and song2
 
 
 DEP5 = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/

@@ -14,6 +14,9 @@ labels files by the packages' file-name rules, adds generated technical noise
 counted), removes duplicates by sha1 of the file bytes, assigns splits by group and writes
 ``<data-dir>/manifest.jsonl`` and ``<data-dir>/summary.json``.
 
+``--heldout`` builds the packages no training run uses (``HELDOUT_SOURCES``) instead, every
+file in the test split, for :mod:`training.heldout`.
+
 ``--from-tree DIR`` reads a MUSAN-shaped tree instead (``music/``, ``noise/``, ``speech/`` at
 the top, audio files at any depth below). Its group rule: ``<class>/<first sub-folder>``
 plus a speaker-like prefix of the file stem when there is one (the stem's first token,
@@ -50,7 +53,7 @@ from stream_tagger.audio_io import describe_file
 from stream_tagger.errors import TaggerError
 
 from . import render_midi, synth_noise
-from .corpus_sources import RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, SOURCES, Source
+from .corpus_sources import HELDOUT_SOURCES, RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, SOURCES, Source
 from .unpack import AUDIO_EXTENSIONS, ArchiveError, unpack_openttd_cat, unpack_queen, unpack_zip_audio
 
 _UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat}
@@ -471,8 +474,12 @@ def describe_all(paths: list[str], jobs: int, cache_path: Optional[str] = None) 
 
 # -------------------------------------------------------------------------------- manifest
 def build_manifest(candidates: list[Candidate], jobs: int, skipped: dict,
-                   cache_path: Optional[str] = None) -> list[dict]:
-    """Decode, drop unreadable/silent files and duplicates (first path wins), assign splits."""
+                   cache_path: Optional[str] = None, split: Optional[str] = None,
+                   exclude_sha1: frozenset = frozenset()) -> list[dict]:
+    """Decode, drop unreadable/silent files and duplicates (first path wins), assign splits.
+
+    ``split`` puts every file in that split instead of the group hash (the held-out corpus);
+    files whose bytes are in ``exclude_sha1`` (another corpus's) count as duplicates."""
     infos = describe_all([c.abs_path for c in candidates], jobs, cache_path)
     rows, seen = [], {}
     for cand, info in zip(candidates, infos):
@@ -485,6 +492,9 @@ def build_manifest(candidates: list[Candidate], jobs: int, skipped: dict,
         if info["frames"] == 0 or info["peak"] == 0.0:
             counts["silent"] += 1
             continue
+        if info["sha1"] in exclude_sha1:
+            counts["duplicate"] += 1
+            continue
         if info["sha1"] in seen:
             counts["duplicate"] += 1
             if seen[info["sha1"]] != cand.label:
@@ -496,7 +506,7 @@ def build_manifest(candidates: list[Candidate], jobs: int, skipped: dict,
             "license": cand.license, "copyright_file": cand.copyright_file,
             "duration_s": round(info["frames"] / info["sample_rate_hz"], 4),
             "sample_rate_hz": info["sample_rate_hz"], "channels": info["channels"],
-            "sha1": info["sha1"], "split": assign_split(cand.group),
+            "sha1": info["sha1"], "split": split or assign_split(cand.group),
         })
     return rows
 
@@ -571,7 +581,7 @@ def print_summary(summary: dict, out=None) -> None:
         print(f"skipped in {src}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if v), file=out)
     for name in summary["missing_packages"]:
         print(f"missing package: {name}", file=out)
-    for lab in LABELS:
+    for lab in LABELS if summary["mode"] != "debian-heldout" else ():
         total = summary["hours"][lab]["all"]
         for sp in ("val", "test"):
             if total > 0 and summary["hours"][lab][sp] / total < MIN_SHARE_WARN:
@@ -602,13 +612,16 @@ def load_manifest(path: str) -> list[dict]:
 
 # ----------------------------------------------------------------------------------- build
 def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
-                      generated_total_s: float = GENERATED_TOTAL_S) -> tuple[list[dict], dict]:
+                      generated_total_s: float = GENERATED_TOTAL_S,
+                      sources: tuple[Source, ...] = SOURCES, split: Optional[str] = None,
+                      exclude_sha1: frozenset = frozenset()) -> tuple[list[dict], dict]:
+    """The Debian corpus of ``sources``; ``split`` and ``exclude_sha1`` as in :func:`build_manifest`."""
     t0 = time.monotonic()
     os.makedirs(data_dir, exist_ok=True)
-    chosen, missing = fetch_packages(SOURCES, debs_dir)
+    chosen, missing = fetch_packages(sources, debs_dir)
     skipped: dict = defaultdict(lambda: defaultdict(int))
     candidates: list[Candidate] = []
-    todo = [s for s in SOURCES if s in chosen]
+    todo = [s for s in sources if s in chosen]
     for i, src in enumerate(todo, 1):
         ts = time.monotonic()
         deb = chosen[src]
@@ -625,8 +638,9 @@ def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
     gen = generated_candidates(data_dir, generated_total_s) if generated_total_s > 0 else []
     _log(f"corpus: {len(gen)} generated noise files in {GENERATED_DIR}/")
     candidates.extend(gen)
-    rows = build_manifest(candidates, jobs, skipped, os.path.join(data_dir, DESCRIBE_CACHE_NAME))
-    summary = summarize(rows, skipped, missing, time.monotonic() - t0, "debian")
+    rows = build_manifest(candidates, jobs, skipped, os.path.join(data_dir, DESCRIBE_CACHE_NAME),
+                          split, exclude_sha1)
+    summary = summarize(rows, skipped, missing, time.monotonic() - t0, "debian" if split is None else "debian-heldout")
     return rows, summary
 
 
@@ -651,6 +665,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     b.add_argument("--debs-dir", default=None, help="cache of downloaded .deb files (default data/debs)")
     b.add_argument("--generated-minutes", type=float, default=GENERATED_TOTAL_S / 60,
                    help="minutes of generated technical noise (Debian mode; default 50)")
+    b.add_argument("--heldout", action="store_true",
+                   help="the held-out packages instead (corpus_sources.HELDOUT_SOURCES): every file in the "
+                        "test split, no generated noise, files also in --exclude-manifest's corpus left out")
+    b.add_argument("--exclude-manifest", default=None,
+                   help="with --heldout: the training corpus's manifest (default data/corpus/manifest.jsonl)")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be >= 1")
@@ -659,6 +678,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         if args.from_tree:
             rows, summary = build_from_tree(args.from_tree, data_dir, args.jobs)
+        elif args.heldout:
+            exclude = args.exclude_manifest or os.path.join("data", "corpus", MANIFEST_NAME)
+            if not os.path.isfile(exclude):
+                raise CorpusError(f"{exclude}: no training corpus manifest to keep the held-out corpus apart from")
+            rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, 0.0, HELDOUT_SOURCES, "test",
+                                              frozenset(r["sha1"] for r in load_manifest(exclude)))
         else:
             rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, args.generated_minutes * 60)
         if not rows:

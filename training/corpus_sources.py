@@ -10,6 +10,11 @@ package's extraction folder (``data/corpus/<package>/``), with '/' separators, e
 set for speech, a track for music, a sound (with its numbered variants) for noise.
 
 Packages reserved for evaluation (``RESERVED_PACKAGES``) are never listed here.
+
+``HELDOUT_SOURCES`` are packages the corpus never trains on: ``python -m training.heldout``
+builds them into a corpus of their own (every file in its test split) to measure the model on
+sources it has never heard, beside the in-corpus test split whose recordings come from the same
+packages as the training audio.
 """
 
 from __future__ import annotations
@@ -1011,6 +1016,55 @@ SOURCES: tuple[Source, ...] = (
     Source(("planetblupi-music-midi",), _rendered_midi("planetblupi"), midi=True),
 )
 
-assert not any(n in RESERVED_PACKAGES for s in SOURCES for n in s.names)
+# ------------------------------------------------------------ held out: never trained on
+# Whole packages for ``training.heldout``. Their rules follow the same conventions as above
+# (voice lines, jingles, cues and beeps left out by name); no file is left out because of
+# what a model made of it, so the figures are not tilted towards any model.
+_ETW_NOISE = re.compile(r"^(crowd\d*|bandierina|boou|cannon|crash|dog|fischiocorto|fischiolungo|fondo|"
+                        r"freeze|glue|palo|pass|repop|shoot\d?|shot|bombdrop|brake|engine|ground|swam\d?)$")
+_MAZE_MUSIC = re.compile(r"^(castle|demon-v?fast|demon[12]|demonroom[12]|shrine2|story|world)$")
+_MAZE_SKIP = re.compile(r"^(ah2?|bell|bible|death|demon4jump|end\d|f1|fairy|game_over|gamestart|itemget|"
+                        r"nocoins|pause|powerup|select|shrine1|silence|tomb\d)$")
+
+HELDOUT_SOURCES: tuple[Source, ...] = (
+    # UFO: Alien Invasion's soundtrack (in a zip, 3.8 h) and Endgame: Singularity's
+    Source(("ufoai-music",), _music_or_noise("ufoai-music", "/0music.pk3/music/", None),
+           packed={"usr/share/games/ufoai/base/0music.pk3": "zip"}),
+    Source(("singularity-music",), _music_or_noise("singularity", "/singularity/music/", None)),
+    # TORCS: its one track; car-engine loops, backfires, crashes, skids, gear changes
+    Source(("torcs-data",), _music_or_noise("torcs", "/torcs/data/music/", "/torcs/data/sound/")),
+    # Search and Rescue: helicopter and jet engines (start, run, shutdown), gear and flap motors,
+    # landings, skids, splashes, thunder (the FLIR on/off beeps left out)
+    Source(("searchandrescue-data",), _music_or_noise("searchandrescue", "/searchandrescue/music/",
+                                                      "/searchandrescue/sounds/",
+                                                      skip=re.compile(r"^flir_o(n|ff)$"))),
+    # Eat the Whistle (football): crowd chants, boos, whistles, kicks, posts, the intro's engine
+    # and bombs (voice lines, replay and penalty jingles, arcade cues and its music left out)
+    Source(("etw-data",), _music_or_noise("etw", None, "/games/etw/", noise_keep=_ETW_NOISE)),
+    # Maze of Galious: the .ogg tracks are music; weapons, hits, doors, water, animals are noise
+    Source(("mazeofgalious-data",), _music_by_stem("mazeofgalious", "/mazeofgalious/sound/", _MAZE_MUSIC,
+                                                   skip=_MAZE_SKIP)),
+    # Trackballs: the tracks; ball sinks, crashes, rolling, monkeys, the machine loop
+    Source(("trackballs-data",), _music_or_noise(
+        "trackballs", "/trackballs/music/", "/trackballs/sfx/",
+        noise_keep=re.compile(r"^(ball_sinks\d?|capuch_monkey|capuchmonk|click|crash|fall_death|machine_loop|"
+                              r"roll_sound|sandcrash|switch)$"))),
+    Source(("starfighter-data",), _music_or_noise(
+        "starfighter", "/starfighter/music/", "/starfighter/sound/",
+        noise_keep=re.compile(r"^(beamLaser|clock|explode\d?|flyby|laser|missile\d?|plasma\d?|shield)$"))),
+    Source(("davegnukem-data",), _music_or_noise(
+        "davegnukem", "/davegnukem/music/", "/davegnukem/sounds/",
+        noise_keep=re.compile(r"^(cardflip|explode|jump_landing|laser2?|sfx_weapon_singleshot7|"
+                              r"shoot_cg1_modified|soft_explode)$"))),
+    # Enigma: game and menu tracks; marble collisions, drips, explosions, stones, switches, timers
+    Source(("enigma-data",), _music_or_noise(
+        "enigma", "/enigma/music/", "/enigma/soundsets/enigma/",
+        noise_keep=re.compile(r"^(ballcollision|drip|dropinwater|explosion\d|quake|shatter|"
+                              r"st-(coinslot|metal|stone|thud|move|switch|timer)|suck2|swamped|switch|"
+                              r"it-trigger(up|down))$"))),
+)
+
+assert not any(n in RESERVED_PACKAGES for s in SOURCES + HELDOUT_SOURCES for n in s.names)
+assert not {n for s in SOURCES for n in s.names} & {n for s in HELDOUT_SOURCES for n in s.names}
 assert all(i > next(j for j, t in enumerate(SOURCES) if SOUNDFONT_PACKAGE in t.names)
            for i, s in enumerate(SOURCES) if s.midi), "the soundfont must be extracted before MIDI packages"

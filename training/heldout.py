@@ -1,0 +1,130 @@
+"""The model on Debian packages it has never heard: the held-out corpus and its figures.
+
+    python -m training.heldout [--model assets/model.tflite ...] [--data-dir data] [--save]
+
+The in-corpus test split is disjoint from training by recording, speaker and track, but its
+recordings come from the same packages (the same games, studios and voices) as the training
+audio. This measures the other kind of generalisation: whole packages that no training run
+uses (:data:`training.corpus_sources.HELDOUT_SOURCES`, labelled by the same kind of file-name
+rules). It
+1. builds ``<data-dir>/heldout/corpus`` with ``python -m training.corpus build --heldout`` (every
+   file in the test split, no generated noise; files whose bytes are also in the training
+   corpus left out; ``.deb`` files shared with the training corpus's cache ``<data-dir>/debs``),
+2. computes its features with the runtime's frontend (``<data-dir>/heldout/features``), and
+3. runs each int8 model through the runtime's :class:`stream_tagger.model.TagModel` at its own
+   thresholds on the pure windows (1 s, 0.5 s hop, at most 20 per file, as the test split's):
+   per-class precision, recall and F1 with a 95 % bootstrap interval over recordings, and per
+   package the share of windows whose three decisions are all right.
+
+The packages hold music and noise only (no speech: the speech packages Debian has beyond the
+training corpus's are GSM-coded telephone prompts). ``--save`` writes
+``training/results/heldout.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from stream_tagger.errors import TaggerError
+from stream_tagger.model import TagModel
+
+from .train import EVAL_SEED_OFFSET, LABELS, f1_interval, prf, pure_windows, threshold_array
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def build(data_dir: str, jobs: int = 2) -> str:
+    """Build (or reuse) the held-out corpus and its features; returns the feature folder."""
+    from .features import build_features
+
+    held = os.path.join(data_dir, "heldout")
+    train_manifest = os.path.join(data_dir, "corpus", "manifest.jsonl")
+    manifest = os.path.join(held, "corpus", "manifest.jsonl")
+    if not os.path.exists(manifest) or os.path.getmtime(manifest) < os.path.getmtime(train_manifest):
+        cmd = [sys.executable, "-m", "training.corpus", "build", "--heldout",
+               "--data-dir", os.path.join(held, "corpus"), "--debs-dir", os.path.join(data_dir, "debs"),
+               "--exclude-manifest", train_manifest, "--jobs", str(jobs)]
+        if subprocess.run(cmd, cwd=REPO).returncode != 0:
+            raise SystemExit("heldout: building the held-out corpus failed")
+    return build_features(held, jobs=jobs)
+
+
+def evaluate(model: TagModel, store, seed: int = 1234) -> dict:
+    """Figures of one model on the held-out pure windows (see the module docstring)."""
+    from .augment import WindowSampler
+
+    x, y, files = pure_windows(WindowSampler(store, "test"), seed + EVAL_SEED_OFFSET["test"], 3000)
+    probs = np.concatenate([model.predict(x[i:i + 256].astype(np.float32)) for i in range(0, len(x), 256)])
+    groups = np.array([store.files[i].group for i in files])
+    right = np.all((probs >= threshold_array(model.thresholds)) == (y >= 0.5), axis=1)
+    sources: dict[tuple[str, str], list[int]] = {}
+    for k, (f, ok) in enumerate(zip(files, right)):
+        e = sources.setdefault((store.files[f].source, LABELS[int(np.argmax(y[k]))]), [0, 0])
+        e[0] += 1
+        e[1] += int(ok)
+    present = [lab for k, lab in enumerate(LABELS) if y[:, k].any()]
+    return {"path": model.path, "thresholds": model.thresholds, "metrics": prf(probs, y, model.thresholds),
+            "ci95": f1_interval(probs, y, groups, model.thresholds), "labels": present,
+            "windows": {lab: int(y[:, LABELS.index(lab)].sum()) for lab in present},
+            "groups": {lab: len(set(groups[y[:, LABELS.index(lab)] >= 0.5])) for lab in present},
+            "by_source": {f"{s} {lab}": (n, ok) for (s, lab), (n, ok) in sorted(sources.items())}}
+
+
+def markdown(results: list[dict]) -> str:
+    labs = results[0]["labels"]
+    lines = ["| model | " + " | ".join(f"{lab} P / R / F1 (95 % interval)" for lab in labs) + " |",
+             "|---|" + "---|" * len(labs)]
+    for r in results:
+        cells = []
+        for lab in labs:
+            m, ci = r["metrics"][lab], r["ci95"][lab]
+            cells.append(f"{m['precision']:.3f} / {m['recall']:.3f} / **{m['f1']:.3f}** ({ci[0]:.3f}–{ci[1]:.3f})")
+        lines.append(f"| {r['path']} | " + " | ".join(cells) + " |")
+    r0 = results[0]
+    counts = ", ".join(f"{lab} {r0['windows'][lab]} from {r0['groups'][lab]} recordings" for lab in labs)
+    lines += ["", f"Pure windows: {counts}; each model at its own thresholds. Windows whose three decisions are all right, per package:", "",
+              "| package, label | windows | " + " | ".join(os.path.basename(os.path.dirname(r["path"])) + "/"
+                                                          + os.path.basename(r["path"]) for r in results) + " |",
+              "|---|---|" + "---|" * len(results)]
+    for key, (n, _) in r0["by_source"].items():
+        lines.append(f"| {key} | {n} | " + " | ".join(f"{100 * r['by_source'][key][1] / n:.0f} %" for r in results) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", action="append", default=None,
+                    help="int8 .tflite (repeatable; default: the shipped model)")
+    ap.add_argument("--data-dir", default="data")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--save", action="store_true", help="write training/results/heldout.md")
+    a = ap.parse_args(argv)
+    if not os.path.exists(os.path.join(a.data_dir, "corpus", "manifest.jsonl")):
+        print(f"heldout: no training corpus in {a.data_dir}/corpus (build it: python -m training.pipeline)",
+              file=sys.stderr)
+        return 2
+    try:
+        models = [TagModel.load(p, threads=2) for p in (a.model or [None])]
+    except TaggerError as e:
+        print(f"heldout: {e}", file=sys.stderr)
+        return 2
+    from .features import FeatureStore
+
+    store = FeatureStore(build(a.data_dir, a.jobs))
+    text = markdown([evaluate(m, store) for m in models])
+    print(text)
+    if a.save:
+        out = os.path.join(REPO, "training", "results", "heldout.md")
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(f"# python -m training.heldout {' '.join(argv if argv is not None else sys.argv[1:])}\n\n{text}\n")
+        print(f"heldout: wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
