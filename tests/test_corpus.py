@@ -542,6 +542,19 @@ def test_heldout_manifest_one_split_without_training_files(musan_tree, tmp_path)
     assert skipped["tree"]["duplicate"] == 2               # the copy of song1, and song2
 
 
+def test_heldout_build_never_writes_over_the_training_corpus(tmp_path, capsys):
+    train = tmp_path / "corpus"
+    train.mkdir()
+    (train / "manifest.jsonl").write_text("")
+    args = ["build", "--heldout", "--exclude-manifest", str(train / "manifest.jsonl")]
+    assert corpus.main(args + ["--data-dir", str(train)]) == 1
+    err = capsys.readouterr().err
+    assert "the training corpus's folder" in err and len(err.strip().splitlines()) == 1
+    assert corpus.main(args[:2] + ["--data-dir", str(tmp_path / "held"),
+                                   "--exclude-manifest", str(tmp_path / "none.jsonl")]) == 1
+    assert "no training corpus manifest" in capsys.readouterr().err
+
+
 DEP5 = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 
 Files: *

@@ -659,10 +659,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.corpus", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build data-dir/manifest.jsonl and summary.json")
-    b.add_argument("--data-dir", default="data/corpus", help="output folder (default data/corpus)")
+    b.add_argument("--data-dir", default=None,
+                   help="output folder (default data/corpus; data/heldout/corpus with --heldout)")
     b.add_argument("--from-tree", metavar="DIR", help="MUSAN-shaped tree (music/ noise/ speech/) instead of Debian")
     b.add_argument("--jobs", type=int, default=2, help="decode processes (default 2)")
-    b.add_argument("--debs-dir", default=None, help="cache of downloaded .deb files (default data/debs)")
+    b.add_argument("--debs-dir", default=None, help="cache of downloaded .deb files (default: debs/ beside the data dir; data/debs with --heldout)")
     b.add_argument("--generated-minutes", type=float, default=GENERATED_TOTAL_S / 60,
                    help="minutes of generated technical noise (Debian mode; default 50)")
     b.add_argument("--heldout", action="store_true",
@@ -673,8 +674,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be >= 1")
-    data_dir = os.path.abspath(args.data_dir)
-    debs_dir = os.path.abspath(args.debs_dir or os.path.join(os.path.dirname(data_dir), "debs"))
+    data_dir = os.path.abspath(args.data_dir or os.path.join("data", "heldout" if args.heldout else "", "corpus"))
+    # .deb cache beside the corpus folder; the held-out corpus shares the training corpus's
+    debs_dir = os.path.abspath(args.debs_dir or (os.path.join("data", "debs") if args.heldout
+                                                 else os.path.join(os.path.dirname(data_dir), "debs")))
     try:
         if args.from_tree:
             rows, summary = build_from_tree(args.from_tree, data_dir, args.jobs)
@@ -682,6 +685,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             exclude = args.exclude_manifest or os.path.join("data", "corpus", MANIFEST_NAME)
             if not os.path.isfile(exclude):
                 raise CorpusError(f"{exclude}: no training corpus manifest to keep the held-out corpus apart from")
+            if os.path.isdir(data_dir) and os.path.samefile(os.path.dirname(os.path.abspath(exclude)), data_dir):
+                raise CorpusError(f"{data_dir}: the training corpus's folder; the held-out corpus needs its own")
             rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, 0.0, HELDOUT_SOURCES, "test",
                                               frozenset(r["sha1"] for r in load_manifest(exclude)))
         else:
