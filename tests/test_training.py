@@ -263,9 +263,9 @@ def test_errors_counts_wrong_windows_per_file(trained, corpus):
 
 
 def test_heldout_figures_on_a_prebuilt_heldout_corpus(trained, corpus, tmp_path):
-    """training.heldout on a held-out corpus already built (the tiny corpus stands in for it):
-    the same windows and F1 as the errors tool's, per-package counts that add up, and the
-    CLI's table; a missing training corpus is a one-line error."""
+    """training.heldout's figures on a feature store's test split (the tiny corpus's stands in for
+    the held-out corpus): the same windows and F1 as the errors tool's, per-package counts that
+    add up, and the CLI's table; a missing corpus or store is a one-line error."""
     from training.errors import file_errors
     from training.heldout import evaluate
 
@@ -284,20 +284,18 @@ def test_heldout_figures_on_a_prebuilt_heldout_corpus(trained, corpus, tmp_path)
         assert sum(n for n, _ in per) == ref[lab]["windows"]
         assert sum(n - ok for n, ok in per) == ref[lab]["wrong"]
 
-    data = tmp_path / "data"
-    (data / "corpus").mkdir(parents=True)
-    (data / "corpus" / "manifest.jsonl").write_text("")
-    os.utime(data / "corpus" / "manifest.jsonl", (1, 1))      # older than the held-out manifest: reused
-    os.symlink(corpus, data / "heldout")
-    cli = subprocess.run([sys.executable, "-m", "training.heldout", "--data-dir", str(data), "--model",
-                          os.path.join(out, "assets", "model.tflite")], cwd=REPO, capture_output=True, text=True,
-                         timeout=120)
+    cli = subprocess.run([sys.executable, "-m", "training.heldout", "--features", os.path.join(corpus, "features"),
+                          "--model", os.path.join(out, "assets", "model.tflite")], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
     assert cli.returncode == 0, cli.stderr[-2000:]
     row = next(line for line in cli.stdout.splitlines() if line.startswith("| " + os.path.join(out, "assets")))
     assert f"**{r['metrics']['music']['f1']:.3f}**" in row
     bad = subprocess.run([sys.executable, "-m", "training.heldout", "--data-dir", str(tmp_path / "nowhere")],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no training corpus" in bad.stderr and "Traceback" not in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "training.heldout", "--features", str(tmp_path / "nowhere")],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "no feature store" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_f1_interval_resamples_recordings_not_windows():

@@ -1,6 +1,7 @@
 """The model on Debian packages it has never heard: the held-out corpus and its figures.
 
     python -m training.heldout [--model assets/model.tflite ...] [--data-dir data] [--save]
+    python -m training.heldout --features DIR [--model ...]    # any feature store's test split
 
 The in-corpus test split is disjoint from training by recording, speaker and track, but its
 recordings come from the same packages (the same games, studios and voices) as the training
@@ -39,18 +40,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def build(data_dir: str, jobs: int = 2) -> str:
-    """Build (or reuse) the held-out corpus and its features; returns the feature folder."""
+    """Build the held-out corpus and its features; returns the feature folder. Both builders
+    reuse what is built (downloads, extractions, decoded files, features of an unchanged
+    manifest), so a second call takes seconds."""
     from .features import build_features
 
     held = os.path.join(data_dir, "heldout")
-    train_manifest = os.path.join(data_dir, "corpus", "manifest.jsonl")
-    manifest = os.path.join(held, "corpus", "manifest.jsonl")
-    if not os.path.exists(manifest) or os.path.getmtime(manifest) < os.path.getmtime(train_manifest):
-        cmd = [sys.executable, "-m", "training.corpus", "build", "--heldout",
-               "--data-dir", os.path.join(held, "corpus"), "--debs-dir", os.path.join(data_dir, "debs"),
-               "--exclude-manifest", train_manifest, "--jobs", str(jobs)]
-        if subprocess.run(cmd, cwd=REPO).returncode != 0:
-            raise SystemExit("heldout: building the held-out corpus failed")
+    cmd = [sys.executable, "-m", "training.corpus", "build", "--heldout",
+           "--data-dir", os.path.join(held, "corpus"), "--debs-dir", os.path.join(data_dir, "debs"),
+           "--exclude-manifest", os.path.join(data_dir, "corpus", "manifest.jsonl"), "--jobs", str(jobs)]
+    if subprocess.run(cmd, cwd=REPO, stdout=subprocess.DEVNULL).returncode != 0:
+        raise SystemExit("heldout: building the held-out corpus failed")
     return build_features(held, jobs=jobs)
 
 
@@ -102,9 +102,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="int8 .tflite (repeatable; default: the shipped model)")
     ap.add_argument("--data-dir", default="data")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--features", default=None,
+                    help="measure on this feature store's test split instead of building the held-out "
+                         "corpus (e.g. your own held-out tree: training.corpus build --from-tree, then "
+                         "training.features)")
     ap.add_argument("--save", action="store_true", help="write training/results/heldout.md")
     a = ap.parse_args(argv)
-    if not os.path.exists(os.path.join(a.data_dir, "corpus", "manifest.jsonl")):
+    if a.features and not os.path.exists(os.path.join(a.features, "index.json")):
+        print(f"heldout: no feature store in {a.features}", file=sys.stderr)
+        return 2
+    if not a.features and not os.path.exists(os.path.join(a.data_dir, "corpus", "manifest.jsonl")):
         print(f"heldout: no training corpus in {a.data_dir}/corpus (build it: python -m training.pipeline)",
               file=sys.stderr)
         return 2
@@ -115,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .features import FeatureStore
 
-    store = FeatureStore(build(a.data_dir, a.jobs))
+    store = FeatureStore(a.features or build(a.data_dir, a.jobs))
     text = markdown([evaluate(m, store) for m in models])
     print(text)
     if a.save:
