@@ -296,6 +296,21 @@ def test_heldout_figures_on_a_prebuilt_heldout_corpus(trained, corpus, tmp_path)
     bad = subprocess.run([sys.executable, "-m", "training.heldout", "--features", str(tmp_path / "nowhere")],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no feature store" in bad.stderr and "Traceback" not in bad.stderr
+    empty = tmp_path / "no_test_split"                      # the same store with every file in train
+    empty.mkdir()
+    feat = os.path.join(corpus, "features")
+    for name in os.listdir(feat):
+        if name != "index.json":
+            os.symlink(os.path.join(feat, name), empty / name)
+    with open(os.path.join(feat, "index.json"), encoding="utf-8") as f:
+        index = json.load(f)
+    for e in index["files"]:
+        e["split"] = "train"
+    (empty / "index.json").write_text(json.dumps(index))
+    bad = subprocess.run([sys.executable, "-m", "training.heldout", "--features", str(empty), "--model",
+                          os.path.join(out, "assets", "model.tflite")], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2 and "no whole 1 s window" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_f1_interval_resamples_recordings_not_windows():

@@ -59,6 +59,8 @@ def evaluate(model: TagModel, store, seed: int = 1234) -> dict:
     from .augment import WindowSampler
 
     x, y, files = pure_windows(WindowSampler(store, "test"), seed + EVAL_SEED_OFFSET["test"], 3000)
+    if len(x) == 0:
+        raise TaggerError("the feature store's test split has no whole 1 s window")
     probs = np.concatenate([model.predict(x[i:i + 256].astype(np.float32)) for i in range(0, len(x), 256)])
     groups = np.array([store.files[i].group for i in files])
     right = np.all((probs >= threshold_array(model.thresholds)) == (y >= 0.5), axis=1)
@@ -122,8 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .features import FeatureStore
 
-    store = FeatureStore(a.features or build(a.data_dir, a.jobs))
-    text = markdown([evaluate(m, store) for m in models])
+    try:
+        store = FeatureStore(a.features or build(a.data_dir, a.jobs))
+        text = markdown([evaluate(m, store) for m in models])
+    except TaggerError as e:
+        print(f"heldout: {e}", file=sys.stderr)
+        return 2
     print(text)
     if a.save:
         out = os.path.join(REPO, "training", "results", "heldout.md")
