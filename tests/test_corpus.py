@@ -3,6 +3,7 @@ labelling rules, licenses and splits. Everything runs on small files made here (
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -540,6 +541,13 @@ def test_heldout_manifest_one_split_without_training_files(musan_tree, tmp_path)
     assert {r["split"] for r in held} == {"test"}
     assert sorted(r["path"] for r in held) == sorted(r["path"] for r in full if r["sha1"] != song2)
     assert skipped["tree"]["duplicate"] == 2               # the copy of song1, and song2
+    # one split by design: no warning about the empty train and val splits
+    out = io.StringIO()
+    corpus.print_summary(corpus.summarize(held, skipped, [], 0.0, "debian-heldout", "every file in test"), out)
+    assert "warning" not in out.getvalue()
+    out = io.StringIO()
+    corpus.print_summary(corpus.summarize(held, skipped, [], 0.0, "debian"), out)
+    assert "warning: music has only 0.00 h" in out.getvalue()
 
 
 def test_heldout_build_never_writes_over_the_training_corpus(tmp_path, capsys):

@@ -34,9 +34,8 @@ import numpy as np
 from stream_tagger.errors import TaggerError
 from stream_tagger.model import TagModel
 
+from .pipeline import REPO
 from .train import EVAL_SEED_OFFSET, LABELS, f1_interval, prf, pure_windows, threshold_array
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def build(data_dir: str, jobs: int = 2) -> str:
