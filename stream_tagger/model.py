@@ -18,6 +18,7 @@ probabilities (float32 or int8, dequantised here).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from importlib import resources
@@ -38,6 +39,16 @@ def default_model_path() -> str:
 
 def metadata_path_for(model_path: str) -> str:
     return os.path.splitext(model_path)[0] + ".json"
+
+
+def model_identity(model_path: str, meta: dict | None = None) -> str:
+    """Which model a result came from, for saved pictures and logs:
+    ``"model.tflite sha1 93bd159c (stream-tagger-compact-20261125)"`` (the first 8 hex digits
+    of the file's SHA-1, then the metadata's ``model_version`` when it has one)."""
+    with open(model_path, "rb") as f:
+        digest = hashlib.sha1(f.read()).hexdigest()[:8]
+    version = (meta or {}).get("model_version")
+    return f"{os.path.basename(model_path)} sha1 {digest}" + (f" ({version})" if version else "")
 
 
 def _interpreter_class():
@@ -141,6 +152,11 @@ class TagModel:
             msg = str(e).strip().splitlines()
             raise ModelError(f"{model_path}: not a valid TFLite model ({msg[-1] if msg else type(e).__name__})") from None
         return cls(model_path, meta, interp, params)
+
+    @property
+    def identity(self) -> str:
+        """See :func:`model_identity`."""
+        return model_identity(self.path, self.metadata)
 
     @property
     def input_quantized(self) -> bool:

@@ -1,5 +1,6 @@
 """The real live window under Xvfb, fed by the real engine replaying a file with known segments."""
 
+import os
 import threading
 
 import numpy as np
@@ -212,6 +213,12 @@ def test_screenshot_is_the_window(qtbot, engine_model, known_wav, tmp_path):
     assert win.save_screenshot(str(out))
     img = QtGui.QImage(str(out))
     assert (img.width(), img.height()) == (win.width(), win.height())
+    # the PNG says which model and source it shows
+    from stream_tagger.model import model_identity, read_metadata
+
+    assert img.text("Model") == model_identity(engine_model, read_metadata(engine_model))
+    assert img.text("Source") == os.path.basename(str(known_wav))
+    assert img.text("Software").startswith("stream-tagger ")
     win.close()
 
 

@@ -86,6 +86,13 @@ def test_plot_command_writes_png_with_predicted_and_reference_strips(tmp_path, e
     args = _args(file=wav, output=out, reference=ref, model=engine_model)
     assert plot.run(args) == 0
     assert os.path.getsize(out) > 10000
+    from PIL import Image
+
+    from stream_tagger.model import model_identity, read_metadata
+
+    with Image.open(out) as im:  # the PNG says which model and file it shows
+        assert im.text["Model"] == model_identity(engine_model, read_metadata(engine_model))
+        assert im.text["Source"] == wav
     img = png_rgb(out)
     pic = plot.make_picture(args)  # same figure geometry as the saved one
     assert img.shape[:2] == tuple(int(round(v)) for v in pic.figure.get_size_inches()[::-1] * pic.figure.dpi)

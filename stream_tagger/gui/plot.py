@@ -38,9 +38,14 @@ class TimelinePicture:
     figure: object
     signal_axes: object
     strip_axes: dict = field(default_factory=dict)  # "predicted"/"reference" -> Axes
+    text: dict = field(default_factory=dict)  # PNG text chunks, e.g. "Model" -> model identity
 
     def save(self, path: str) -> None:
-        self.figure.savefig(path, dpi=self.figure.dpi)
+        from .. import __version__
+
+        text = {"Software": f"stream-tagger {__version__}", **self.text}
+        png = os.path.splitext(path)[1].lower() in ("", ".png")
+        self.figure.savefig(path, dpi=self.figure.dpi, **({"metadata": text} if png else {}))
 
     def pixel_of(self, strip: str, time_s: float, label: str) -> tuple[int, int]:
         """``(x, y)`` pixel (origin top-left, as in the saved PNG) at the centre of ``label``'s row at ``time_s``."""
@@ -112,11 +117,17 @@ def make_picture(args: argparse.Namespace) -> TimelinePicture:
         from ..labels import read_segments
 
         reference = read_segments(args.reference)
-    predicted = predict_segments(audio, args.start, end_s, model_path=getattr(args, "model", None))
-    return render_timeline(
+    model_path = getattr(args, "model", None)
+    predicted = predict_segments(audio, args.start, end_s, model_path=model_path)
+    picture = render_timeline(
         audio, args.start, end_s, predicted, reference,
         view=args.view, title=os.path.basename(args.file), width_in=args.width,
     )
+    from ..model import default_model_path, model_identity, read_metadata
+
+    model_path = model_path or default_model_path()
+    picture.text.update(Model=model_identity(model_path, read_metadata(model_path)), Source=args.file)
+    return picture
 
 
 def predict_segments(audio: np.ndarray, start_s: float, end_s: float, model_path: str | None = None) -> list[Segment]:

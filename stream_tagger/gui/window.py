@@ -235,8 +235,18 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.statusBar().showMessage(f"cannot open device: {e}", 8000)
 
     def save_screenshot(self, path: str) -> bool:
-        """Save a PNG of the whole window."""
-        return self.grab().save(path, "PNG")
+        """Save a PNG of the whole window, with :meth:`picture_text` in its text chunks."""
+        image = self.grab().toImage()
+        for key, value in self.picture_text().items():
+            image.setText(key, value)
+        return image.save(path, "PNG")
+
+    def picture_text(self) -> dict[str, str]:
+        """What a saved screenshot says about itself: the program, the model and the source."""
+        from .. import __version__
+
+        return {"Software": f"stream-tagger {__version__}", "Model": self.feed.tagger.model.identity,
+                "Source": self.feed.source_description}
 
     def save_labels(self, path: str, fmt: str | None = None) -> None:
         """Write the labels so far (final segments, plus provisional ones still open) in any tag format."""
