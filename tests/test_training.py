@@ -283,6 +283,9 @@ def test_heldout_figures_on_a_prebuilt_heldout_corpus(trained, corpus, tmp_path)
         per = [(n, ok) for key, (n, ok) in r["by_source"].items() if key.endswith(" " + lab)]
         assert sum(n for n, _ in per) == ref[lab]["windows"]
         assert sum(n - ok for n, ok in per) == ref[lab]["wrong"]
+        # a window with another label on is a wrong window
+        assert set(r["cross"][lab]) == {"speech", "music", "noise"} - {lab}
+        assert 0 <= max(r["cross"][lab].values()) <= ref[lab]["wrong"]
 
     cli = subprocess.run([sys.executable, "-m", "training.heldout", "--features", os.path.join(corpus, "features"),
                           "--model", os.path.join(out, "assets", "model.tflite")], cwd=REPO, capture_output=True,
@@ -290,6 +293,9 @@ def test_heldout_figures_on_a_prebuilt_heldout_corpus(trained, corpus, tmp_path)
     assert cli.returncode == 0, cli.stderr[-2000:]
     row = next(line for line in cli.stdout.splitlines() if line.startswith("| " + os.path.join(out, "assets")))
     assert f"**{r['metrics']['music']['f1']:.3f}**" in row
+    n = r["cross"]["music"]["noise"]
+    assert f"music windows with speech on {r['cross']['music']['speech']} (" in cli.stdout
+    assert f"noise on {n} ({100 * n / r['windows']['music']:.1f} %)" in cli.stdout
     bad = subprocess.run([sys.executable, "-m", "training.heldout", "--data-dir", str(tmp_path / "nowhere")],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no training corpus" in bad.stderr and "Traceback" not in bad.stderr

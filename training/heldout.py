@@ -62,18 +62,38 @@ def evaluate(model: TagModel, store, seed: int = 1234) -> dict:
         raise TaggerError("the feature store's test split has no whole 1 s window")
     probs = np.concatenate([model.predict(x[i:i + 256].astype(np.float32)) for i in range(0, len(x), 256)])
     groups = np.array([store.files[i].group for i in files])
-    right = np.all((probs >= threshold_array(model.thresholds)) == (y >= 0.5), axis=1)
+    on = probs >= threshold_array(model.thresholds)
+    right = np.all(on == (y >= 0.5), axis=1)
     sources: dict[tuple[str, str], list[int]] = {}
     for k, (f, ok) in enumerate(zip(files, right)):
         e = sources.setdefault((store.files[f].source, LABELS[int(np.argmax(y[k]))]), [0, 0])
         e[0] += 1
         e[1] += int(ok)
     present = [lab for k, lab in enumerate(LABELS) if y[:, k].any()]
+    # how often each other label is (wrongly) on in a class's pure windows
+    cross = {lab: {other: int(on[y[:, LABELS.index(lab)] >= 0.5, j].sum())
+                   for j, other in enumerate(LABELS) if other != lab} for lab in present}
     return {"path": model.path, "thresholds": model.thresholds, "metrics": prf(probs, y, model.thresholds),
             "ci95": f1_interval(probs, y, groups, model.thresholds), "labels": present,
             "windows": {lab: int(y[:, LABELS.index(lab)].sum()) for lab in present},
             "groups": {lab: len(set(groups[y[:, LABELS.index(lab)] >= 0.5])) for lab in present},
+            "cross": cross,
             "by_source": {f"{s} {lab}": (n, ok) for (s, lab), (n, ok) in sorted(sources.items())}}
+
+
+def corpus_hours(manifest: str) -> str:
+    """``"music 7.04 h in 188 files, noise 0.18 h in 184 files"`` from a corpus manifest."""
+    import json
+
+    hours: dict[str, list[float]] = {}
+    with open(manifest, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                e = json.loads(line)
+                h = hours.setdefault(e["label"], [0.0, 0])
+                h[0] += float(e["duration_s"]) / 3600
+                h[1] += 1
+    return ", ".join(f"{lab} {h:.2f} h in {n} files" for lab, (h, n) in sorted(hours.items()))
 
 
 def markdown(results: list[dict]) -> str:
@@ -88,7 +108,13 @@ def markdown(results: list[dict]) -> str:
         lines.append(f"| {r['path']} | " + " | ".join(cells) + " |")
     r0 = results[0]
     counts = ", ".join(f"{lab} {r0['windows'][lab]} from {r0['groups'][lab]} recordings" for lab in labs)
-    lines += ["", f"Pure windows: {counts}; each model at its own thresholds. Windows whose three decisions are all right, per package:", "",
+    wrong_on = "; ".join(
+        f"{lab} windows with " + ", ".join(f"{o} on {n} ({100 * n / r0['windows'][lab]:.1f} %)"
+                                           for o, n in r0["cross"][lab].items())
+        for lab in labs)
+    lines += ["", f"Pure windows: {counts}; each model at its own thresholds.",
+              "", f"Other labels on, {os.path.basename(r0['path'])}: {wrong_on}.",
+              "", "Windows whose three decisions are all right, per package:", "",
               "| package, label | windows | " + " | ".join(os.path.basename(os.path.dirname(r["path"])) + "/"
                                                           + os.path.basename(r["path"]) for r in results) + " |",
               "|---|---|" + "---|" * len(results)]
@@ -126,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = FeatureStore(a.features or build(a.data_dir, a.jobs))
         text = markdown([evaluate(m, store) for m in models])
+        if not a.features:
+            manifest = os.path.join(a.data_dir, "heldout", "corpus", "manifest.jsonl")
+            text = f"Held-out corpus: {corpus_hours(manifest)}.\n\n{text}"
     except TaggerError as e:
         print(f"heldout: {e}", file=sys.stderr)
         return 2
