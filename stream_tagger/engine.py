@@ -254,6 +254,7 @@ class _Analysis:
             self.raw_starts[lab] = (self.base + c0 * self.H) // BLOCK
             if lab == SILENCE:
                 self._edge(c0, self.open_starts[lab])
+                self._cut_held_at_silence(self.open_starts[lab])
             held = self.held.get(lab)
             if held is not None and self.open_starts[lab] <= held[1]:
                 # reopened at the refined end of its last segment: one run, that segment goes on
@@ -270,6 +271,18 @@ class _Analysis:
             if seg is not None:
                 self._hold(lab, seg)
         self._release(k)
+
+    def _cut_held_at_silence(self, start_block: int) -> None:
+        """A silence starting at ``start_block``: held segments of other labels end there (their
+        end was refined before the silence was confirmed); one lying wholly inside it is dropped."""
+        for lab, (s0, e0, r0) in list(self.held.items()):
+            if lab == SILENCE or e0 <= start_block:
+                continue
+            if s0 < start_block:
+                self.held[lab] = (s0, start_block, r0)
+                self.last_end[lab] = start_block
+            else:
+                del self.held[lab]
 
     def _hold(self, lab: str, seg: tuple[int, int, int]) -> None:
         """Keep ``lab``'s just-closed segment back (see :meth:`_release`); one held per label."""
@@ -291,7 +304,9 @@ class _Analysis:
 
     def _emit_segment(self, lab: str, seg: tuple[int, int, int]) -> None:
         """Emit ``seg`` (start block, end block, ...) of ``lab`` as a :class:`Segment` in seconds."""
-        self.t._on_segment(Segment(round(seg[0] * BLOCK / RATE_HZ, 2), round(seg[1] * BLOCK / RATE_HZ, 2), lab))
+        end = self.base + self.n  # a boundary on the 10 ms grid past the stream's last sample ends there
+        start_s, end_s = (round(b * BLOCK / RATE_HZ, 2) if b * BLOCK <= end else end / RATE_HZ for b in seg[:2])
+        self.t._on_segment(Segment(start_s, end_s, lab))
 
     def _edge(self, cell: int, block: int) -> None:
         self.silence_edges[cell] = block
@@ -316,8 +331,19 @@ class _Analysis:
             start_block = max(raw_start, self.last_end.get(lab, raw_start))
             if end_block <= start_block:
                 end_block = max(raw_end, start_block + 1)
+        if lab != SILENCE:  # silence forces the other labels off: their segments stop at its edges
+            sil_end, sil_start = self.last_end.get(SILENCE), self.open_starts.get(SILENCE)
+            if sil_end is not None and start_block < sil_end < end_block:
+                start_block = sil_end
+            if sil_start is not None and start_block < sil_start < end_block:
+                end_block = sil_start
         self.last_end[lab] = end_block
         return start_block, end_block, raw_start
+
+    def _starts_loud(self) -> bool:
+        """Whether the run's first 10 ms block is at or above the silence level (dBFS)."""
+        i = self.base // BLOCK - self.env_first
+        return 0 <= i < self.env_pow.shape[0] and power_to_dbfs(self.env_pow[i]) >= self.t.decision.silence_dbfs
 
     def _refine(self, lab: str, cell: int, rising: bool) -> int:
         """Refined absolute block of the boundary at the start of ``cell``."""
@@ -329,6 +355,8 @@ class _Analysis:
             e = self.silence_edges[cell]
             if (not is_end and e >= self.last_end.get(lab, e)) or (is_end and e > self.open_starts.get(lab, e - 1)):
                 return e
+        if lab != SILENCE and not is_end and cell == 0 and self._starts_loud():
+            return b  # the run begins with sound: it starts at its first sample, not at a later step
         if lab == SILENCE:  # level decisions: the true edge lies within the cell before/after
             if rising:  # silence ends -> sound starts within the first non-silent cell
                 lo, hi = b - 2, b + self.fph
@@ -384,6 +412,8 @@ class _Analysis:
         end_block = max(end_block, (self.base + n) // BLOCK)
         flushed = sorted(self.decider.flush(n_cells), key=lambda e: e[0] != SILENCE)
         for lab, c0, c1 in flushed:
+            if lab not in self.open_starts:  # a whole-stream run shorter than min_on (see RunTracker.flush)
+                self.open_starts[lab] = self.raw_starts[lab] = (self.base + c0 * self.H) // BLOCK
             seg = self._close(lab, c1, end_block=end_block if c1 >= n_cells else None)
             if seg is not None:
                 self._hold(lab, seg)

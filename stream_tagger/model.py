@@ -7,19 +7,24 @@ A model is two files side by side: ``NAME.tflite`` and ``NAME.json``. The JSON h
 ``silence_dbfs`` (default silence level), ``input_norm`` (optional ``{"mean", "std"}``:
 the network expects ``(logmel - mean) / std``; applied here, folded into the input
 quantisation, so the int8 network has no separate normalisation ops to round twice),
-and descriptive fields (corpus, metrics, version). :meth:`TagModel.load` refuses a model
-whose metadata does not match the runtime's frontend, with a one-line
-:class:`~stream_tagger.errors.ModelError`.
+optional decision settings (``hysteresis``, ``min_on_s``, ``min_off_s``,
+``silence_hysteresis_db``, see :class:`~stream_tagger.postprocess.DecisionParams`), ``version``
+(metadata format, at most :data:`METADATA_VERSION`) and descriptive fields (corpus, metrics).
+:meth:`TagModel.load` refuses a model whose metadata does not fit the runtime
+(:func:`check_metadata`), with a one-line :class:`~stream_tagger.errors.ModelError`.
 
 Input tensor: ``(batch, n_mels, frames_per_window, 1)`` log-mel features (float32, or
 int8 with the tensor's quantisation). Output: ``(batch, n_labels)`` sigmoid
-probabilities (float32 or int8, dequantised here).
+probabilities (float32 or int8, dequantised here). A network whose output batch does not
+follow its input batch (or that cannot be resized) is run one window at a time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import numbers
 import os
 from importlib import resources
 
@@ -28,8 +33,10 @@ import numpy as np
 from .errors import ModelError
 from .frontend import DEFAULT_PARAMS, FrontendParams
 
-METADATA_VERSION = 1
+METADATA_VERSION = 1  # newest metadata format this runtime reads; ``version`` above it is refused
 NETWORK_LABELS = ("speech", "music", "noise")
+SILENCE = "silence"
+SILENCE_DBFS_RANGE = (-120.0, 0.0)  # accepted ``silence_dbfs`` in metadata, dBFS
 
 
 def default_model_path() -> str:
@@ -79,22 +86,82 @@ def read_metadata(model_path: str) -> dict:
     return meta
 
 
+def _is_number(v) -> bool:
+    """A finite number (JSON's ``true``/``false`` are not numbers here; NumPy scalars are)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _show(v) -> str:
+    """``repr`` of a metadata value, cut to one short line for an error message."""
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
 def check_metadata(meta: dict, params: FrontendParams = DEFAULT_PARAMS, where: str = "model") -> None:
-    """Raise :class:`ModelError` unless ``meta`` fits this runtime's frontend and labels."""
+    """Raise :class:`ModelError` (one line, naming the field) unless ``meta`` fits this runtime.
+
+    Rules: ``version`` (optional; absent means 1) an integer no newer than
+    :data:`METADATA_VERSION`; ``labels`` a non-empty list of distinct network labels;
+    ``frontend`` equal to ``params``; ``thresholds`` an object with a probability in [0, 1] for
+    every label and no other keys; optional ``silence_dbfs`` a level in -120..0 dBFS
+    (:data:`SILENCE_DBFS_RANGE`); optional ``hysteresis`` a probability width in [0, 1],
+    ``silence_hysteresis_db`` a finite level difference >= 0 dB, ``min_on_s`` / ``min_off_s``
+    objects of durations >= 0 s per label (or ``"silence"``); optional ``input_norm`` see
+    :func:`input_norm`. These are the fields :class:`TagModel` and
+    :meth:`~stream_tagger.postprocess.DecisionParams.from_metadata` read.
+    """
+    version = meta.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelError(f"{where}: metadata 'version' must be a positive integer, not {_show(version)}")
+    if version > METADATA_VERSION:
+        raise ModelError(f"{where}: metadata version {version} is newer than this stream-tagger understands "
+                         f"({METADATA_VERSION}): upgrade stream-tagger")
     for key in ("labels", "frontend", "thresholds"):
         if key not in meta:
             raise ModelError(f"{where}: metadata lacks '{key}'")
-    labels = list(meta["labels"])
-    if not labels or any(lab not in NETWORK_LABELS for lab in labels):
-        raise ModelError(f"{where}: labels {labels} are not a subset of {list(NETWORK_LABELS)}")
+    labels = meta["labels"]
+    if not isinstance(labels, (list, tuple)) or not labels or any(lab not in NETWORK_LABELS for lab in labels):
+        raise ModelError(f"{where}: labels {_show(labels)} are not a subset of {list(NETWORK_LABELS)}")
+    dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if dup:
+        raise ModelError(f"{where}: labels {list(labels)} are not distinct ({dup} repeated)")
     if not isinstance(meta["frontend"], dict):
         raise ModelError(f"{where}: metadata 'frontend' must be an object")
     bad = params.mismatches(meta["frontend"])
     if bad:
         raise ModelError(f"{where}: frontend does not match the runtime: " + "; ".join(bad[:4]))
-    missing = [lab for lab in labels if lab not in meta["thresholds"]]
+    thresholds = meta["thresholds"]
+    if not isinstance(thresholds, dict):
+        raise ModelError(f"{where}: metadata 'thresholds' must be an object {{label: probability}}")
+    missing = [lab for lab in labels if lab not in thresholds]
     if missing:
         raise ModelError(f"{where}: metadata has no threshold for {missing}")
+    extra = [k for k in thresholds if k not in labels]
+    if extra:
+        raise ModelError(f"{where}: metadata has thresholds for {_show(extra)}, which are not in labels {list(labels)}")
+    for lab in labels:
+        v = thresholds[lab]
+        if not (_is_number(v) and 0.0 <= v <= 1.0):
+            raise ModelError(f"{where}: threshold for '{lab}' must be a probability in [0, 1], not {_show(v)}")
+    lo, hi = SILENCE_DBFS_RANGE
+    checks = (("silence_dbfs", lo, hi, f"a level in [{lo:g}, {hi:g}] dBFS"),
+              ("hysteresis", 0.0, 1.0, "a probability width in [0, 1]"),
+              ("silence_hysteresis_db", 0.0, math.inf, "a finite number of dB >= 0"))
+    for key, lo, hi, what in checks:
+        v = meta.get(key)
+        if key in meta and not (_is_number(v) and lo <= v <= hi):
+            raise ModelError(f"{where}: metadata '{key}' must be {what}, not {_show(v)}")
+    for key in ("min_on_s", "min_off_s"):
+        durations = meta.get(key, {})
+        if not isinstance(durations, dict):
+            raise ModelError(f"{where}: metadata '{key}' must be an object {{label: seconds}}, not {_show(durations)}")
+        for lab, v in durations.items():
+            if lab not in labels and lab != SILENCE:
+                raise ModelError(f"{where}: metadata '{key}' names {_show(lab)}, which is not in labels {list(labels)} "
+                                 f"nor '{SILENCE}'")
+            if not (_is_number(v) and v >= 0):
+                raise ModelError(f"{where}: metadata '{key}' for '{lab}' must be a finite number of seconds >= 0, "
+                                 f"not {_show(v)}")
     input_norm(meta, where)
 
 
@@ -130,6 +197,7 @@ class TagModel:
         self._in = interpreter.get_input_details()[0]
         self._out = interpreter.get_output_details()[0]
         self._batch = int(self._in["shape"][0])
+        self._one_by_one = False  # set once a batch shows the output batch does not follow the input
         expect = (params.n_mels, params.frames_per_window)
         if tuple(int(v) for v in self._in["shape"][1:3]) != expect:
             raise ModelError(f"{model_path}: input shape {list(self._in['shape'])} does not fit features {expect}")
@@ -162,22 +230,32 @@ class TagModel:
     def input_quantized(self) -> bool:
         return self._in["dtype"] != np.float32
 
-    def _set_batch(self, n: int) -> None:
+    def _set_batch(self, n: int) -> bool:
+        """Resize the input to ``n`` windows. False (and resized back to 1) when the network
+        cannot run ``n`` at once: resizing fails (e.g. a fixed reshape inside), or the output's
+        batch does not follow the input's."""
         if n != self._batch:
             shape = list(self._in["shape"])
             shape[0] = n
-            self._interp.resize_tensor_input(self._in["index"], shape)
-            self._interp.allocate_tensors()
+            try:
+                self._interp.resize_tensor_input(self._in["index"], shape)
+                self._interp.allocate_tensors()
+            except Exception:  # noqa: BLE001 - the interpreter raises RuntimeError or ValueError
+                if n == 1:
+                    raise
+                self._batch = -1  # the input tensor is resized already: force the way back
+                self._set_batch(1)
+                return False
             self._in = self._interp.get_input_details()[0]
             self._out = self._interp.get_output_details()[0]
             self._batch = n
+        if n != 1 and int(np.prod(self._out["shape"][:-1])) != n:
+            self._set_batch(1)
+            return False
+        return True
 
-    def predict(self, features: np.ndarray) -> np.ndarray:
-        """Probabilities ``(batch, n_labels)`` float32 for features ``(batch, n_mels, frames)``
-        or a single window ``(n_mels, frames)`` (then returns ``(n_labels,)``)."""
-        single = features.ndim == 2
-        x = features[None] if single else features
-        self._set_batch(x.shape[0])
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        """One invoke on features ``(batch, n_mels, frames)``; raw rows ``(rows, n_labels)`` float32."""
         x = x[..., None]
         if self.input_quantized:
             # (x - mean) / std, then x / scale + zero: one affine map, one rounding
@@ -193,5 +271,26 @@ class TagModel:
         if self._out["dtype"] != np.float32:
             scale, zero = self._out["quantization"]
             y = (y.astype(np.float32) - zero) * scale
-        y = y.astype(np.float32)
+        return y.astype(np.float32).reshape(-1, len(self.labels))
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Probabilities ``(batch, n_labels)`` float32 (0..1) for log-mel features
+        ``(batch, n_mels, frames)`` or a single window ``(n_mels, frames)`` (then returns
+        ``(n_labels,)``). A batch runs in one invoke, or window by window for a network whose
+        output batch does not follow its input (found on the first batch, then remembered)."""
+        single = features.ndim == 2
+        x = features[None] if single else features
+        n = len(x)
+        if n == 0:
+            return np.zeros((0, len(self.labels)), np.float32)
+        if n > 1 and not self._one_by_one:
+            if self._set_batch(n):
+                y = self._run(x)
+                if len(y) == n:
+                    return y
+            self._one_by_one = True
+        self._set_batch(1)
+        y = np.concatenate([self._run(x[i : i + 1]) for i in range(n)])
+        if len(y) != n:
+            raise ModelError(f"{self.path}: the network gives {len(y) // n} rows of outputs per window, not 1")
         return y[0] if single else y

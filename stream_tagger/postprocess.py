@@ -121,11 +121,15 @@ class RunTracker:
 
     def flush(self, end_cell: int) -> tuple[int, int] | None:
         """End of stream after cell ``end_cell - 1``: close an open segment (a pending off-run
-        ends it at that run's start). Unconfirmed on-runs are dropped."""
+        ends it at that run's start). Unconfirmed on-runs are dropped, except one that spans the
+        whole stream (cells ``0 .. end_cell - 1``): a stream shorter than ``min_on`` that is all
+        one thing (e.g. 50 ms of silence) is labelled, not left blank."""
         closed = None
         if self.on:
             end = self._run_start if self._run_start is not None else end_cell
             closed = (self.start, end)
+        elif self._run_start == 0 and self._run_len == end_cell > 0:
+            closed = (0, end_cell)
         self.reset()
         return closed
 

@@ -4,6 +4,8 @@ models whose files or metadata do not fit."""
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -130,3 +132,155 @@ def test_malformed_input_norm_is_refused(copy_of_shipped):
     meta_p.write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="input_norm"):
         TagModel.load(str(copy_of_shipped))
+
+
+def _edit(meta, key, value):
+    """``meta[key] = value``, with ``key`` a dotted path (``"thresholds.noise"``); value
+    ``_DELETE`` removes it."""
+    *parents, last = key.split(".")
+    for k in parents:
+        meta = meta[k]
+    if value is _DELETE:
+        del meta[last]
+    else:
+        meta[last] = value
+
+
+_DELETE = object()
+
+# (dotted key, bad value, what the one-line message must say)
+BAD_METADATA = [
+    ("silence_dbfs", None, "'silence_dbfs' must be a level in [-120, 0] dBFS, not None"),
+    ("silence_dbfs", "loud", "'silence_dbfs' must be a level in [-120, 0] dBFS, not 'loud'"),
+    ("silence_dbfs", 10, "'silence_dbfs' must be a level"),
+    ("silence_dbfs", -500.0, "'silence_dbfs' must be a level"),
+    ("silence_dbfs", float("nan"), "'silence_dbfs' must be a level"),
+    ("silence_dbfs", True, "'silence_dbfs' must be a level"),
+    ("thresholds.music", "high", "threshold for 'music' must be a probability in [0, 1], not 'high'"),
+    ("thresholds.noise", 5, "threshold for 'noise' must be a probability in [0, 1], not 5"),
+    ("thresholds.speech", -0.1, "threshold for 'speech' must be a probability"),
+    ("thresholds.speech", None, "threshold for 'speech' must be a probability"),
+    ("thresholds.speech", float("inf"), "threshold for 'speech' must be a probability"),
+    ("thresholds", [0.5, 0.5, 0.5], "'thresholds' must be an object"),
+    ("thresholds.silence", 0.5, "thresholds for ['silence'], which are not in labels"),
+    ("thresholds.speach", 0.5, "thresholds for ['speach'], which are not in labels"),
+    ("labels", ["speech", "speech", "noise"], "not distinct (['speech'] repeated)"),
+    ("labels", "speech", "not a subset"),
+    ("labels", 3, "not a subset"),
+    ("labels", [], "not a subset"),
+    ("version", 9, "metadata version 9 is newer than this stream-tagger understands (1): upgrade stream-tagger"),
+    ("version", "1", "'version' must be a positive integer"),
+    ("version", 0, "'version' must be a positive integer"),
+    ("hysteresis", "wide", "'hysteresis' must be a probability width in [0, 1]"),
+    ("hysteresis", -0.1, "'hysteresis' must be a probability width"),
+    ("hysteresis", 2, "'hysteresis' must be a probability width"),
+    ("silence_hysteresis_db", -3, "'silence_hysteresis_db' must be a finite number of dB >= 0"),
+    ("silence_hysteresis_db", float("inf"), "'silence_hysteresis_db' must be a finite number"),
+    ("min_on_s", {"speech": -1}, "'min_on_s' for 'speech' must be a finite number of seconds >= 0"),
+    ("min_on_s", {"speech": "long"}, "'min_on_s' for 'speech' must be a finite number of seconds"),
+    ("min_off_s", [0.5], "'min_off_s' must be an object"),
+    ("min_off_s", {"shouting": 0.5}, "'min_off_s' names 'shouting', which is not in labels"),
+]
+
+
+@pytest.mark.parametrize("key,value,message", BAD_METADATA,
+                         ids=[f"{k}={v!r}" for k, v, _ in BAD_METADATA])
+def test_bad_metadata_is_refused_in_one_line_naming_the_problem(copy_of_shipped, key, value, message):
+    meta_p = copy_of_shipped.with_suffix(".json")
+    meta = json.loads(meta_p.read_text())
+    _edit(meta, key, value)
+    meta_p.write_text(json.dumps(meta))
+    with pytest.raises(ModelError) as e:
+        TagModel.load(str(copy_of_shipped))
+    text = str(e.value)
+    assert message in text and "\n" not in text and text.startswith(str(copy_of_shipped) + ": ")
+    with pytest.raises(ModelError):  # the same rules for metadata checked directly (training/convert.py)
+        check_metadata(meta)
+
+
+@pytest.mark.parametrize("key,value", [
+    ("version", _DELETE),  # metadata written before "version" existed (and tests/conftest.py's tiny model)
+    ("version", 1),
+    ("silence_dbfs", _DELETE),
+    ("silence_dbfs", -120),
+    ("silence_dbfs", 0),
+    ("thresholds.speech", 0),
+    ("thresholds.noise", 1),
+    ("hysteresis", 0),
+    ("silence_hysteresis_db", 6.0),
+    ("min_on_s", {"speech": 0.5, "silence": 1}),
+    ("min_off_s", {}),
+])
+def test_good_metadata_edges_are_accepted(copy_of_shipped, key, value):
+    meta_p = copy_of_shipped.with_suffix(".json")
+    meta = json.loads(meta_p.read_text())
+    _edit(meta, key, value)
+    meta_p.write_text(json.dumps(meta))
+    TagModel.load(str(copy_of_shipped))
+
+
+def test_metadata_of_a_label_subset_needs_thresholds_for_those_labels_only(copy_of_shipped):
+    meta = json.loads(copy_of_shipped.with_suffix(".json").read_text())
+    meta["labels"] = ["speech", "music"]
+    with pytest.raises(ModelError, match=r"thresholds for \['noise'\], which are not in labels \['speech', 'music'\]"):
+        check_metadata(meta)
+    del meta["thresholds"]["noise"]
+    check_metadata(meta)
+
+
+# Tiny float networks whose output batch does not follow the input batch: "reshape" ends in a
+# fixed reshape to [1, 3] (resizing the input to more than one window fails at allocation),
+# "slice" keeps only the batch's first row (resizing works, the output stays [1, 3]). Built with
+# TensorFlow in a subprocess: TensorFlow must not be imported beside the TFLite interpreter.
+_FIXED_BATCH_SCRIPT = r"""
+import json, sys
+import tensorflow as tf, keras
+from stream_tagger.frontend import FrontendParams
+
+class FixedBatch(keras.layers.Layer):
+    def __init__(self, mode, **kw):
+        super().__init__(**kw)
+        self.mode = mode
+
+    def call(self, x):
+        return tf.reshape(x, [1, 3]) if self.mode == "reshape" else x[:1]
+
+keras.utils.set_random_seed(0)
+inp = keras.Input((64, 101, 1))
+x = keras.layers.Conv2D(4, 3, strides=2, activation="relu")(inp)
+x = keras.layers.GlobalAveragePooling2D()(x)
+x = keras.layers.Dense(3, activation="sigmoid")(x)
+for mode in ("reshape", "slice"):
+    stem = sys.argv[1] + "/" + mode
+    m = keras.Model(inp, FixedBatch(mode)(x))
+    open(stem + ".tflite", "wb").write(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+    json.dump({"labels": ["speech", "music", "noise"], "frontend": FrontendParams().to_dict(),
+               "thresholds": {"speech": 0.5, "music": 0.5, "noise": 0.5}, "silence_dbfs": -50},
+              open(stem + ".json", "w"))
+"""
+
+
+@pytest.fixture(scope="module")
+def fixed_batch_models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("fixed_batch")
+    try:
+        r = subprocess.run([sys.executable, "-c", _FIXED_BATCH_SCRIPT, str(d)], capture_output=True, text=True,
+                           timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.skip("building the tiny fixed-batch models took over 120 s")
+    if r.returncode != 0:
+        pytest.skip(f"cannot build tiny models with TensorFlow: {r.stderr.strip().splitlines()[-1:]}")
+    return {mode: str(d / (mode + ".tflite")) for mode in ("reshape", "slice")}
+
+
+@pytest.mark.parametrize("mode", ["reshape", "slice"])
+def test_network_whose_output_batch_does_not_follow_runs_window_by_window(fixed_batch_models, mode):
+    m = TagModel.load(fixed_batch_models[mode])
+    windows = [_window(s, scale) for s, scale in ((0, 0.3), (1, 0.01), (2, 0.1), (3, 1.0), (4, 0.03))]
+    singles = np.stack([m.predict(w) for w in windows])
+    assert singles.shape == (5, 3) and np.abs(singles - singles[0]).max() > 1e-4  # windows differ
+    for n in (5, 2, 5):  # again after the fallback is remembered
+        batch = m.predict(np.stack(windows[:n]))
+        assert batch.shape == (n, 3)
+        np.testing.assert_allclose(batch, singles[:n], atol=1e-6)
+    assert m.predict(windows[0]).shape == (3,)
