@@ -16,6 +16,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import importlib  # noqa: E402
+import math  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -23,8 +24,8 @@ import time  # noqa: E402
 from .errors import TaggerError  # noqa: E402
 
 PROG = "stream-tagger"
-SEGMENT_FORMATS = ("csv", "jsonl", "audacity", "textgrid")
-EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl", "audacity": ".txt", "textgrid": ".TextGrid"}
+SEGMENT_FORMATS = ("csv", "jsonl", "audacity", "textgrid")  # stream_tagger.labels.FORMATS
+RAW_DEFAULTS = {"rate": 16000, "channels": 1, "sample_format": "s16"}  # raw standard input
 LAZY_COMMANDS = {
     "evaluate": ("stream_tagger.evaluate", "score labels against reference labels (frame F1, confusion, boundary error)"),
     "plot": ("stream_tagger.gui.plot", "plot a file's labels and probabilities (needs the gui extra)"),
@@ -44,52 +45,71 @@ def _info(msg: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # parser
 # ---------------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line: ``stream-tagger tag: error: ... (see --help)``, exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _bounded(kind: type, lo: float | None, hi: float | None, message: str):
-    """An argparse type: ``kind`` (int or float) parsed from text, within ``[lo, hi]`` (None = open)."""
+    """An argparse type: ``kind`` (int or float) parsed from text, finite, within ``[lo, hi]`` (None = open)."""
     def parse(text: str):
         try:
             v = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {text!r}") from None
-        if (lo is not None and v < lo - 1e-9) or (hi is not None and v > hi + 1e-9):
+        if not math.isfinite(v) or (lo is not None and v < lo - 1e-9) or (hi is not None and v > hi + 1e-9):
             raise argparse.ArgumentTypeError(message)
         return v
     return parse
 
 
+def _speed(text: str) -> float:
+    """``--speed``: 0 (as fast as possible) or a pace factor from 0.01 to 1000."""
+    v = _bounded(float, 0.0, 1000.0, "speed must be 0 (as fast as possible) or between 0.01 and 1000")(text)
+    if 0.0 < v < 0.01 - 1e-12:
+        raise argparse.ArgumentTypeError("speed must be 0 (as fast as possible) or between 0.01 and 1000")
+    return v
+
+
 _hop = _bounded(float, 0.1, 1.0, "hop must be between 0.1 and 1.0 seconds")
 _positive_int = _bounded(int, 1, None, "must be at least 1")
-_speed = _bounded(float, 0.0, None, "speed must be >= 0 (0 = as fast as possible)")
+_threads = _bounded(int, 1, 64, "threads must be between 1 and 64")
+_silence_db = _bounded(float, -120.0, 0.0, "silence level must be between -120 and 0 dBFS")
+_duration = _bounded(float, 0.001, None, "duration must be a positive number of seconds")
+_window_s = _bounded(float, 1.0, 3600.0, "window must be between 1 and 3600 seconds")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("analysis")
     g.add_argument("--model", metavar="PATH", help="TFLite model (metadata JSON beside it); default: the shipped model")
     g.add_argument("--hop", type=_hop, default=0.25, metavar="S", help="hop in seconds, 0.1..1.0 (default 0.25)")
-    g.add_argument("--threads", type=_positive_int, default=1, metavar="N", help="inference threads (default 1)")
-    g.add_argument("--silence-db", type=float, default=None, metavar="DBFS",
-                   help="silence below this level in dBFS (default: from the model metadata)")
+    g.add_argument("--threads", type=_threads, default=1, metavar="N", help="inference threads, 1..64 (default 1)")
+    g.add_argument("--silence-db", type=_silence_db, default=None, metavar="DBFS",
+                   help="silence below this level in dBFS, -120..0 (default: from the model metadata)")
     g.add_argument("--no-refine", action="store_true", help="keep hop-quantised boundaries (no level refinement)")
 
 
 def _stdin_opts(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("raw audio on standard input ('-'; WAV streams are detected)")
-    g.add_argument("--rate", type=_positive_int, default=16000, metavar="HZ", help="raw sample rate (default 16000)")
-    g.add_argument("--channels", type=_positive_int, default=1, metavar="N", help="raw channels (default 1)")
-    g.add_argument("--sample-format", default="s16", choices=("s16", "s24", "s32", "f32", "u8"),
+    g.add_argument("--rate", type=_positive_int, default=None, metavar="HZ", help="raw sample rate (default 16000)")
+    g.add_argument("--channels", type=_positive_int, default=None, metavar="N", help="raw channels (default 1)")
+    g.add_argument("--sample-format", default=None, choices=("s16", "s24", "s32", "f32", "u8"),
                    help="raw sample format, little-endian (default s16)")
 
 
 def _line_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headless", action="store_true", help="no window: one line per hop on stdout")
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="line format with --headless")
-    p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds of audio")
-    p.add_argument("--window-s", type=float, default=30.0, metavar="S",
-                   help="seconds of stream the window shows (default 30)")
+    p.add_argument("--duration", type=_duration, default=None, metavar="S",
+                   help="analyse only the first S seconds of audio, then end")
+    p.add_argument("--window-s", type=_window_s, default=30.0, metavar="S",
+                   help="seconds of stream the window shows, 1..3600 (default 30)")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Real-time speech / music / noise / silence tagger.")
+    parser = _Parser(prog=PROG, description="Real-time speech / music / noise / silence tagger.")
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -98,9 +118,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("tag", help="segments of whole files", description="Tag whole files into segments.")
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files ('-' for standard input)")
-    p.add_argument("--format", choices=SEGMENT_FORMATS, default="csv", help="segment file format (default csv)")
+    p.add_argument("--format", choices=SEGMENT_FORMATS, default=None,
+                   help="segment file format (default: from the -o file's extension, else csv)")
     out = p.add_mutually_exclusive_group()
-    out.add_argument("-o", "--output", metavar="FILE", help="write to FILE (one input file)")
+    out.add_argument("-o", "--output", metavar="FILE", help="write to FILE (one input file; .csv .jsonl .txt "
+                     ".TextGrid choose the format)")
     out.add_argument("--out-dir", metavar="DIR", help="write DIR/<name><ext> per input file")
     _common(p)
     _stdin_opts(p)
@@ -159,7 +181,24 @@ def _make_tagger(args, defer_load: bool = False):
 def _stdin_source(args):
     from .sources import StdinSource
 
-    return StdinSource(rate_hz=args.rate, channels=args.channels, sample_format=args.sample_format)
+    raw = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in RAW_DEFAULTS.items()}
+    return StdinSource(rate_hz=raw["rate"], channels=raw["channels"], sample_format=raw["sample_format"])
+
+
+def _warn_raw_options(args, paths: list[str]) -> None:
+    """``--rate``/``--channels``/``--sample-format`` describe raw standard input only: say so when
+    they are given for files, whose headers say what they hold."""
+    given = [f"--{k.replace('_', '-')}" for k in RAW_DEFAULTS if getattr(args, k, None) is not None]
+    if given and any(p != "-" for p in paths):
+        _info(f"warning: {', '.join(given)} {'is' if len(given) == 1 else 'are'} for raw audio on standard input ('-') only; "
+              "files are read with the rate and channels of their own header")
+
+
+def _stdout():
+    """Standard output for results; TaggerError when it is closed."""
+    if sys.stdout is None:
+        raise TaggerError("standard output is closed: give -o FILE or --out-dir DIR")
+    return sys.stdout
 
 
 def _write_segments(segments, fmt: str, out, duration_s: float | None = None) -> None:
@@ -195,18 +234,54 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _tag_destinations(args, fmt: str) -> list[str | None]:
+    """Per input file: the segment file to write (None: standard output). Refuses two inputs
+    that would write the same file (same name in different folders) before any work."""
+    from .labels import extension_for
+
+    if not args.out_dir:
+        return [args.output] * len(args.files)
+    dests = [os.path.join(args.out_dir, ("stdin" if p == "-" else os.path.splitext(os.path.basename(p))[0])
+                          + extension_for(fmt)) for p in args.files]
+    seen: dict[str, str] = {}
+    for path, dest in zip(args.files, dests):
+        if dest in seen and seen[dest] != path:
+            raise TaggerError(f"{seen[dest]} and {path} would both be written to {dest}; "
+                              "tag them into different --out-dir folders")
+        seen[dest] = path
+    return dests
+
+
+def _make_out_dir(path: str) -> None:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except FileExistsError:
+        raise TaggerError(f"--out-dir {path}: exists and is not a directory") from None
+    except OSError as e:
+        raise TaggerError(f"--out-dir {path}: cannot create ({e.strerror or e})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise TaggerError(f"--out-dir {path}: not writable")
+
+
 def cmd_tag(args) -> int:
+    """Segments of each input file; a bad file is reported and skipped, exit 1 if any was bad."""
+    from .labels import format_for_path
     from .sources import FileSource
 
     if len(args.files) > 1 and args.output:
         raise TaggerError("-o/--output takes one input file; use --out-dir for several")
     if args.files.count("-") > 1:
         raise TaggerError("standard input ('-') can be given only once")
+    fmt = args.format or (format_for_path(args.output) if args.output else None) or "csv"
+    dests = _tag_destinations(args, fmt)
     if args.out_dir:
-        os.makedirs(args.out_dir, exist_ok=True)
+        _make_out_dir(args.out_dir)
+    elif not args.output:
+        _stdout()
+    _warn_raw_options(args, args.files)
     tagger = _make_tagger(args)
     status = 0
-    for path in args.files:
+    for path, dest in zip(args.files, dests):
         try:
             src = _stdin_source(args) if path == "-" else FileSource(path)
             if path != "-":
@@ -218,14 +293,16 @@ def cmd_tag(args) -> int:
             finally:
                 progress.done()
             dur = tagger.stats.audio_s
-            if args.out_dir:
-                stem = "stdin" if path == "-" else os.path.splitext(os.path.basename(path))[0]
-                _write_segments(segments, args.format, os.path.join(args.out_dir, stem + EXTENSIONS[args.format]), dur)
-            elif args.output:
-                _write_segments(segments, args.format, args.output, dur)
+            if dest is not None:
+                _write_segments(segments, fmt, dest, dur)
             else:
-                _write_segments(segments, args.format, sys.stdout, dur)
-                sys.stdout.flush()
+                try:
+                    _write_segments(segments, fmt, _stdout(), dur)
+                    sys.stdout.flush()
+                except BrokenPipeError:
+                    raise
+                except OSError as e:
+                    raise TaggerError(f"cannot write to standard output ({e.strerror or e})") from None
         except TaggerError as e:
             _err(str(e))
             status = 1
@@ -245,13 +322,12 @@ def _install_stop_handlers(tagger) -> None:
 def _run_lines(tagger, source, args) -> int:
     from .outputs import LineWriter
 
-    writer = LineWriter(args.format)
+    writer = LineWriter(args.format, out=_stdout())
     _install_stop_handlers(tagger)
     t0 = time.monotonic()
-    limit = args.duration
     last_dropped = 0
     announced = False
-    for ev in tagger.stream(source):
+    for ev in tagger.stream(source, duration_s=args.duration):
         writer.event(ev)
         if not announced:
             announced = True
@@ -263,8 +339,8 @@ def _run_lines(tagger, source, args) -> int:
         if dropped > last_dropped:
             _info(f"warning: {dropped / 16000:.2f} s of audio dropped so far (analysis fell behind)")
             last_dropped = dropped
-        if limit is not None and getattr(ev, "end_s", 0) >= limit and hasattr(ev, "index"):
-            tagger.stop()
+    if writer.error:
+        raise TaggerError(f"cannot write to standard output ({writer.error})")
     st = tagger.stats
     _info(f"done: {st.audio_s:.2f} s of audio in {time.monotonic() - t0:.2f} s, {st.hops} hops, "
           f"{st.segments} segments, {st.dropped_samples / 16000:.2f} s dropped")
@@ -293,12 +369,13 @@ def cmd_live(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    from .sources import FileSource, StdinSource
+    from .sources import FileSource
 
     speed = None if (args.fast or args.speed == 0) else args.speed
+    _warn_raw_options(args, [args.file])
     tagger = _make_tagger(args, defer_load=args.headless)
     if args.file == "-":
-        source = StdinSource(rate_hz=args.rate, channels=args.channels, sample_format=args.sample_format)
+        source = _stdin_source(args)
     else:
         source = FileSource(args.file, speed=speed)
     source.open()

@@ -529,8 +529,12 @@ class Tagger:
         return self._model
 
     # -- public ----------------------------------------------------------------------------
-    def stream(self, source):
-        """Iterate over :class:`Hop` and :class:`Segment` events of ``source`` (see module doc)."""
+    def stream(self, source, duration_s: float | None = None):
+        """Iterate over :class:`Hop` and :class:`Segment` events of ``source`` (see module doc).
+        ``duration_s``: analyse only the source's first ``duration_s`` seconds (counted in its
+        samples, so the end is exact at any pace), then end as at the end of the source."""
+        if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+            raise TaggerError(f"duration must be a positive number of seconds, not {duration_s:g}")
         source.open()
         self._stop.clear()
         self._stats = RunStats()
@@ -553,7 +557,8 @@ class Tagger:
         except BaseException:
             source.stop()
             raise
-        worker = threading.Thread(target=self._work, args=(source, ring, q), name="TaggerWorker", daemon=True)
+        limit = None if duration_s is None else max(1, int(round(duration_s * rate)))
+        worker = threading.Thread(target=self._work, args=(source, ring, q, limit), name="TaggerWorker", daemon=True)
         worker.start()
         try:
             while True:
@@ -573,9 +578,10 @@ class Tagger:
             with self._lock:
                 self._snap.running = False
 
-    def run(self, source, on_hop=None, on_segment=None) -> RunStats:
-        """Run ``source`` to its end (or :meth:`stop`), calling back per event; returns stats."""
-        for ev in self.stream(source):
+    def run(self, source, on_hop=None, on_segment=None, duration_s: float | None = None) -> RunStats:
+        """Run ``source`` to its end (or :meth:`stop`, or ``duration_s`` seconds of it), calling
+        back per event; returns stats."""
+        for ev in self.stream(source, duration_s=duration_s):
             if isinstance(ev, Hop):
                 if on_hop is not None:
                     on_hop(ev)
@@ -653,7 +659,8 @@ class Tagger:
             self._snap.stream_time_s = (an.base + an.n) / RATE_HZ
             self._snap.logmel_end_s = (an.base + an.front.frames_available * BLOCK) / RATE_HZ
 
-    def _work(self, source, ring: RingBuffer, q: queue.Queue) -> None:
+    def _work(self, source, ring: RingBuffer, q: queue.Queue, limit: int | None = None) -> None:
+        """The analysis loop (worker thread); ``limit``: source samples to analyse at most."""
         rate = int(source.sample_rate_hz)
         self._resampler = None
         self._finishing = False
@@ -677,6 +684,10 @@ class Tagger:
                 if got is None:
                     break
                 start, x = got
+                if limit is not None:
+                    if start >= limit:
+                        break
+                    x = x[: limit - start]
                 if x.shape[0] == 0:
                     continue
                 t0 = time.perf_counter()
@@ -709,6 +720,8 @@ class Tagger:
                     self._snap.load = load_proc / load_audio if load_audio > 0 else 0.0
                 if ring.dropped_samples and int(round(ring.dropped_samples * RATE_HZ / rate)) != self._dropped16:
                     self._dropped16 = int(round(ring.dropped_samples * RATE_HZ / rate))
+                if limit is not None and expected >= limit:
+                    break
         except TaggerError as e:
             err = e
         except BaseException as e:  # noqa: BLE001 - reported to the consumer, never lost

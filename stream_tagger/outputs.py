@@ -59,7 +59,8 @@ def segment_csv(seg: Segment) -> str:
 class LineWriter:
     """Writes events as lines to ``out`` (stdout by default), flushing after each line.
 
-    A closed output (e.g. ``| head``) stops writing quietly: :attr:`broken` becomes True.
+    A closed output (e.g. ``| head``) stops writing quietly: :attr:`broken` becomes True. Any
+    other write error (a full disk) also stops writing, with its reason in :attr:`error`.
     """
 
     def __init__(self, fmt: str = "jsonl", out=None):
@@ -68,6 +69,7 @@ class LineWriter:
         self.fmt = fmt
         self.out = out if out is not None else sys.stdout
         self.broken = False
+        self.error: str | None = None
         self._header_done = fmt != "csv"
 
     def _line(self, text: str) -> None:
@@ -81,6 +83,9 @@ class LineWriter:
             self.out.flush()
         except (BrokenPipeError, ValueError):
             self.broken = True
+        except OSError as e:
+            self.broken = True
+            self.error = e.strerror or str(e)
 
     def hop(self, hop: Hop) -> None:
         self._line(hop_json(hop) if self.fmt == "jsonl" else hop_csv(hop))

@@ -199,14 +199,27 @@ def test_usage_errors_exit_2(bursts_wav, capsys):
     cases = [(["tag", bursts_wav, "--hop", "2"], "hop must be between 0.1 and 1.0 seconds"),
              (["tag", bursts_wav, "--hop", "x"], "not a number: 'x'"),
              (["tag"], "required"), (["frobnicate"], "invalid choice"),
-             (["tag", bursts_wav, "--threads", "0"], "--threads: must be at least 1"),
+             (["tag", bursts_wav, "--threads", "0"], "--threads: threads must be between 1 and 64"),
+             (["tag", bursts_wav, "--threads", "1000000"], "--threads: threads must be between 1 and 64"),
              (["tag", bursts_wav, "--threads", "1.5"], "not an integer: '1.5'"),
-             (["replay", bursts_wav, "--speed", "-1"], "speed must be >= 0")]
+             (["tag", bursts_wav, "--silence-db", "nan"], "silence level must be between -120 and 0 dBFS"),
+             (["tag", bursts_wav, "--silence-db", "10"], "silence level must be between -120 and 0 dBFS"),
+             (["replay", bursts_wav, "--speed", "-1"], "speed must be 0 (as fast as possible) or between 0.01"),
+             (["replay", bursts_wav, "--speed", "1e-9"], "speed must be 0 (as fast as possible) or between 0.01"),
+             (["replay", bursts_wav, "--speed", "inf"], "speed must be 0 (as fast as possible) or between 0.01"),
+             (["replay", bursts_wav, "--headless", "--duration", "nan"], "duration must be a positive number"),
+             (["replay", bursts_wav, "--headless", "--duration", "0"], "duration must be a positive number"),
+             (["live", "--headless", "--duration", "-1"], "duration must be a positive number"),
+             (["replay", bursts_wav, "--window-s", "0"], "window must be between 1 and 3600 seconds")]
     for argv, message in cases:
         with pytest.raises(SystemExit) as e:
             main(argv)
         assert e.value.code == 2
-        assert message in capsys.readouterr().err, argv
+        err = capsys.readouterr().err
+        assert message in err, argv
+        prog = "stream-tagger" if argv[0] == "frobnicate" else f"stream-tagger {argv[0]}"
+        assert len(err.splitlines()) == 1 and err.startswith(f"{prog}: error: "), err
+        assert err.rstrip().endswith(f"(see {prog} --help)"), err
 
 
 def test_error_in_subprocess_has_no_traceback_and_no_tensorflow(engine_model, bursts_wav):
@@ -247,3 +260,66 @@ def test_gui_missing_gives_one_line(engine_model, bursts_wav, tmp_path):
     r = _cli("replay", bursts_wav, "--model", engine_model, env=env)
     assert r.returncode == 1
     _one_error_line(r.stderr, "--headless")
+
+
+# ------------------------------------------------------------------------------------------ outputs
+def test_out_dir_that_cannot_be_made_is_one_line(engine_model, bursts_wav, tmp_path, capsys):
+    assert main(["tag", bursts_wav, "--model", engine_model, "--out-dir", bursts_wav]) == 1
+    _one_error_line(capsys.readouterr().err, "--out-dir", "not a directory")
+    assert main(["tag", bursts_wav, "--model", engine_model, "--out-dir", os.path.join(bursts_wav, "x")]) == 1
+    _one_error_line(capsys.readouterr().err, "--out-dir", "cannot create")
+
+
+def test_same_names_into_one_out_dir_are_refused_before_any_work(engine_model, bursts_wav, tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    shutil.copy(bursts_wav, a / "x.wav")
+    shutil.copy(bursts_wav, b / "x.wav")
+    out = tmp_path / "out"
+    assert main(["tag", str(a / "x.wav"), str(b / "x.wav"), "--model", engine_model, "--out-dir", str(out)]) == 1
+    _one_error_line(capsys.readouterr().err, "would both be written to", "x.csv")
+    assert not out.exists()
+
+
+def test_output_format_follows_the_file_extension(engine_model, bursts_wav, tmp_path, capsys):
+    tg = tmp_path / "labels.TextGrid"
+    assert main(["tag", bursts_wav, "--model", engine_model, "-o", str(tg)]) == 0
+    assert tg.read_text().startswith('File type = "ooTextFile"')
+    forced = tmp_path / "labels.TextGrid2"
+    assert main(["tag", bursts_wav, "--model", engine_model, "-o", str(forced), "--format", "jsonl"]) == 0
+    assert json.loads(forced.read_text().splitlines()[0])["label"]
+
+
+def test_raw_options_for_a_file_warn_and_change_nothing(engine_model, bursts_wav, capsys):
+    assert main(["tag", bursts_wav, "--model", engine_model]) == 0
+    plain = capsys.readouterr().out
+    assert main(["tag", bursts_wav, "--model", engine_model, "--rate", "8000", "--channels", "2"]) == 0
+    got = capsys.readouterr()
+    assert got.out == plain
+    assert "warning: --rate, --channels are for raw audio on standard input ('-') only" in got.err
+
+
+def test_unwritable_standard_output_is_one_line(engine_model, bursts_wav):
+    for cmd in (["tag", bursts_wav], ["replay", bursts_wav, "--headless", "--fast"]):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([sys.executable, "-m", "stream_tagger.cli", *cmd, "--model", engine_model],
+                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        assert r.returncode == 1
+        _one_error_line(r.stderr, "cannot write to standard output", "No space left on device")
+    r = subprocess.run([sys.executable, "-m", "stream_tagger.cli", "tag", bursts_wav, "--model", engine_model],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=60,
+                       preexec_fn=lambda: os.close(1))
+    assert r.returncode == 1
+    _one_error_line(r.stderr, "standard output is closed")
+
+
+@pytest.mark.parametrize("speed", ["--fast", "4"])
+def test_duration_is_exact_in_samples_at_any_pace(engine_model, bursts_wav, speed):
+    pace = ["--fast"] if speed == "--fast" else ["--speed", speed]
+    r = _cli("replay", bursts_wav, "--headless", *pace, "--duration", "1.3", "--model", engine_model)
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    hops = [e for e in events if e["type"] == "hop"]
+    assert hops[-1]["end"] == 1.3 and [h["index"] for h in hops] == list(range(6))
+    assert max(e["end"] for e in events if e["type"] == "segment") <= 1.3
+    assert "done: 1.30 s of audio" in r.stderr

@@ -94,8 +94,9 @@ class Feed:
         return None
 
     @classmethod
-    def start(cls, tagger, source, play: bool = False) -> "EngineFeed":
-        """Start ``tagger`` on ``source`` and return the feed that follows it.
+    def start(cls, tagger, source, play: bool = False, duration_s: float | None = None) -> "EngineFeed":
+        """Start ``tagger`` on ``source`` and return the feed that follows it (``duration_s``:
+        analyse only the source's first seconds, see :meth:`~stream_tagger.engine.Tagger.stream`).
 
         ``play``: replace a file source by :class:`~stream_tagger.gui.playback.PlayingFileSource`
         (the file is played to the default output, paced by the sound card)."""
@@ -109,7 +110,7 @@ class Feed:
                 raise TaggerError("--play needs an audio file (not standard input)")
             source = PlayingFileSource(source.path)
             source.open()
-        feed = EngineFeed(tagger, source)
+        feed = EngineFeed(tagger, source, duration_s=duration_s)
         feed.begin()
         return feed
 
@@ -126,10 +127,11 @@ class EngineFeed(Feed):
     started; its stream time continues where the previous one ended (``time_offset_s``).
     """
 
-    def __init__(self, tagger, source):
+    def __init__(self, tagger, source, duration_s: float | None = None):
         super().__init__()
         self.tagger = tagger
         self.source = source
+        self.duration_s = duration_s  # seconds of the source to analyse (None: all of it)
         self.network_labels = tuple(tagger.model.labels)
         self.n_mels = int(tagger.params.n_mels)
         self.frame_hop_s = tagger.params.hop_samples / tagger.params.sample_rate_hz
@@ -153,7 +155,7 @@ class EngineFeed(Feed):
 
     def _run(self) -> None:
         try:
-            self.tagger.run(self.source, on_hop=self.on_hop, on_segment=self.on_segment)
+            self.tagger.run(self.source, on_hop=self.on_hop, on_segment=self.on_segment, duration_s=self.duration_s)
         except BaseException as e:  # noqa: BLE001 - shown by the window, reported at exit
             self._error = e
 

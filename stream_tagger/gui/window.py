@@ -417,7 +417,7 @@ def run_window(tagger, source, args) -> int:
     """Open the window on a running analysis of ``source`` by ``tagger``; returns the exit code.
 
     Called by the CLI for ``live`` / ``replay`` without ``--headless``. Options read from ``args``
-    (with defaults): ``window_s`` (30), ``play`` (False).
+    (with defaults): ``window_s`` (30), ``play`` (False), ``duration`` (None: the whole source).
     """
     from ..errors import TaggerError
 
@@ -433,7 +433,8 @@ def run_window(tagger, source, args) -> int:
         return 2
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     try:
-        feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)))
+        feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)),
+                          duration_s=getattr(args, "duration", None))
     except TaggerError as e:
         print(f"stream-tagger: {e}", file=sys.stderr)
         return 2
