@@ -373,6 +373,10 @@ def cmd_replay(args) -> int:
 
     speed = None if (args.fast or args.speed == 0) else args.speed
     _warn_raw_options(args, [args.file])
+    if args.play and args.headless:
+        _info("warning: --play sounds the file beside the window only; with --headless it is not played")
+    elif args.play and speed != 1.0:
+        _info("warning: --play paces the replay by the sound card at speed 1; --fast/--speed are ignored")
     tagger = _make_tagger(args, defer_load=args.headless)
     if args.file == "-":
         source = _stdin_source(args)

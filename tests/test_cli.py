@@ -323,3 +323,8 @@ def test_duration_is_exact_in_samples_at_any_pace(engine_model, bursts_wav, spee
     assert hops[-1]["end"] == 1.3 and [h["index"] for h in hops] == list(range(6))
     assert max(e["end"] for e in events if e["type"] == "segment") <= 1.3
     assert "done: 1.30 s of audio" in r.stderr
+
+
+def test_play_where_it_cannot_sound_warns(engine_model, bursts_wav):
+    r = _cli("replay", bursts_wav, "--headless", "--fast", "--play", "--model", engine_model)
+    assert r.returncode == 0 and "warning: --play sounds the file beside the window only" in r.stderr
