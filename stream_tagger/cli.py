@@ -201,10 +201,10 @@ def _stdout():
     return sys.stdout
 
 
-def _write_segments(segments, fmt: str, out, duration_s: float | None = None) -> None:
+def _write_segments(segments, fmt: str, out, duration_s: float | None = None, **kw) -> None:
     from .labels import write_segments
 
-    write_segments(segments, fmt, out, duration_s=duration_s)
+    write_segments(segments, fmt, out, duration_s=duration_s, **kw)
 
 
 class _Progress:
@@ -274,6 +274,10 @@ def cmd_tag(args) -> int:
         raise TaggerError("standard input ('-') can be given only once")
     fmt = args.format or (format_for_path(args.output) if args.output else None) or "csv"
     dests = _tag_destinations(args, fmt)
+    one_stream = len(args.files) > 1 and dests[0] is None  # several files' labels on stdout: a file column
+    if one_stream and fmt not in ("csv", "jsonl"):
+        raise TaggerError(f"--format {fmt} holds one file's labels: give --out-dir DIR for several files")
+    header = True
     if args.out_dir:
         _make_out_dir(args.out_dir)
     elif not args.output:
@@ -297,7 +301,8 @@ def cmd_tag(args) -> int:
                 _write_segments(segments, fmt, dest, dur)
             else:
                 try:
-                    _write_segments(segments, fmt, _stdout(), dur)
+                    _write_segments(segments, fmt, _stdout(), dur, file=path if one_stream else None, header=header)
+                    header = False
                     sys.stdout.flush()
                 except BrokenPipeError:
                     raise

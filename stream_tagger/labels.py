@@ -101,18 +101,21 @@ def _tg_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _csv_text(segments: list[Segment]) -> str:
+def _csv_text(segments: list[Segment], file: str | None = None, header: bool = True) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["start", "end", "label"])
+    first = [] if file is None else [file]
+    if header:
+        writer.writerow((["file"] if file is not None else []) + ["start", "end", "label"])
     for seg in segments:
-        writer.writerow([_fmt_csv(seg.start_s), _fmt_csv(seg.end_s), seg.label])
+        writer.writerow(first + [_fmt_csv(seg.start_s), _fmt_csv(seg.end_s), seg.label])
     return buf.getvalue()
 
 
-def _jsonl_text(segments: list[Segment]) -> str:
-    lines = [json.dumps({"start": round(float(seg.start_s), 6), "end": round(float(seg.end_s), 6), "label": seg.label})
-             for seg in segments]
+def _jsonl_text(segments: list[Segment], file: str | None = None) -> str:
+    first = {} if file is None else {"file": file}
+    lines = [json.dumps({**first, "start": round(float(seg.start_s), 6), "end": round(float(seg.end_s), 6),
+                         "label": seg.label}) for seg in segments]
     return "".join(line + "\n" for line in lines)
 
 
@@ -165,17 +168,22 @@ def _textgrid_text(segments: list[Segment], duration_s: float | None) -> str:
     return "\n".join(out) + "\n"
 
 
-def format_segments(segments: Iterable[Segment], fmt: str, *, duration_s: float | None = None) -> str:
+def format_segments(segments: Iterable[Segment], fmt: str, *, duration_s: float | None = None,
+                    file: str | None = None, header: bool = True) -> str:
     """The text of a label file in ``fmt`` (one of :data:`FORMATS`).
 
     ``duration_s``: length of the audio in seconds; only the TextGrid uses it (its ``xmax``;
-    without it, the last segment end).
+    without it, the last segment end). ``file``: csv and jsonl only, a first ``file`` column /
+    key naming the audio file, for several files' labels in one stream; ``header``: csv's
+    header line (off for the second file on).
     """
     ordered = sort_segments(segments)
+    if file is not None and fmt not in ("csv", "jsonl"):
+        raise ValueError(f"a file column exists in csv and jsonl only, not {fmt!r}")
     if fmt == "csv":
-        return _csv_text(ordered)
+        return _csv_text(ordered, file, header)
     if fmt == "jsonl":
-        return _jsonl_text(ordered)
+        return _jsonl_text(ordered, file)
     if fmt == "audacity":
         return _audacity_text(ordered)
     if fmt == "textgrid":
@@ -184,13 +192,13 @@ def format_segments(segments: Iterable[Segment], fmt: str, *, duration_s: float 
 
 
 def write_segments(segments: Iterable[Segment], fmt: str, out: str | os.PathLike | TextIO, *,
-                   duration_s: float | None = None) -> None:
+                   duration_s: float | None = None, file: str | None = None, header: bool = True) -> None:
     """Write ``segments`` as a label file in ``fmt`` to ``out`` (a path, or an open text file such as stdout).
 
-    ``duration_s``: audio length in seconds, the TextGrid's ``xmax`` (see :func:`format_segments`).
+    ``duration_s``, ``file``, ``header``: see :func:`format_segments`.
     Raises :class:`LabelFileError` if the path cannot be written.
     """
-    text = format_segments(segments, fmt, duration_s=duration_s)
+    text = format_segments(segments, fmt, duration_s=duration_s, file=file, header=header)
     if hasattr(out, "write"):
         out.write(text)  # type: ignore[union-attr]
         return

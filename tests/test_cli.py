@@ -328,3 +328,17 @@ def test_duration_is_exact_in_samples_at_any_pace(engine_model, bursts_wav, spee
 def test_play_where_it_cannot_sound_warns(engine_model, bursts_wav):
     r = _cli("replay", bursts_wav, "--headless", "--fast", "--play", "--model", engine_model)
     assert r.returncode == 0 and "warning: --play sounds the file beside the window only" in r.stderr
+
+
+def test_several_files_on_stdout_get_a_file_column(engine_model, bursts_wav, bursts_flac44, capsys):
+    assert main(["tag", bursts_wav, bursts_flac44, "--model", engine_model]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "file,start,end,label" and lines.count(lines[0]) == 1
+    files = [ln.split(",")[0] for ln in lines[1:]]
+    assert files[0] == bursts_wav and files[-1] == bursts_flac44 and set(files) == {bursts_wav, bursts_flac44}
+    assert main(["tag", bursts_wav, bursts_flac44, "--model", engine_model, "--format", "jsonl"]) == 0
+    rows = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    assert {r["file"] for r in rows} == {bursts_wav, bursts_flac44} and all(set(r) == {"file", "start", "end", "label"}
+                                                                           for r in rows)
+    assert main(["tag", bursts_wav, bursts_flac44, "--model", engine_model, "--format", "textgrid"]) == 1
+    _one_error_line(capsys.readouterr().err, "--format textgrid holds one file's labels", "--out-dir")
