@@ -6,7 +6,10 @@ Non-finite samples are replaced by zeros so that nothing downstream sees NaN or 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import threading
 from fractions import Fraction
 
 import numpy as np
@@ -15,6 +18,77 @@ import soundfile as sf
 from .errors import AudioFileError
 
 TARGET_RATE_HZ = 16000
+MIN_RATE_HZ = 1000  # lowest source sample rate the streaming sources accept (Hz)
+
+
+def check_rate(rate_hz: int, what: str) -> None:
+    """:class:`AudioFileError` if ``rate_hz`` (Hz) is below :data:`MIN_RATE_HZ`; ``what`` names the input."""
+    if int(rate_hz) < MIN_RATE_HZ:
+        raise AudioFileError(f"{what}: sample rate {int(rate_hz)} Hz is too low (at least {MIN_RATE_HZ} Hz needed)")
+
+
+_quiet_lock = threading.Lock()
+_quiet_users = 0
+_saved_stderr_fd = -1
+
+
+@contextlib.contextmanager
+def quiet_c_stderr(enabled: bool = True):
+    """Point file descriptor 2 at /dev/null meanwhile (``enabled``), to hide what native code
+    prints there: libmpg123 (MP3 decoding inside libsndfile), whose notes and warnings would
+    precede our one-line error, and TFLite's INFO line when it loads a model.
+
+    Process-wide: stderr output of other threads in that time is lost too, so wrap single
+    libsndfile calls only. Concurrent and nested uses are counted; the last one restores fd 2.
+    Without a usable fd 2 or /dev/null, nothing is redirected.
+    """
+    global _quiet_users, _saved_stderr_fd
+    if not enabled:
+        yield
+        return
+    with _quiet_lock:
+        if _quiet_users == 0:
+            try:
+                if sys.stderr is not None:
+                    sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            try:
+                saved = os.dup(2)
+            except OSError:
+                saved = -1
+            if saved >= 0:
+                try:
+                    null = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(null, 2)
+                    os.close(null)
+                except OSError:
+                    os.close(saved)
+                    saved = -1
+            _saved_stderr_fd = saved
+        _quiet_users += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_users -= 1
+            if _quiet_users == 0 and _saved_stderr_fd >= 0:
+                os.dup2(_saved_stderr_fd, 2)
+                os.close(_saved_stderr_fd)
+                _saved_stderr_fd = -1
+
+
+def maybe_mpeg(path: str) -> bool:
+    """True if libsndfile may hand ``path`` to libmpg123: an MP3-like name or an ID3 tag / MPEG
+    frame sync at its start."""
+    if os.path.splitext(path)[1].lower() in (".mp3", ".mp2", ".mp1", ".mpga", ".mpeg"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(3)
+    except OSError:
+        return False
+    return head[:3] == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:
@@ -54,9 +128,13 @@ def describe_file(path: str) -> sf._SoundFileInfo:
     if os.path.getsize(path) == 0:
         raise AudioFileError(f"{path}: file is empty")
     try:
-        return sf.info(path)
+        with quiet_c_stderr(maybe_mpeg(path)):
+            return sf.info(path)
     except Exception as e:  # soundfile raises LibsndfileError / RuntimeError
-        raise AudioFileError(f"{path}: not a readable audio file ({_short(e)})") from None
+        reason = _short(e)
+        if "does not exist" in reason:  # libsndfile's words when its MP3 probe fails on an existing file
+            reason = "Format not recognised."
+        raise AudioFileError(f"{path}: not a readable audio file ({reason})") from None
 
 
 def read_audio(path: str, target_hz: int = TARGET_RATE_HZ) -> np.ndarray:

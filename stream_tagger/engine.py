@@ -56,7 +56,6 @@ starts shares its edge.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import queue
@@ -76,6 +75,7 @@ from .events import LABELS, Hop, Segment
 from .level import LevelMeter, power_to_dbfs
 from .postprocess import SILENCE, Decider, DecisionParams, refine_boundary
 from .ring_buffer import RingBuffer
+from .audio_io import quiet_c_stderr
 from .sources import StreamingResampler, sanitize_block
 
 RATE_HZ = 16000
@@ -122,25 +122,6 @@ class RunStats:
 
 
 _END = object()
-
-
-@contextlib.contextmanager
-def quiet_native_stderr():
-    """Silence writes to file descriptor 2 by native code (e.g. TFLite's INFO lines) for a moment."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 class _Analysis:
@@ -497,7 +478,7 @@ class Tagger:
         if isinstance(model, TagModel):
             loaded = model
         else:
-            with quiet_native_stderr():  # TFLite prints an INFO line when it applies XNNPACK
+            with quiet_c_stderr():  # TFLite prints an INFO line when it applies XNNPACK
                 loaded = TagModel.load(model, threads=self._threads)
         self._params = loaded.params
         decision = DecisionParams.from_metadata(loaded.metadata, self._silence_dbfs)

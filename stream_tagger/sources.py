@@ -31,7 +31,7 @@ from fractions import Fraction
 import numpy as np
 import soundfile as sf
 
-from .audio_io import describe_file
+from .audio_io import check_rate, describe_file, quiet_c_stderr
 from .errors import AudioFileError, DeviceError, TaggerError
 
 TARGET_RATE_HZ = 16000
@@ -204,6 +204,7 @@ class FileSource(_ReaderThreadSource):
         self.frames = 0
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._read_lock = threading.Lock()  # held around each (possibly stderr-silenced) decoder call
         self._ring = None
         self._opened = False
 
@@ -213,11 +214,14 @@ class FileSource(_ReaderThreadSource):
         info = describe_file(self.path)
         if info.frames <= 0 or info.samplerate <= 0:
             raise AudioFileError(f"{self.path}: contains no audio samples")
+        check_rate(info.samplerate, self.path)
         self.sample_rate_hz = int(info.samplerate)
         self.channels = int(info.channels)
         self.frames = int(info.frames)
         self.duration_s = self.frames / self.sample_rate_hz
-        self._check_format = (info.format or "").upper() not in ("MPEG", "MP3")
+        self._mpeg = (info.format or "").upper() in ("MPEG", "MP3")
+        # an MP3's frame count is exact only with a Xing/Info/VBRI tag, else estimated from its size
+        self._check_format = not self._mpeg or _mp3_has_frame_count(self.path)
         _check_riff_complete(self.path)
         self._opened = True
 
@@ -228,6 +232,12 @@ class FileSource(_ReaderThreadSource):
             self.open()
         super().start(ring)
 
+    def stop(self) -> None:
+        self._stop.set()
+        with self._read_lock:  # a decoder call in flight ends (and fd 2 is back) before we return
+            pass
+        super().stop()
+
     def _run(self) -> None:
         ring = self._ring
         err: BaseException | None = None
@@ -237,13 +247,19 @@ class FileSource(_ReaderThreadSource):
             block = int(rate * (self.live_block_s * self.speed if self.live else 1.0))
             block = max(256, min(block, rate))
             t0 = time.monotonic()
-            with sf.SoundFile(self.path) as f:
+            with quiet_c_stderr(self._mpeg):
+                f = sf.SoundFile(self.path)
+            with f:
                 while not self._stop.is_set():
-                    try:
-                        data = f.read(block, dtype="float32", always_2d=True)
-                    except Exception as e:  # decoding error in the middle of the file
-                        raise AudioFileError(f"{self.path}: cannot decode audio after {total / rate:.2f} s "
-                                             f"(truncated or corrupt: {_short(e)})") from None
+                    with self._read_lock:
+                        if self._stop.is_set():
+                            break
+                        try:
+                            with quiet_c_stderr(self._mpeg):  # libmpg123 complains on stderr about cut frames
+                                data = f.read(block, dtype="float32", always_2d=True)
+                        except Exception as e:  # decoding error in the middle of the file
+                            raise AudioFileError(f"{self.path}: cannot decode audio after {total / rate:.2f} s "
+                                                 f"(truncated or corrupt: {_short(e)})") from None
                     if data.shape[0] == 0:
                         break
                     mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
@@ -256,8 +272,10 @@ class FileSource(_ReaderThreadSource):
                         ring.write(mono)
                     elif not ring.write_blocking(mono):
                         break
-            if not self._stop.is_set() and self._check_format and total < self.frames:
-                raise AudioFileError(f"{self.path}: file is truncated (read {total} of {self.frames} frames)")
+            slack = 2 * 1152 if self._mpeg else 0  # an MP3's tagged count may differ by a frame or so
+            if not self._stop.is_set() and self._check_format and total < self.frames - slack:
+                raise AudioFileError(f"{self.path}: file is truncated (read {total / rate:.2f} s of "
+                                     f"{self.frames / rate:.2f} s, {total} of {self.frames} frames)")
             if not self._stop.is_set() and total == 0:
                 raise AudioFileError(f"{self.path}: contains no audio samples")
         except TaggerError as e:
@@ -268,9 +286,38 @@ class FileSource(_ReaderThreadSource):
             ring.close(err)
 
 
+def _unknown_size(n: int) -> bool:
+    """True for a WAV data size that is a streaming placeholder, not a length: 0, 0xFFFFFFFF
+    (ffmpeg, RF64), or about 2 GiB (arecord writes ~0x7FFFFFFF, sox 0x7FFFF000)."""
+    return n == 0 or n >= 0x7FFF0000
+
+
+def _mp3_has_frame_count(path: str) -> bool:
+    """True if the MP3 file's first frame carries a Xing/Info/VBRI tag (an exact frame count)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(10)
+            pos = 0
+            if head[:3] == b"ID3" and len(head) == 10:  # skip an ID3v2 tag (syncsafe size)
+                n = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F)
+                pos = 10 + n + (10 if head[5] & 0x10 else 0)
+            f.seek(pos)
+            data = f.read(4096)
+    except OSError:
+        return False
+    i = data.find(b"\xff")
+    while 0 <= i and _mp3_frame_len(data[i:i + 4]) == 0:
+        i = data.find(b"\xff", i + 1)
+    if i < 0:
+        return False
+    frame = data[i + 4:i + 4 + 160]
+    return any(tag in frame for tag in (b"Xing", b"Info", b"VBRI"))
+
+
 def _check_riff_complete(path: str) -> None:
     """A WAV file whose data chunk declares more bytes than the file holds is truncated
-    (libsndfile would silently read what is there)."""
+    (libsndfile would silently read what is there). Placeholder sizes (:func:`_unknown_size`)
+    of files saved from a stream are not lengths."""
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as f:
@@ -283,7 +330,7 @@ def _check_riff_complete(path: str) -> None:
                 hdr = f.read(8)
                 cid, n = hdr[:4], struct.unpack("<I", hdr[4:])[0]
                 if cid == b"data":
-                    if n not in (0, 0xFFFFFFFF) and pos + 8 + n > size + 1:
+                    if not _unknown_size(n) and pos + 8 + n > size + 1:
                         raise AudioFileError(f"{path}: file is truncated (its data chunk declares {n} bytes, "
                                              f"only {size - pos - 8} are present)")
                     return
@@ -295,16 +342,68 @@ def _check_riff_complete(path: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # standard input (raw PCM or WAV stream)
 # ---------------------------------------------------------------------------------------------
-RAW_FORMATS = {"s16": "<i2", "s32": "<i4", "f32": "<f4", "u8": "u1", "s24": None}
+RAW_FORMATS = {"s16": "<i2", "s32": "<i4", "f32": "<f4", "f64": "<f8", "u8": "u1", "s24": None}
+
+_MP3_KBPS = {1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1 Layer III
+             2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}  # MPEG-2 / 2.5 Layer III
+
+
+def _mp3_frame_len(h: bytes) -> int:
+    """Length in bytes of the MPEG Layer III frame whose 4-byte header is ``h``; 0 if it is not one."""
+    if len(h) < 4 or h[0] != 0xFF or h[1] & 0xE6 != 0xE2:  # 11 sync bits, layer bits 01 (III)
+        return 0
+    ver = (h[1] >> 3) & 3  # 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5, 1: reserved
+    br, sr, pad = h[2] >> 4, (h[2] >> 2) & 3, (h[2] >> 1) & 1
+    if ver == 1 or br in (0, 15) or sr == 3:
+        return 0
+    rate_hz = (44100, 48000, 32000)[sr] >> {3: 0, 2: 1, 0: 2}[ver]
+    return (144 if ver == 3 else 72) * _MP3_KBPS[1 if ver == 3 else 2][br] * 1000 // rate_hz + pad
+
+
+_MAGIC = [(b"fLaC", "FLAC"), (b"OggS", "Ogg (Vorbis/Opus/FLAC)"), (b"ID3", "MP3 (ID3 tag)"),
+          (b"RIFX", "big-endian WAV"), (b"riff", "Wave64"), (b"caff", "CAF"), (b".snd", "AU"), (b"wvpk", "WavPack"),
+          (b"MAC ", "Monkey's Audio"), (b"#!AMR", "AMR"), (b"MThd", "MIDI"), (b"NIST_1A", "NIST SPHERE"),
+          (b"Creative Voice File", "VOC"), (b"TTA1", "TTA"), (b"\x1aE\xdf\xa3", "Matroska/WebM"),
+          (b"0&\xb2u\x8ef\xcf\x11", "ASF/WMA")]  # magic bytes at the start -> name of the format
+_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+
+def _sniff(head: bytes, text_check: bool = True) -> str | None:
+    """Name of the (non-WAV) container or kind of data ``head`` starts with, None if it may be raw PCM."""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if head[:4] in (b"RIFF", b"RF64", b"BW64"):
+        return f"RIFF {head[8:12].decode('latin-1')!r} (not WAVE)"
+    if head[:4] == b"FORM":
+        return "AIFF" if head[8:12] in (b"AIFF", b"AIFC") else "IFF"
+    if head[4:8] == b"ftyp":
+        return "MP4/M4A"
+    n = _mp3_frame_len(head[:4])  # MPEG frame sync: two frames in a row, or raw audio could match
+    if n and _mp3_frame_len(head[n:n + 4]):
+        return "MP3"
+    if len(head) >= 7 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:  # AAC in ADTS frames
+        n = (head[3] & 3) << 11 | head[4] << 3 | head[5] >> 5
+        if n >= 7 and head[n:n + 1] == b"\xff" and len(head) > n + 1 and head[n + 1] & 0xF6 == 0xF0:
+            return "AAC (ADTS)"
+    # printable and varied (a loud constant or square wave can be printable bytes too)
+    printable = len(head) >= 4 and not head.translate(None, _TEXT_BYTES)
+    if text_check and printable and len(set(head)) >= min(8, len(head) // 2):
+        return "text"
+    return None
 
 
 class StdinSource(_ReaderThreadSource):
     """Raw PCM or a WAV stream on standard input (``-``), e.g. piped from sox, ffmpeg or arecord.
 
-    A WAV header (``RIFF``) is recognised and parsed (PCM 8/16/24/32-bit, float 32/64); its
-    data size is ignored (streams write a placeholder), audio is read until end of input.
-    Otherwise the input is raw, described by ``rate_hz``, ``channels`` and ``sample_format``
-    (s16, s24, s32, f32, u8; little-endian). Read as fast as it arrives, without drops.
+    A WAV header (``RIFF``, also ``RF64``/``BW64``) is recognised and parsed (PCM 8/16/24/32-bit,
+    float 32/64). A data size that is a streaming placeholder (0, 0xFFFFFFFF, about 2 GiB as
+    arecord and sox write) means: read until end of input; any other size is read exactly, and
+    an input ending before it is reported as truncated. Otherwise the input is raw, described by
+    ``rate_hz`` (Hz), ``channels`` and ``sample_format`` (s16, s24, s32, f32, u8; little-endian);
+    an incomplete last sample frame is ignored. Other containers (FLAC, Ogg, MP3, AIFF, ...) and
+    text are refused: their file path must be given instead. Input without a single sample
+    frame is an error. Read as fast as it arrives, without drops.
     """
 
     live = False
@@ -323,40 +422,59 @@ class StdinSource(_ReaderThreadSource):
         self._ring = None
         self._thread = None
         self._bytes_per_sample = 2
+        self._data_bytes: int | None = None  # WAV data size declared in the header, None if unknown
         self._opened = False
 
     def _in(self):
-        return self._stream if self._stream is not None else sys.stdin.buffer
+        if self._stream is not None:
+            return self._stream
+        if sys.stdin is None:  # started with file descriptor 0 closed
+            raise AudioFileError("standard input is closed")
+        return sys.stdin.buffer
 
     def _read_exact(self, n: int) -> bytes:
         f = self._in()
         out = b""
-        while len(out) < n:
-            chunk = f.read(n - len(out))
-            if not chunk:
-                break
-            out += chunk
+        try:
+            while len(out) < n:
+                chunk = f.read(n - len(out))
+                if not chunk:
+                    break
+                out += chunk
+        except OSError as e:
+            raise AudioFileError(f"standard input: read failed ({e.strerror or _short(e)})") from None
         return out
 
     def open(self) -> None:
         if self._opened:
             return
         self._opened = True
+        f = self._in()
+        if self._stream is None and f.isatty():
+            raise AudioFileError("standard input is a terminal: pipe WAV or raw PCM audio into it, or give a file path")
         head = self._read_exact(12)
-        if len(head) == 0:
-            raise AudioFileError("standard input: no audio data")
-        if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-            self._parse_wav()
+        if not head:
+            raise AudioFileError("standard input: contains no audio samples")
+        if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+            self._parse_wav(rf64=head[:4] != b"RIFF")
             self.description = "standard input (WAV)"
         else:
+            if len(head) == 12:  # enough to tell text and containers; more for an MPEG frame sync
+                head += self._read_exact(4096 - 12 if head[0] == 0xFF else 64 - 12)
+            kind = _sniff(head, text_check=self.sample_format != "u8")
+            if kind:
+                raise AudioFileError(f"standard input: looks like {kind} data, but it takes only WAV or raw PCM "
+                                     "(give the file path instead)")
             self._head = head
             self._bytes_per_sample = 3 if self.sample_format == "s24" else np.dtype(RAW_FORMATS[self.sample_format]).itemsize
             self.description = f"standard input (raw {self.sample_format} {self.sample_rate_hz} Hz x{self.channels})"
         if self.sample_rate_hz <= 0 or self.channels <= 0:
             raise AudioFileError("standard input: bad sample rate or channel count")
+        check_rate(self.sample_rate_hz, "standard input")
 
-    def _parse_wav(self) -> None:
+    def _parse_wav(self, rf64: bool = False) -> None:
         fmt = None
+        size64 = None
         while True:
             hdr = self._read_exact(8)
             if len(hdr) < 8:
@@ -372,15 +490,21 @@ class StdinSource(_ReaderThreadSource):
                 if tag == 0xFFFE and len(body) >= 26:
                     tag = struct.unpack("<H", body[24:26])[0]
                 fmt = (tag, ch, rate, bits)
+            elif cid == b"ds64" and rf64 and len(body) >= 16:
+                size64 = struct.unpack("<Q", body[8:16])[0]
         if fmt is None:
             raise AudioFileError("standard input: WAV stream has no fmt chunk")
         tag, ch, rate, bits = fmt
-        table = {(1, 8): "u8", (1, 16): "s16", (1, 24): "s24", (1, 32): "s32", (3, 32): "f32"}
+        table = {(1, 8): "u8", (1, 16): "s16", (1, 24): "s24", (1, 32): "s32", (3, 32): "f32", (3, 64): "f64"}
         if (tag, bits) not in table:
             raise AudioFileError(f"standard input: unsupported WAV encoding (format {tag}, {bits} bits)")
         self.sample_format = table[(tag, bits)]
         self.sample_rate_hz, self.channels = int(rate), int(ch)
         self._bytes_per_sample = bits // 8
+        if rf64 and size == 0xFFFFFFFF:
+            self._data_bytes = size64 if size64 not in (None, 0, 0xFFFFFFFFFFFFFFFF) else None
+        else:
+            self._data_bytes = None if _unknown_size(size) else size
 
     def _decode(self, raw: bytes) -> np.ndarray:
         if self.sample_format == "s24":
@@ -407,24 +531,40 @@ class StdinSource(_ReaderThreadSource):
         ring = self._ring
         err = None
         frame_bytes = self._bytes_per_sample * self.channels
-        f = self._in()
         pending = self._head
-        reader = getattr(f, "read1", f.read)
+        left = self._data_bytes  # bytes of declared WAV data still to come (None: until end of input)
+        got = 0  # bytes taken
         try:
+            f = self._in()
+            reader = getattr(f, "read1", f.read)
             while not self._stop.is_set():
-                chunk = reader(65536)
+                chunk = reader(65536) if left is None or got + len(pending) < left else b""
                 if not chunk:
                     break
                 pending += chunk
+                if left is not None:
+                    pending = pending[: left - got]  # chunks after the data chunk are not audio
                 usable = len(pending) - len(pending) % frame_bytes
                 if usable:
                     if not ring.write_blocking(self._decode(pending[:usable])):
                         break
+                    got += usable
                     pending = pending[usable:]
-            if pending and not self._stop.is_set():
+            if not self._stop.is_set():
+                if left is not None:
+                    pending = pending[: left - got]
                 usable = len(pending) - len(pending) % frame_bytes
                 if usable:
                     ring.write_blocking(self._decode(pending[:usable]))
+                    got += usable
+                rate_bytes = self.sample_rate_hz * frame_bytes
+                if got == 0:
+                    raise AudioFileError("standard input: contains no audio samples")
+                if left is not None and got + len(pending) < left:
+                    raise AudioFileError(f"standard input: WAV stream is truncated (read {got / rate_bytes:.2f} s of "
+                                         f"{left / rate_bytes:.2f} s, its data chunk declares {left} bytes)")
+        except TaggerError as e:
+            err = e
         except Exception as e:
             err = AudioFileError(f"standard input: read failed ({_short(e)})")
         finally:

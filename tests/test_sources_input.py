@@ -1,0 +1,289 @@
+"""Bad input on standard input and in files: one clear error line, never a traceback or a silent guess.
+
+Most cases read a :class:`StdinSource` / :class:`FileSource` straight into a ring buffer (no
+model); a few run the ``stream-tagger`` command to check the one-line error and exit status.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from stream_tagger.audio_io import MIN_RATE_HZ, quiet_c_stderr
+from stream_tagger.errors import AudioFileError
+from stream_tagger.ring_buffer import RingBuffer
+from stream_tagger.sources import FileSource, StdinSource, _sniff
+
+RATE = 16000
+
+
+def _tone(seconds: float, rate: int = RATE) -> np.ndarray:
+    t = np.arange(int(round(seconds * rate))) / rate
+    return (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+
+
+def _wav_bytes(x: np.ndarray, rate: int = RATE, subtype: str = "PCM_16") -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, x, rate, format="WAV", subtype=subtype)
+    return buf.getvalue()
+
+
+def _drain(source) -> tuple[np.ndarray, BaseException | None]:
+    """Open ``source``, run it into a ring buffer to its end: (samples, the error it closed with)."""
+    source.open()
+    ring = RingBuffer(1 << 20)
+    source.start(ring)
+    parts = []
+    while True:
+        got = ring.read(1 << 16, timeout_s=10)
+        if got is None:
+            break
+        parts.append(got[1])
+    source.join(10)
+    return (np.concatenate(parts) if parts else np.zeros(0, np.float32)), ring.error
+
+
+def _stdin(data: bytes, **kw) -> tuple[np.ndarray, BaseException | None]:
+    return _drain(StdinSource(stream=io.BytesIO(data), **kw))
+
+
+def _cli(*args, stdin=None, input=None):
+    return subprocess.run([sys.executable, "-m", "stream_tagger.cli", *args], stdin=stdin, input=input,
+                          capture_output=True, timeout=120)
+
+
+def _one_error_line(r, *needles: str) -> str:
+    err = r.stderr.decode("utf-8", "replace")
+    assert r.returncode != 0, err
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stream-tagger: error: "), err
+    for n in needles:
+        assert n in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def wav3(tmp_path_factory) -> str:
+    p = tmp_path_factory.mktemp("input") / "tone3.wav"
+    sf.write(p, _tone(3.0), RATE)
+    return str(p)
+
+
+# ------------------------------------------------------------------------- 1. closed stdin
+def test_closed_stdin_is_one_line_error(engine_model):
+    r = subprocess.run(["sh", "-c", 'exec "$0" -m stream_tagger.cli tag - --model "$1" <&-', sys.executable,
+                        engine_model], capture_output=True, timeout=120)
+    _one_error_line(r, "standard input is closed")
+
+
+# ---------------------------------------------------------- 2. other containers and text on stdin
+def _container_bytes(tmp_path, kind: str) -> bytes:
+    x = _tone(1.0)
+    p = tmp_path / f"clip.{kind}"
+    if kind == "text":
+        return b"hello\n"
+    if kind == "html":
+        return b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body></body></html>\n"
+    fmt = {"flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aiff": "AIFF"}[kind]
+    try:
+        sf.write(p, x, RATE, format=fmt)
+    except Exception as e:  # an old libsndfile without MP3 writing
+        pytest.skip(f"cannot write {kind} here ({e})")
+    return p.read_bytes()
+
+
+@pytest.mark.parametrize("kind,name", [("flac", "FLAC"), ("ogg", "Ogg"), ("mp3", "MP3"), ("aiff", "AIFF"),
+                                       ("text", "text"), ("html", "text")])
+def test_non_wav_containers_on_stdin_are_refused(tmp_path, kind, name):
+    with pytest.raises(AudioFileError) as e:
+        StdinSource(stream=io.BytesIO(_container_bytes(tmp_path, kind))).open()
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert f"looks like {name}" in msg and "WAV or raw PCM" in msg and "file path" in msg, msg
+
+
+def test_mp3_without_id3_tag_is_recognised_by_two_frame_syncs(tmp_path):
+    data = _container_bytes(tmp_path, "mp3")
+    assert data[0] == 0xFF  # libsndfile writes no ID3 tag: the stream starts with a frame sync
+    assert _sniff(data[:4096]) == "MP3"
+
+
+def test_raw_audio_is_not_mistaken_for_a_container():
+    rng = np.random.default_rng(0)
+    for scale in (0, 3, 300, 3000, 12000):
+        assert _sniff((rng.standard_normal(2048) * scale).astype("<i2").tobytes()) is None
+    assert _sniff(np.array([-1] + [5] * 2047, "<i2").tobytes()) is None  # FF FF: a frame sync, not MP3
+    assert _sniff(np.array([-1025, 0x12] + [5] * 2046, "<i2").tobytes()) is None  # FF FB: one header only
+    assert _sniff(np.full(2048, 20000, "<i2").tobytes()) is None  # printable bytes, but one value
+    assert _sniff(b"\x80" * 64 + b"hello world, this is u8 audio", text_check=False) is None
+
+
+def test_non_wav_on_stdin_cli_one_line(engine_model, tmp_path):
+    r = _cli("tag", "-", "--model", engine_model, input=_container_bytes(tmp_path, "flac"))
+    _one_error_line(r, "looks like FLAC", "WAV or raw PCM")
+    r = _cli("tag", "-", "--model", engine_model, input=b"hello\n")
+    _one_error_line(r, "looks like text")
+    assert r.stdout == b""
+
+
+# ------------------------------------------------------------------- 3. no samples at all
+@pytest.mark.parametrize("data", [b"", b"a", "wav_header_only", "wav_header_one_byte"])
+def test_stdin_without_samples_is_an_error(data):
+    if isinstance(data, str):
+        head = _wav_bytes(_tone(1.0))[:44]
+        data = head if data == "wav_header_only" else head + b"\x01"
+    with pytest.raises(AudioFileError, match="contains no audio samples"):
+        x, err = _stdin(data)
+        if err is not None:
+            raise err
+
+
+def test_stdin_without_samples_cli_matches_file(engine_model, wav3, tmp_path):
+    r = _cli("tag", "-", "--model", engine_model, input=open(wav3, "rb").read()[:44])
+    _one_error_line(r, "standard input: contains no audio samples")
+    assert b"start,end,label" not in r.stdout
+    p = tmp_path / "empty.wav"
+    sf.write(p, np.zeros(0, np.float32), RATE)
+    _one_error_line(_cli("tag", str(p), "--model", engine_model), "contains no audio samples")
+
+
+def test_raw_leftover_bytes_are_ignored():
+    pcm = (np.arange(100, dtype="<i2") * 100).tobytes()
+    x, err = _stdin(pcm + b"\x01")  # an incomplete last s16 sample
+    assert err is None and x.shape[0] == 100
+    np.testing.assert_allclose(x, np.arange(100) * 100 / 32768.0, atol=1e-7)
+
+
+# ------------------------------------------------------------------------- 4. truncated WAV
+def test_truncated_wav_on_stdin_names_seconds_read_and_declared(wav3):
+    data = open(wav3, "rb").read()
+    with pytest.raises(AudioFileError) as e:
+        x, err = _stdin(data[:44 + 2 * 16000])  # 1.00 s of 3.00 s
+        raise err
+    msg = str(e.value)
+    assert msg.startswith("standard input: WAV stream is truncated (read 1.00 s of 3.00 s"), msg
+
+
+def test_truncated_wav_on_stdin_cli(engine_model, wav3):
+    r = _cli("tag", "-", "--model", engine_model, input=open(wav3, "rb").read()[:20000])
+    _one_error_line(r, "truncated", "0.62 s of 3.00 s")
+    assert r.stdout == b""
+
+
+@pytest.mark.parametrize("size", [0, 0xFFFFFFFF, 0x7FFFFFFF, 0x80000000 - 44, 0x7FFFF000])
+def test_streaming_placeholder_sizes_read_to_end_of_input(size):
+    data = bytearray(_wav_bytes(_tone(1.0)))
+    assert data[36:40] == b"data"
+    data[40:44] = struct.pack("<I", size)
+    x, err = _stdin(bytes(data[:44 + 2 * 8000]))  # cut anywhere: a stream, not a truncation
+    assert err is None and x.shape[0] == 8000
+
+
+def test_finite_size_stops_at_data_end_and_placeholder_file_is_accepted(tmp_path):
+    x = _tone(0.5)
+    data = _wav_bytes(x)
+    got, err = _stdin(data + b"LIST" + struct.pack("<I", 8) + b"metadata")  # a chunk after the audio
+    assert err is None
+    np.testing.assert_array_equal(got, sf.read(io.BytesIO(data), dtype="float32")[0])
+    # a WAV file saved from a stream (arecord | tee) keeps the placeholder: not "truncated"
+    b = bytearray(data)
+    b[40:44] = struct.pack("<I", 0x7FFFFFFF)
+    p = tmp_path / "streamed.wav"
+    p.write_bytes(bytes(b))
+    got, err = _drain(FileSource(str(p)))
+    assert err is None and got.shape[0] == x.shape[0]
+
+
+def test_rf64_and_float64_wav_streams(tmp_path):
+    x = _tone(0.5)
+    p = tmp_path / "a.rf64"
+    sf.write(p, x, RATE, format="RF64", subtype="PCM_16")
+    got, err = _stdin(p.read_bytes())
+    assert err is None and got.shape[0] == x.shape[0]
+    got, err = _stdin(_wav_bytes(x, subtype="DOUBLE"))
+    assert err is None
+    np.testing.assert_allclose(got, x, atol=1e-6)
+
+
+# ------------------------------------------------------------------------- 5. low sample rates
+def test_low_sample_rates_refused_for_files_and_stdin(tmp_path):
+    p = tmp_path / "low.wav"
+    sf.write(p, _tone(5.0, 200), 200)
+    with pytest.raises(AudioFileError, match=f"sample rate 200 Hz is too low .at least {MIN_RATE_HZ} Hz"):
+        FileSource(str(p)).open()
+    with pytest.raises(AudioFileError, match="standard input: sample rate 200 Hz is too low"):
+        StdinSource(stream=io.BytesIO(p.read_bytes())).open()
+    with pytest.raises(AudioFileError, match="standard input: sample rate 100 Hz is too low"):
+        StdinSource(rate_hz=100, stream=io.BytesIO(b"\x01\x02" * 1000)).open()
+    StdinSource(rate_hz=MIN_RATE_HZ, stream=io.BytesIO(b"\x01\x02" * 1000)).open()
+
+
+def test_low_rate_cli_one_line(engine_model, tmp_path):
+    p = tmp_path / "low100.wav"
+    sf.write(p, _tone(60.0, 100), 100)  # crashed in the frontend ("already dropped") before
+    _one_error_line(_cli("tag", str(p), "--model", engine_model), "low100.wav", "100 Hz is too low")
+    r = _cli("tag", "-", "--rate", "100", "--model", engine_model, input=b"\x01\x02" * 16000)
+    _one_error_line(r, "standard input: sample rate 100 Hz is too low")
+
+
+# ---------------------------------------------------------------------------- 6. MP3 files
+@pytest.fixture(scope="module")
+def mp3s(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mp3")
+    whole = d / "whole.mp3"
+    try:
+        sf.write(whole, _tone(6.0, 44100), 44100, format="MP3")
+    except Exception as e:
+        pytest.skip(f"cannot write MP3 here ({e})")
+    data = whole.read_bytes()
+    cut = d / "cut.mp3"
+    cut.write_bytes(data[: len(data) // 2] + bytes(np.random.default_rng(0).integers(0, 256, 300, np.uint8)))
+    text = d / "text.mp3"
+    text.write_text("not audio at all\n" * 10)
+    return {"whole": str(whole), "cut": str(cut), "text": str(text)}
+
+
+def test_truncated_mp3_with_frame_count_is_reported(mp3s):
+    got, err = _drain(FileSource(mp3s["whole"]))
+    assert err is None and got.shape[0] == sf.info(mp3s["whole"]).frames
+    got, err = _drain(FileSource(mp3s["cut"]))
+    assert isinstance(err, AudioFileError)
+    assert "cut.mp3: file is truncated (read " in str(err) and "of 6.00 s" in str(err), str(err)
+
+
+def test_mp3_decoder_chatter_is_silenced(engine_model, mp3s):
+    r = _cli("tag", mp3s["cut"], "--model", engine_model)
+    _one_error_line(r, "cut.mp3", "truncated")  # no libmpg123 "Note:" / "[layer3.c" lines
+    r = _cli("tag", mp3s["text"], "--model", engine_model)
+    _one_error_line(r, "text.mp3: not a readable audio file (Format not recognised.)")
+
+
+def test_quiet_c_stderr_nests_and_restores_fd2():
+    code = r"""
+import os, threading
+from stream_tagger.audio_io import quiet_c_stderr
+def work():
+    for _ in range(200):
+        with quiet_c_stderr():
+            with quiet_c_stderr():
+                os.write(2, b"HIDDEN\n")
+ts = [threading.Thread(target=work) for _ in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+with quiet_c_stderr(False):
+    os.write(2, b"shown\n")
+os.write(2, b"restored\n")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == b"shown\nrestored\n"
+    with quiet_c_stderr():
+        pass
+    assert os.fstat(2)  # still open here too
