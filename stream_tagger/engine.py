@@ -49,9 +49,12 @@ run began, their boundaries refined on the 10 ms level envelope, and emitted onc
 closed (``min_off`` after their end) and the label can no longer reopen at their refined end
 (a reopening whose refined start lands there continues the same segment; this holds a
 segment back by at most the refinement radius plus ``min_on``); at the end of a stream or
-on :meth:`Tagger.stop`, open segments are closed at the stream's end. Silence is decided by
-level and forces the other labels off; a label starting or ending where silence ends or
-starts shares its edge.
+on :meth:`Tagger.stop`, open segments are closed at the stream's end (at its last sample, not
+the next 10 ms step). Silence is decided by level and forces the other labels off; a label
+starting or ending where silence ends or starts shares its edge, and no segment of another
+label reaches into a silence (one that ended before the silence was confirmed is cut back to
+its start). A run that begins with sound starts its labels at its first sample. A whole stream
+shorter than a label's ``min_on`` that is all one label still gets that segment.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .audio_io import quiet_c_stderr
 from .errors import TaggerError
 
 if TYPE_CHECKING:
@@ -75,7 +79,6 @@ from .events import LABELS, Hop, Segment
 from .level import LevelMeter, power_to_dbfs
 from .postprocess import SILENCE, Decider, DecisionParams, refine_boundary
 from .ring_buffer import RingBuffer
-from .audio_io import quiet_c_stderr
 from .sources import StreamingResampler, sanitize_block
 
 RATE_HZ = 16000

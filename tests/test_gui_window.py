@@ -257,6 +257,13 @@ def test_cli_replay_opens_the_window_and_exits_0_when_closed(engine_model, known
     assert r.returncode == 0, r.stderr[-2000:]
     line = next(x for x in r.stdout.splitlines() if x.startswith("WINDOW"))
     assert line.split()[1:3] == ["12.0", "18.0"] and "known.wav" in line
+    # --duration ends the analysis after that much of the file, in the window too
+    r = subprocess.run([sys.executable, "-c", _CLI_SCRIPT, "replay", known_wav, "--model", engine_model,
+                        "--speed", "8", "--window-s", "12", "--duration", "5.3"],
+                       capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr[-2000:]
+    line = next(x for x in r.stdout.splitlines() if x.startswith("WINDOW"))
+    assert line.split()[1:3] == ["12.0", "5.3"]
 
 
 @pytest.fixture
@@ -356,7 +363,7 @@ def test_device_picker_switches_live_input_and_time_goes_on(qtbot, engine_model,
 @pytest.mark.parametrize(
     "extra, env_drop, message",
     [
-        (["--window-s", "0"], (), "--window-s must be between"),
+        (["--window-s", "0"], (), "--window-s: window must be between 1 and 3600 seconds"),
         ([], ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"), "no display"),
     ],
 )
