@@ -125,6 +125,8 @@ def describe_file(path: str) -> sf._SoundFileInfo:
         raise AudioFileError(f"{path}: no such file")
     if os.path.isdir(path):
         raise AudioFileError(f"{path}: is a directory, not an audio file")
+    if not os.path.isfile(path):
+        raise AudioFileError(f"{path}: not a regular file (a pipe or a device); give '-' to read standard input")
     if os.path.getsize(path) == 0:
         raise AudioFileError(f"{path}: file is empty")
     try:

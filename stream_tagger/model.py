@@ -200,7 +200,8 @@ class TagModel:
         self._one_by_one = False  # set once a batch shows the output batch does not follow the input
         expect = (params.n_mels, params.frames_per_window)
         if tuple(int(v) for v in self._in["shape"][1:3]) != expect:
-            raise ModelError(f"{model_path}: input shape {list(self._in['shape'])} does not fit features {expect}")
+            raise ModelError(f"{model_path}: input shape {[int(v) for v in self._in['shape']]} does not fit "
+                             f"features {list(expect)}")
         if int(self._out["shape"][-1]) != len(self.labels):
             raise ModelError(f"{model_path}: {int(self._out['shape'][-1])} outputs but {len(self.labels)} labels")
 
@@ -210,6 +211,8 @@ class TagModel:
         model_path = model_path or default_model_path()
         if not os.path.exists(model_path):
             raise ModelError(f"{model_path}: model file not found")
+        if os.path.isdir(model_path):
+            raise ModelError(f"{model_path}: is a directory, not a .tflite model")
         meta = read_metadata(model_path)
         check_metadata(meta, params, where=model_path)
         Interpreter = _interpreter_class()

@@ -134,6 +134,9 @@ def _bad_files(tmp_path, bursts_wav):
     d = p.read_bytes()
     cut.write_bytes(d[: len(d) // 2])
     files["truncated_flac"] = str(cut)
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    files["fifo"] = str(fifo)
     return files
 
 
@@ -144,6 +147,7 @@ def _bad_files(tmp_path, bursts_wav):
     ("truncated", "truncated"),
     ("truncated_flac", "truncated"),
     ("no_samples", "no audio samples"),
+    ("fifo", "not a regular file"),
 ])
 def test_bad_files(engine_model, bursts_wav, tmp_path, capsys, case, needle):
     path = _bad_files(tmp_path, bursts_wav)[case]
@@ -193,6 +197,9 @@ def test_model_errors(engine_model, bursts_wav, tmp_path, capsys):
 
     assert main(["tag", bursts_wav, "--model", str(tmp_path / "absent.tflite")]) == 1
     _one_error_line(capsys.readouterr().err, "absent.tflite", "not found")
+
+    assert main(["tag", bursts_wav, "--model", str(tmp_path)]) == 1
+    _one_error_line(capsys.readouterr().err, "is a directory, not a .tflite model")
 
 
 def test_usage_errors_exit_2(bursts_wav, capsys):
