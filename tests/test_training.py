@@ -176,6 +176,8 @@ def test_pipeline_produces_a_model_the_runtime_accepts(trained):
     m = TagModel.load(path, threads=1)
     check_metadata(m.metadata)
     assert m.labels == ["speech", "music", "noise"] and m.input_quantized
+    # the input's name is fixed, not Keras's per-process tensor count (same weights -> same bytes)
+    assert m._in["name"] == "serving_default_logmel:0"
     assert set(m.thresholds) == {"speech", "music", "noise"}
     x = signal_logmel(_noise(16000, 3))[:, :P.frames_per_window]
     p = m.predict(x)

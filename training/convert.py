@@ -57,15 +57,23 @@ def deployed_network(model, norm_mean: float, norm_std: float, calib_x: np.ndarr
     return net, (calib_x.astype(np.float32) - norm_mean) / norm_std, {"mean": norm_mean, "std": norm_std}
 
 
+INPUT_NAME = "logmel"  # the .tflite's input tensor: serving_default_logmel:0
+
+
 def to_tflite_int8(model, calib_x: np.ndarray, n_calib: int = N_CALIB) -> bytes:
-    """Full-integer quantised TFLite flatbuffer (int8 in/out) of a Keras model."""
+    """Full-integer quantised TFLite flatbuffer (int8 in/out) of a Keras model.
+
+    The input is exported under the fixed name :data:`INPUT_NAME`: left to Keras it would be
+    ``keras_tensor_<n>``, with ``n`` counting the tensors the process built before, so the same
+    weights converted after a longer run would give a file with other bytes."""
     import tensorflow as tf
 
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         saved = os.path.join(tmp, "saved_model")
-        model.export(saved, format="tf_saved_model", verbose=False)
+        spec = tf.TensorSpec((None,) + tuple(model.input.shape[1:]), tf.float32, name=INPUT_NAME)
+        model.export(saved, format="tf_saved_model", verbose=False, input_signature=[spec])
         conv = tf.lite.TFLiteConverter.from_saved_model(saved)
         return _quantize(conv, calib_x, n_calib)
 
