@@ -373,6 +373,10 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         model = keras.models.load_model(fitted_path)
         with open(os.path.join(out_dir, "history.json"), encoding="utf-8") as f:
             history = json.load(f)
+        fit_seconds = None  # the reused fit's own time, if the run that made it recorded it
+        if os.path.exists(os.path.join(out_dir, "fit.json")):
+            with open(os.path.join(out_dir, "fit.json"), encoding="utf-8") as f:
+                fit_seconds = json.load(f).get("fit_seconds")
         if verbose:
             print(f"train: reusing the fitted network {fitted_path}", flush=True)
     else:
@@ -383,6 +387,9 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         model.save(fitted_path)
         with open(os.path.join(out_dir, "history.json"), "w", encoding="utf-8") as f:
             json.dump(history, f, indent=1)
+        fit_seconds = round(time.monotonic() - t0, 1)
+        with open(os.path.join(out_dir, "fit.json"), "w", encoding="utf-8") as f:
+            json.dump({"fit_seconds": fit_seconds}, f)
     best_epoch = int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss") else len(history.get("loss", []))
     qat = None
     if qat_epochs > 0 and arch == "compact":
@@ -418,7 +425,9 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         "schedule": schedule,
         "quantisation_aware": qat,
         "augment": dataclasses.asdict(synth.cfg),
-        "train_seconds": round(t_fit, 1),
+        "train_seconds": round(t_fit, 1),  # this run: the fit (unless reused) and the int8 fine-tuning
+        "fit_seconds": fit_seconds,  # the fit alone, also when reused from an earlier run (None: not recorded)
+        "fit_reused": bool(reuse_fit),
         "data_seconds": round(t_data, 1),
         "thresholds": thresholds,
         "val_float": prf(pv, yv, thresholds),
