@@ -234,9 +234,9 @@ class TagModel:
         return self._in["dtype"] != np.float32
 
     def _set_batch(self, n: int) -> bool:
-        """Resize the input to ``n`` windows. False (and resized back to 1) when the network
-        cannot run ``n`` at once: resizing fails (e.g. a fixed reshape inside), or the output's
-        batch does not follow the input's."""
+        """Resize the input to ``n`` windows. False (and resized back to 1) when resizing fails
+        (e.g. a fixed reshape inside). Whether the output follows shows only after an invoke: a
+        network with a dynamic reshape (``seed``'s flatten) reports batch 1 until it has run."""
         if n != self._batch:
             shape = list(self._in["shape"])
             shape[0] = n
@@ -252,9 +252,6 @@ class TagModel:
             self._in = self._interp.get_input_details()[0]
             self._out = self._interp.get_output_details()[0]
             self._batch = n
-        if n != 1 and int(np.prod(self._out["shape"][:-1])) != n:
-            self._set_batch(1)
-            return False
         return True
 
     def _run(self, x: np.ndarray) -> np.ndarray:

@@ -230,7 +230,9 @@ def test_metadata_of_a_label_subset_needs_thresholds_for_those_labels_only(copy_
 
 # Tiny float networks whose output batch does not follow the input batch: "reshape" ends in a
 # fixed reshape to [1, 3] (resizing the input to more than one window fails at allocation),
-# "slice" keeps only the batch's first row (resizing works, the output stays [1, 3]). Built with
+# "slice" keeps only the batch's first row (resizing works, the output stays [1, 3]); and one whose
+# output does follow but only shows it after an invoke, "flatten" (a flatten + dense, as the seed
+# network has: its output reports batch 1 until it has run). Built with
 # TensorFlow in a subprocess: TensorFlow must not be imported beside the TFLite interpreter.
 _FIXED_BATCH_SCRIPT = r"""
 import json, sys
@@ -257,6 +259,12 @@ for mode in ("reshape", "slice"):
     json.dump({"labels": ["speech", "music", "noise"], "frontend": FrontendParams().to_dict(),
                "thresholds": {"speech": 0.5, "music": 0.5, "noise": 0.5}, "silence_dbfs": -50},
               open(stem + ".json", "w"))
+y = keras.layers.Flatten()(keras.layers.MaxPooling2D(4)(keras.layers.Conv2D(2, 3, strides=2)(inp)))
+m = keras.Model(inp, keras.layers.Dense(3, activation="sigmoid")(y))
+open(sys.argv[1] + "/flatten.tflite", "wb").write(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+json.dump({"labels": ["speech", "music", "noise"], "frontend": FrontendParams().to_dict(),
+           "thresholds": {"speech": 0.5, "music": 0.5, "noise": 0.5}, "silence_dbfs": -50},
+          open(sys.argv[1] + "/flatten.json", "w"))
 """
 
 
@@ -270,7 +278,7 @@ def fixed_batch_models(tmp_path_factory):
         pytest.skip("building the tiny fixed-batch models took over 120 s")
     if r.returncode != 0:
         pytest.skip(f"cannot build tiny models with TensorFlow: {r.stderr.strip().splitlines()[-1:]}")
-    return {mode: str(d / (mode + ".tflite")) for mode in ("reshape", "slice")}
+    return {mode: str(d / (mode + ".tflite")) for mode in ("reshape", "slice", "flatten")}
 
 
 @pytest.mark.parametrize("mode", ["reshape", "slice"])
@@ -284,3 +292,11 @@ def test_network_whose_output_batch_does_not_follow_runs_window_by_window(fixed_
         assert batch.shape == (n, 3)
         np.testing.assert_allclose(batch, singles[:n], atol=1e-6)
     assert m.predict(windows[0]).shape == (3,)
+
+
+def test_network_with_a_dynamic_flatten_runs_batches_in_one_invoke(fixed_batch_models):
+    m = TagModel.load(fixed_batch_models["flatten"])
+    windows = np.stack([_window(s, scale) for s, scale in ((0, 0.3), (1, 0.01), (2, 0.1))])
+    singles = np.stack([m.predict(w) for w in windows])
+    np.testing.assert_allclose(m.predict(windows), singles, atol=1e-6)
+    assert not m._one_by_one  # a batch is one invoke (the seed network ran 2x slower window by window)
