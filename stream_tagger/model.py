@@ -50,7 +50,7 @@ def metadata_path_for(model_path: str) -> str:
 
 def model_identity(model_path: str, meta: dict | None = None) -> str:
     """Which model a result came from, for saved pictures and logs:
-    ``"model.tflite sha1 93bd159c (stream-tagger-compact-20261125)"`` (the first 8 hex digits
+    ``"model.tflite sha1 7c556ef3 (stream-tagger-compact-20261125)"`` (the first 8 hex digits
     of the file's SHA-1, then the metadata's ``model_version`` when it has one)."""
     with open(model_path, "rb") as f:
         digest = hashlib.sha1(f.read()).hexdigest()[:8]
