@@ -673,6 +673,8 @@ class MicSource:
         self.first_callback_time: float | None = None
         self._last_callback_time: float | None = None
         self._started_time: float | None = None
+        self._last_check_time: float | None = None  # monotonic s of the previous check()
+        self._grace_from: float | None = None  # the stall clock restarts here after our own stall
 
     def open(self) -> None:
         if self.device_info is not None:
@@ -718,13 +720,20 @@ class MicSource:
             raise DeviceError(f"cannot open device '{self.description}' at {self.sample_rate_hz} Hz ({_short(e)})") from None
 
     def check(self, stall_s: float = 5.0) -> None:
-        """Raise :class:`DeviceError` if the stream died or delivers nothing for ``stall_s``."""
+        """Raise :class:`DeviceError` if the stream died or delivers nothing for ``stall_s`` seconds.
+
+        Called about every 0.5 s by the engine's worker. When the checks themselves were held up
+        for over ``stall_s / 2`` (the process was stopped or starved of CPU), the callbacks were
+        held up too and the device is not to blame: it gets ``stall_s`` again from then."""
         if self._stream is None or self._stopping:
             return
         now = time.monotonic()
         if not self._stream.active:
             raise DeviceError(f"device '{self.description}' stopped delivering audio (disconnected?)")
-        last = self._last_callback_time or self._started_time or now
+        prev, self._last_check_time = self._last_check_time, now
+        if prev is not None and now - prev > stall_s / 2:
+            self._grace_from = now
+        last = max(self._last_callback_time or self._started_time or now, self._grace_from or 0.0)
         if now - last > stall_s:
             raise DeviceError(f"device '{self.description}' delivered no audio for {now - last:.1f} s (vanished?)")
 

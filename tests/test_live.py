@@ -129,3 +129,25 @@ def test_vanished_device_ends_with_one_line_after_flushing(engine_model, tmp_pat
     errors = [ln for ln in err.splitlines() if ln.startswith("stream-tagger: error: ")]
     assert len(errors) == 1 and "pulse" in errors[0] and ("disconnected" in errors[0] or "vanished" in errors[0])
     assert "Traceback" not in err
+
+
+def test_a_stopped_process_is_not_a_vanished_device(pulse_env, engine_model):
+    """SIGSTOP for 6 s (over the 5 s no-audio limit) and SIGCONT: the sound server kept the audio,
+    the capture goes on, and --duration ends the run normally."""
+    proc = subprocess.Popen([sys.executable, "-m", "stream_tagger.cli", "live", "--headless", "--device", "pulse",
+                             "--model", engine_model, "--duration", "9"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=pulse_env, bufsize=1)
+    try:
+        first = _read_line(proc, 15.0)
+        assert first, "no hop from the live stream"
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(6.0)
+        proc.send_signal(signal.SIGCONT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "vanished" not in err and "Traceback" not in err
+    hops = [json.loads(ln) for ln in (first + out).splitlines() if ln.strip() and '"hop"' in ln]
+    assert hops[-1]["end"] == 9.0
