@@ -620,7 +620,8 @@ def list_input_devices() -> list[dict]:
 
 
 def resolve_input_device(device: int | str | None) -> dict:
-    """The input device for an index, a name substring (case-insensitive) or None (default)."""
+    """The input device for an index, a name (exact, case-insensitive), a substring matching one
+    device's name only, or None (default)."""
     inputs = list_input_devices()
     if not inputs:
         raise DeviceError("no audio input devices found")
@@ -643,6 +644,10 @@ def resolve_input_device(device: int | str | None) -> dict:
     matches = [d for d in inputs if low in d["name"].lower()]
     if not matches:
         raise DeviceError(f"no input device matches '{text}' (see: stream-tagger devices)")
+    if len(matches) > 1:
+        names = ", ".join(f"{d['index']}: {d['name']}" for d in matches[:6])
+        raise DeviceError(f"'{text}' matches {len(matches)} input devices ({names}); give more of the name or "
+                          "the index")
     return matches[0]
 
 

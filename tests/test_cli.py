@@ -256,6 +256,11 @@ def test_device_errors(engine_model, pulse_env):
              env=pulse_env)
     assert r.returncode == 1
     _one_error_line(r.stderr, "refuses 5000000 Hz")
+    names = [ln.split(None, 3)[3] for ln in _cli("devices", env=pulse_env).stdout.splitlines()[1:]]
+    if sum("e" in n.lower() for n in names) > 1:  # 'pulse' and 'default'
+        r = _cli("live", "--headless", "--device", "e", "--model", engine_model, env=pulse_env)
+        assert r.returncode == 1
+        _one_error_line(r.stderr, "'e' matches", "give more of the name or the index")
 
 
 def test_gui_missing_gives_one_line(engine_model, bursts_wav, tmp_path):

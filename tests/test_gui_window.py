@@ -377,3 +377,28 @@ def test_cli_window_errors_are_one_line(engine_model, known_wav, extra, env_drop
                         *extra], capture_output=True, text=True, timeout=60, env=env)
     assert r.returncode == 2
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_closes_the_window_and_exits_0(engine_model, known_wav, sig):
+    """The window stays open after the stream ends (to look at it); a signal closes it cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    shared_display()
+    proc = subprocess.Popen([sys.executable, "-m", "stream_tagger.cli", "replay", known_wav, "--model", engine_model,
+                             "--speed", "8"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ))
+    try:
+        time.sleep(6.0)  # the 18 s file has ended (2.3 s at speed 8), the window is still open
+        assert proc.poll() is None
+        proc.send_signal(getattr(signal, sig))
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err

@@ -13,6 +13,7 @@ Entry point for the CLI: :func:`run_window`.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import numpy as np
@@ -440,7 +441,14 @@ def run_window(tagger, source, args) -> int:
         return 2
     win = LiveWindow(feed, window_s=window_s)
     win.show()
-    app.exec_()
+    # Ctrl-C / SIGTERM close the window as its close button does (exit 0); Python runs the
+    # handler at the next redraw tick, within a few tens of ms
+    handlers = {sig: signal.signal(sig, lambda signum, frame: win.close()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        app.exec_()
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
     win.shutdown()
     err = feed.error()
     if err is not None:
