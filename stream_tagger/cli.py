@@ -25,7 +25,7 @@ from .errors import TaggerError  # noqa: E402
 
 PROG = "stream-tagger"
 SEGMENT_FORMATS = ("csv", "jsonl", "audacity", "textgrid")  # stream_tagger.labels.FORMATS
-RAW_DEFAULTS = {"rate": 16000, "channels": 1, "sample_format": "s16"}  # raw standard input
+RAW_OPTIONS = {"rate": "rate_hz", "channels": "channels", "sample_format": "sample_format"}  # -> StdinSource
 LAZY_COMMANDS = {
     "evaluate": ("stream_tagger.evaluate", "score labels against reference labels (frame F1, confusion, boundary error)"),
     "plot": ("stream_tagger.gui.plot", "plot a file's labels and probabilities (needs the gui extra)"),
@@ -76,7 +76,16 @@ def _speed(text: str) -> float:
 _hop = _bounded(float, 0.1, 1.0, "hop must be between 0.1 and 1.0 seconds")
 _positive_int = _bounded(int, 1, None, "must be at least 1")
 _threads = _bounded(int, 1, 64, "threads must be between 1 and 64")
-_silence_db = _bounded(float, -120.0, 0.0, "silence level must be between -120 and 0 dBFS")
+
+
+def _silence_db(text: str) -> float:
+    """``--silence-db``: a level within :data:`~stream_tagger.postprocess.SILENCE_DBFS_RANGE` (dBFS)."""
+    from .postprocess import SILENCE_DBFS_RANGE
+
+    lo, hi = SILENCE_DBFS_RANGE
+    return _bounded(float, lo, hi, f"silence level must be between {lo:g} and {hi:g} dBFS")(text)
+
+
 _duration = _bounded(float, 0.001, None, "duration must be a positive number of seconds")
 _window_s = _bounded(float, 1.0, 3600.0, "window must be between 1 and 3600 seconds")
 
@@ -181,14 +190,14 @@ def _make_tagger(args, defer_load: bool = False):
 def _stdin_source(args):
     from .sources import StdinSource
 
-    raw = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in RAW_DEFAULTS.items()}
-    return StdinSource(rate_hz=raw["rate"], channels=raw["channels"], sample_format=raw["sample_format"])
+    given = {kw: getattr(args, opt) for opt, kw in RAW_OPTIONS.items() if getattr(args, opt) is not None}
+    return StdinSource(**given)  # its own defaults for the rest (16000 Hz, 1 channel, s16)
 
 
 def _warn_raw_options(args, paths: list[str]) -> None:
     """``--rate``/``--channels``/``--sample-format`` describe raw standard input only: say so when
     they are given for files, whose headers say what they hold."""
-    given = [f"--{k.replace('_', '-')}" for k in RAW_DEFAULTS if getattr(args, k, None) is not None]
+    given = [f"--{k.replace('_', '-')}" for k in RAW_OPTIONS if getattr(args, k, None) is not None]
     if given and any(p != "-" for p in paths):
         _info(f"warning: {', '.join(given)} {'is' if len(given) == 1 else 'are'} for raw audio on standard input ('-') only; "
               "files are read with the rate and channels of their own header")

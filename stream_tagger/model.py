@@ -32,11 +32,10 @@ import numpy as np
 
 from .errors import ModelError
 from .frontend import DEFAULT_PARAMS, FrontendParams
+from .postprocess import SILENCE, SILENCE_DBFS_RANGE
 
 METADATA_VERSION = 1  # newest metadata format this runtime reads; ``version`` above it is refused
 NETWORK_LABELS = ("speech", "music", "noise")
-SILENCE = "silence"
-SILENCE_DBFS_RANGE = (-120.0, 0.0)  # accepted ``silence_dbfs`` in metadata, dBFS
 
 
 def default_model_path() -> str:

@@ -29,6 +29,7 @@ import numpy as np
 
 NETWORK_LABELS = ("speech", "music", "noise")
 SILENCE = "silence"
+SILENCE_DBFS_RANGE = (-120.0, 0.0)  # silence levels accepted from metadata and --silence-db, dBFS
 
 
 @dataclass

@@ -17,6 +17,7 @@ import pytest
 import soundfile as sf
 
 from training import corpus, corpus_sources, synth_noise
+from training.features import read_manifest
 from training.unpack import ArchiveError, read_qtbl, unpack_openttd_cat, unpack_queen, unpack_zip_audio
 
 RATE = 16000
@@ -57,7 +58,7 @@ def musan_tree(tmp_path):
 def test_tree_build_writes_valid_manifest(musan_tree, tmp_path, capsys):
     out = tmp_path / "out"
     assert corpus.main(["build", "--from-tree", str(musan_tree), "--data-dir", str(out), "--jobs", "2"]) == 0
-    rows = corpus.load_manifest(str(out / "manifest.jsonl"))
+    rows = read_manifest(str(out / "manifest.jsonl"))
     by_name = {os.path.basename(r["path"]): r for r in rows}
 
     # duplicates removed (first path wins), unreadable and silent files skipped

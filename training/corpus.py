@@ -54,6 +54,7 @@ from stream_tagger.errors import TaggerError
 
 from . import render_midi, synth_noise
 from .corpus_sources import HELDOUT_SOURCES, RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, SOURCES, Source
+from .features import read_manifest
 from .unpack import AUDIO_EXTENSIONS, ArchiveError, unpack_openttd_cat, unpack_queen, unpack_zip_audio
 
 _UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat}
@@ -605,12 +606,6 @@ def write_outputs(rows: list[dict], summary: dict, data_dir: str) -> str:
     return manifest
 
 
-def load_manifest(path: str) -> list[dict]:
-    """Rows of a manifest.jsonl (for the training step and checks)."""
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 # ----------------------------------------------------------------------------------- build
 def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
                       generated_total_s: float = GENERATED_TOTAL_S,
@@ -690,7 +685,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             if os.path.isdir(data_dir) and os.path.samefile(os.path.dirname(os.path.abspath(exclude)), data_dir):
                 raise CorpusError(f"{data_dir}: the training corpus's folder; the held-out corpus needs its own")
             rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, 0.0, HELDOUT_SOURCES, "test",
-                                              frozenset(r["sha1"] for r in load_manifest(exclude)))
+                                              frozenset(r["sha1"] for r in read_manifest(exclude)))
         else:
             rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, args.generated_minutes * 60)
         if not rows:

@@ -83,16 +83,13 @@ def evaluate(model: TagModel, store, seed: int = 1234) -> dict:
 
 def corpus_hours(manifest: str) -> str:
     """``"music 7.04 h in 188 files, noise 0.18 h in 184 files"`` from a corpus manifest."""
-    import json
+    from .features import read_manifest
 
     hours: dict[str, list[float]] = {}
-    with open(manifest, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                e = json.loads(line)
-                h = hours.setdefault(e["label"], [0.0, 0])
-                h[0] += float(e["duration_s"]) / 3600
-                h[1] += 1
+    for e in read_manifest(manifest):
+        h = hours.setdefault(e["label"], [0.0, 0])
+        h[0] += float(e["duration_s"]) / 3600
+        h[1] += 1
     return ", ".join(f"{lab} {h:.2f} h in {n} files" for lab, (h, n) in sorted(hours.items()))
 
 

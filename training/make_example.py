@@ -15,7 +15,6 @@ noise), silence by level but not digital zero.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -26,6 +25,8 @@ from stream_tagger.audio_io import read_audio
 from stream_tagger.events import Segment
 from stream_tagger.labels import write_segments
 
+from .features import read_manifest
+
 RATE_HZ = 16000
 
 
@@ -33,8 +34,7 @@ def _load_manifest(data_dir: str) -> list[dict]:
     path = os.path.join(data_dir, "manifest.jsonl")
     if not os.path.exists(path):
         sys.exit(f"make_example: {path} not found: build the corpus first (python -m training.corpus build)")
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return read_manifest(path)
 
 
 def _rms_dbfs(x: np.ndarray) -> float:
