@@ -151,3 +151,40 @@ def test_a_stopped_process_is_not_a_vanished_device(pulse_env, engine_model):
     assert "vanished" not in err and "Traceback" not in err
     hops = [json.loads(ln) for ln in (first + out).splitlines() if ln.strip() and '"hop"' in ln]
     assert hops[-1]["end"] == 9.0
+
+
+def test_readme_monitor_source_recipe_tags_what_the_machine_plays(engine_model, tmp_path):
+    """The README's PulseAudio/PipeWire recipe: ``PULSE_SOURCE=<default sink>.monitor`` with the
+    ``pulse`` device captures what is played, even when the default source is another input."""
+    import re
+
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
+    m = re.search(r'^(PULSE_SOURCE="\$\(pactl get-default-sink\)\.monitor" stream-tagger live --device pulse)',
+                  readme, re.M)
+    assert m, "README lacks the monitor-source recipe"
+    proc_pa, env = start_pulse(tmp_path)
+    try:
+        # the default source is a different (silent) sink's monitor: only PULSE_SOURCE reaches tagnull
+        subprocess.run(["pactl", "load-module", "module-null-sink", "sink_name=quiet"], env=env, check=True,
+                       capture_output=True)
+        subprocess.run(["pactl", "set-default-source", "quiet.monitor"], env=env, check=True)
+        wav = tmp_path / "tones.wav"
+        sf.write(wav, tone_bursts([(0.0, 3.0)], 3.0, rate=PLAY_RATE, amp=0.3), PLAY_RATE)
+        cmd = m.group(1).replace("stream-tagger", f"{sys.executable} -m stream_tagger.cli")
+        cmd += f" --headless --model {engine_model} --duration 6"
+        proc = subprocess.Popen(["bash", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env, bufsize=1)
+        try:
+            first = _read_line(proc, 15.0)
+            assert first, proc.stderr.read() if proc.poll() is not None else "no hop"
+            subprocess.run(["paplay", "--device=tagnull", str(wav)], env=env, check=True, timeout=30)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, err
+        hops = [json.loads(ln) for ln in (first + out).splitlines() if ln.strip()]
+        loud = [h for h in hops if h.get("type") == "hop" and h["level_dbfs"] > -30]
+        assert len(loud) >= 4, f"the played tone was not captured: levels {[h.get('level_dbfs') for h in hops]}"
+    finally:
+        stop_pulse(proc_pa)
