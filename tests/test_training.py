@@ -387,3 +387,63 @@ def test_ensemble_averages_runs_on_the_same_windows(trained, corpus, tmp_path):
     np.savez(other / "eval_sets.npz", **sets)
     r = subprocess.run(cmd[:4] + [str(other)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert r.returncode != 0 and "evaluated on other windows" in r.stderr and "Traceback" not in r.stderr
+
+
+def _tiny_pipeline(corpus, out, *extra):
+    """The same tiny compact run as the ``trained`` fixture, into ``out``; -> CompletedProcess."""
+    cmd = [sys.executable, "-m", "training.pipeline", "--arch", "compact", "--data-dir", corpus, "--skip-corpus",
+           "--reuse-features", "--runs-dir", os.path.join(out, "runs"), "--results-dir", os.path.join(out, "results"),
+           "--assets-dir", os.path.join(out, "assets"), "--epochs", "2", "--steps-per-epoch", "8",
+           "--batch-size", "32", "--n-eval-mix", "200", *extra]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_the_same_seed_gives_the_same_weights_and_a_missing_assets_dir_is_made(trained, corpus, tmp_path):
+    """Training is deterministic on one machine (op determinism, seeded batches, fixed threads):
+    a second run with the same seed, in a new process, gives the same fitted weights and the same
+    .tflite byte for byte; ``install`` creates an ``--assets-dir`` that does not exist yet."""
+    import keras
+
+    out, _ = trained
+    again = str(tmp_path / "again")
+    r = _tiny_pipeline(corpus, again, "--install")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    assert "Traceback" not in r.stderr
+    w1 = keras.models.load_model(os.path.join(out, "runs", "compact", "model_fitted.keras")).get_weights()
+    w2 = keras.models.load_model(os.path.join(again, "runs", "compact", "model_fitted.keras")).get_weights()
+    assert len(w1) == len(w2) and all(np.array_equal(a, b) for a, b in zip(w1, w2))
+    with open(os.path.join(out, "assets", "model.tflite"), "rb") as a, \
+            open(os.path.join(again, "assets", "model.tflite"), "rb") as b:
+        assert a.read() == b.read()
+    meta = json.load(open(os.path.join(again, "assets", "model.json")))["training"]
+    assert meta["stopped_by"] == "epochs" and meta["time_limit_minutes"] is None and meta["deterministic"] is True
+
+
+def test_a_wall_clock_limit_that_cuts_training_short_fails_loudly(corpus, tmp_path):
+    """``--max-minutes`` that stops the fit early: a warning, metadata ``stopped_by: time limit``,
+    nothing installed and exit 3, unless ``--accept-time-limit``."""
+    out = str(tmp_path / "limited")
+    r = _tiny_pipeline(corpus, out, "--install", "--max-minutes", "0.0001", "--epochs", "3")
+    assert r.returncode == 3, r.stdout[-2000:] + r.stderr[-3000:]
+    assert "Traceback" not in r.stderr
+    assert "cut short by --max-minutes" in r.stderr and "not installed" in r.stderr
+    assert "stops training after epoch 1 of 3" in r.stdout
+    assert not os.path.exists(os.path.join(out, "assets", "model.tflite"))
+    meta = json.load(open(os.path.join(out, "runs", "compact", "model.json")))["training"]
+    assert meta["stopped_by"] == "time limit" and meta["epochs_run"] == 1 and meta["time_limit_minutes"] == 0.0001
+    r2 = _tiny_pipeline(corpus, out, "--install", "--reuse-fit", "--max-minutes", "0.0001", "--epochs", "3",
+                        "--accept-time-limit")
+    assert r2.returncode == 0, r2.stdout[-2000:] + r2.stderr[-3000:]
+    assert "cut short by --max-minutes" in r2.stderr and os.path.exists(os.path.join(out, "assets", "model.tflite"))
+
+
+def test_pipeline_failures_are_one_line(corpus, tmp_path):
+    """A failure inside a stage (here: a --runs-dir that is a file) is one line on stderr, exit 1,
+    not a traceback."""
+    blocker = tmp_path / "runs_is_a_file"
+    blocker.write_text("x")
+    r = _tiny_pipeline(corpus, str(tmp_path / "out"), "--no-install", "--runs-dir", str(blocker))
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-3000:]
+    assert "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("pipeline: error: ") and "runs_is_a_file" in last

@@ -161,7 +161,8 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
         "macs_per_window": tr["macs_per_window"],
         "training": {**{k: tr[k] for k in ("seed", "epochs_run", "best_epoch", "steps_per_epoch", "batch_size",
                                            "train_seconds", "n_train_files")},
-                     **{k: tr.get(k) for k in ("fit_seconds", "fit_reused")}},  # absent in runs made before
+                     **{k: tr.get(k) for k in ("fit_seconds", "fit_reused", "stopped_by", "time_limit_minutes",
+                                                 "deterministic")}},  # absent in runs made before
         "corpus": corpus_summary(data_dir),
     }
     if norm:

@@ -222,6 +222,9 @@ def eval_set(sampler, n_mix: int, seed: int, max_per_class: int) -> dict:
 
 
 def _tf_setup(threads: int, seed: int):
+    """TensorFlow with ``threads`` intra-op threads (one inter-op), deterministic ops and every
+    random generator seeded from ``seed``: the same data, seed and thread count on the same kind
+    of machine give the same weights (the README's Training section says what still varies)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
@@ -233,6 +236,7 @@ def _tf_setup(threads: int, seed: int):
     import keras
 
     keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
     return tf, keras
 
 
@@ -250,7 +254,7 @@ def predict_float(model, x: np.ndarray, batch: int = 256) -> np.ndarray:
 
 def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = None, out_dir: str | None = None,
           epochs: int = 60, steps_per_epoch: int = 300, batch_size: int = 64, patience: int = 8,
-          seed: int = 1234, max_minutes: float = 35.0, threads: int = 2, lr: float | None = None,
+          seed: int = 1234, max_minutes: float | None = None, threads: int = 2, lr: float | None = None,
           n_val_mix: int = 1500, max_eval_per_class: int = 3000, verbose: bool = True, ema: bool = True,
           augment: dict | None = None, schedule: str = "plateau", qat_epochs: int = 3, qat_lr: float = 3e-5,
           reuse_fit: bool = False) -> dict:
@@ -261,6 +265,13 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
     stalls for 3 epochs; ``"cosine"`` decays it per step from ``lr`` to 1 % of it over
     ``epochs * steps_per_epoch`` steps (tried on the 79-package corpus: no gain on the test
     split, see ``training/results/exp_recipes.txt``).
+
+    The length of training is a number of epochs of ``steps_per_epoch`` batches, cut short only
+    by early stopping on the validation loss (``patience`` epochs): both deterministic, so the
+    result does not depend on the machine's speed. ``max_minutes`` (default None: no limit) is a
+    wall-clock limit for when time matters more than the model: a run it cuts short records
+    ``stopped_by: "time limit"`` in its result (and the model's metadata), and the pipeline exits
+    non-zero unless told to accept it.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r} (choose from {SCHEDULES})")
@@ -329,7 +340,8 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         def on_epoch_end(self):
             self.epoch += 1
 
-    deadline = t_start + max_minutes * 60.0
+    deadline = None if max_minutes is None else t_start + max_minutes * 60.0
+    time_limited = []  # the epoch after which the wall-clock limit stopped training, if it did
 
     class Progress(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -343,9 +355,10 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
                       f"loss={logs.get('loss', 0):.4f} val_loss={logs.get('val_loss', 0):.4f} "
                       f"val_auc={logs.get('val_auc', 0):.4f} lr={float(self.model.optimizer.learning_rate.numpy()):.2e} "
                       f"(elapsed {el / 60:.1f} min)", flush=True)
-            if time.monotonic() + (time.monotonic() - self.t0) > deadline:
-                if verbose:
-                    print("train: time budget reached, stopping", flush=True)
+            if deadline is not None and epoch + 1 < epochs and time.monotonic() + (time.monotonic() - self.t0) > deadline:
+                print(f"train: WARNING: the wall-clock limit of {max_minutes:g} min stops training after epoch "
+                      f"{epoch + 1} of {epochs}: this model is not the recipe's", flush=True)
+                time_limited.append(epoch + 1)
                 self.model.stop_training = True
 
     class KeepBest(keras.callbacks.Callback):
@@ -373,10 +386,11 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         model = keras.models.load_model(fitted_path)
         with open(os.path.join(out_dir, "history.json"), encoding="utf-8") as f:
             history = json.load(f)
-        fit_seconds = None  # the reused fit's own time, if the run that made it recorded it
+        fit_seconds, stopped_by = None, None  # as the run that made the fit recorded them
         if os.path.exists(os.path.join(out_dir, "fit.json")):
             with open(os.path.join(out_dir, "fit.json"), encoding="utf-8") as f:
-                fit_seconds = json.load(f).get("fit_seconds")
+                fit = json.load(f)
+            fit_seconds, stopped_by = fit.get("fit_seconds"), fit.get("stopped_by")
         if verbose:
             print(f"train: reusing the fitted network {fitted_path}", flush=True)
     else:
@@ -388,8 +402,10 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         with open(os.path.join(out_dir, "history.json"), "w", encoding="utf-8") as f:
             json.dump(history, f, indent=1)
         fit_seconds = round(time.monotonic() - t0, 1)
+        n_run = len(history.get("loss", []))
+        stopped_by = "time limit" if time_limited else ("early stopping" if n_run < epochs else "epochs")
         with open(os.path.join(out_dir, "fit.json"), "w", encoding="utf-8") as f:
-            json.dump({"fit_seconds": fit_seconds}, f)
+            json.dump({"fit_seconds": fit_seconds, "stopped_by": stopped_by}, f)
     best_epoch = int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss") else len(history.get("loss", []))
     qat = None
     if qat_epochs > 0 and arch == "compact":
@@ -428,6 +444,9 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         "train_seconds": round(t_fit, 1),  # this run: the fit (unless reused) and the int8 fine-tuning
         "fit_seconds": fit_seconds,  # the fit alone, also when reused from an earlier run (None: not recorded)
         "fit_reused": bool(reuse_fit),
+        "stopped_by": stopped_by,  # "epochs", "early stopping" or "time limit" (None: not recorded)
+        "time_limit_minutes": max_minutes,
+        "deterministic": True,  # TensorFlow op determinism, seeded data order, fixed threads
         "data_seconds": round(t_data, 1),
         "thresholds": thresholds,
         "val_float": prf(pv, yv, thresholds),
@@ -464,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--patience", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--max-minutes", type=float, default=35.0)
+    ap.add_argument("--max-minutes", type=float, default=None,
+                    help="wall-clock limit (minutes); default none: training length is --epochs and early stopping")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--schedule", default="plateau", choices=SCHEDULES)
     a = ap.parse_args(argv)
