@@ -23,7 +23,7 @@ import numpy as np
 from ..audio_io import TARGET_RATE_HZ, read_audio
 from ..errors import TaggerError
 from ..events import LABELS, Segment
-from .colors import label_rgb01
+from .colors import THRESHOLD_DASH, label_rgb01
 
 DEFAULT_DURATION_S = 40.0
 CONTEXT_S = 2.0
@@ -31,11 +31,6 @@ CONTEXT_S = 2.0
 
 ROW_FILL = 0.8
 """Height of a label's bar within its row (rows are 1 unit apart)."""
-
-THRESHOLD_DASH = (3.0, 6.0)
-"""On/off lengths of a threshold line's dashes, in line widths; line ``k`` starts ``3 * k`` later,
-so the dashes of up to three equal thresholds take turns instead of covering each other."""
-
 
 @dataclass
 class ProbabilityTrace:

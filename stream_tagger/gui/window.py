@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from PyQt5 import QtCore, QtGui, QtWidgets
 
 from ..events import LABELS, Hop, Segment
-from .colors import LABEL_RGB, WINDOW_BACKGROUND_RGB, label_hex
+from .colors import LABEL_RGB, THRESHOLD_DASH, WINDOW_BACKGROUND_RGB, label_hex
 from .feed import Feed
 from .strip import LabelStrip
 from .timeline import HopHistory, LabelTimeline
@@ -31,10 +31,6 @@ REDRAW_HZ = 30
 LEVEL_FLOOR_DBFS = -100.0
 LOGMEL_LEVELS = (-12.0, 2.0)
 """Colour range of the spectrogram, natural-log mel power (the frontend's features)."""
-THRESHOLD_DASH = (3.0, 6.0)
-"""On/off lengths of a threshold line's dashes, in pen widths; the ``k``-th label's line starts
-``3 * k`` later, so the dashes of equal thresholds take turns instead of covering each other
-(the ``plot`` command draws them the same way)."""
 METER_TEXT_RGB = (240, 241, 242)
 METER_TEXT_FILL_RGBA = (24, 26, 30, 235)
 """The silence level's number on the meter: light text on its own dark box, readable over the
