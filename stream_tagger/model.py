@@ -9,9 +9,12 @@ the network expects ``(logmel - mean) / std``; applied here, folded into the inp
 quantisation, so the int8 network has no separate normalisation ops to round twice),
 optional decision settings (``hysteresis``, ``min_on_s``, ``min_off_s``,
 ``silence_hysteresis_db``, see :class:`~stream_tagger.postprocess.DecisionParams`), ``version``
-(metadata format, at most :data:`METADATA_VERSION`) and descriptive fields (corpus, metrics).
+(metadata format, at most :data:`METADATA_VERSION`), ``tflite_sha256`` and ``labels_sha256``
+(which file the metadata was written for, and in which order its outputs are labelled: see
+:func:`check_model_file`) and descriptive fields (corpus, metrics).
 :meth:`TagModel.load` refuses a model whose metadata does not fit the runtime
-(:func:`check_metadata`), with a one-line :class:`~stream_tagger.errors.ModelError`.
+(:func:`check_metadata`) or does not belong to its .tflite (:func:`check_model_file`), with a
+one-line :class:`~stream_tagger.errors.ModelError`.
 
 Input tensor: ``(batch, n_mels, frames_per_window, 1)`` log-mel features (float32, or
 int8 with the tensor's quantisation). Output: ``(batch, n_labels)`` sigmoid
@@ -55,6 +58,57 @@ def model_identity(model_path: str, meta: dict | None = None) -> str:
         digest = hashlib.sha1(f.read()).hexdigest()[:8]
     version = (meta or {}).get("model_version")
     return f"{os.path.basename(model_path)} sha1 {digest}" + (f" ({version})" if version else "")
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file's bytes, hex (what ``sha256sum`` prints)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def labels_sha256(tflite_sha256: str, labels) -> str:
+    """SHA-256 (hex) of ``"<tflite_sha256>:speech,music,noise"``: ties the order of the labels
+    to the .tflite whose outputs they name."""
+    return hashlib.sha256(f"{tflite_sha256}:{','.join(labels)}".encode()).hexdigest()
+
+
+def file_identity(model_path: str, labels) -> dict:
+    """The metadata fields that tie a JSON to ``model_path``'s bytes and to its label order:
+    ``{"tflite_sha256": ..., "labels_sha256": ...}`` (written by the conversion)."""
+    digest = file_sha256(model_path)
+    return {"tflite_sha256": digest, "labels_sha256": labels_sha256(digest, labels)}
+
+
+def check_model_file(model_path: str, meta: dict) -> None:
+    """Raise :class:`ModelError` (one line) unless ``meta`` was written for ``model_path``.
+
+    ``tflite_sha256`` must be the file's SHA-256 (a JSON copied from another model, or a .tflite
+    changed after its conversion, is refused) and ``labels_sha256`` must match it and the
+    ``labels`` in their order (a JSON whose labels were reordered would report speech as music).
+    Metadata without the fields (written before they existed) is refused too: nothing would show
+    that it belongs to this file; ``python -m training.convert --stamp MODEL.tflite`` adds them
+    to a JSON known to belong to its .tflite.
+    """
+    meta_path = metadata_path_for(model_path)
+    name = os.path.basename(model_path)
+    for key in ("tflite_sha256", "labels_sha256"):
+        v = meta.get(key)
+        if v is None:
+            raise ModelError(f"{meta_path}: metadata lacks '{key}', so nothing shows it belongs to {name} "
+                             f"(convert the model again, or if it does: python -m training.convert --stamp {model_path})")
+        if not (isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)):
+            raise ModelError(f"{meta_path}: metadata '{key}' must be 64 lowercase hex digits, not {_show(v)}")
+    actual = file_sha256(model_path)
+    if meta["tflite_sha256"] != actual:
+        raise ModelError(f"{meta_path}: written for another file than {name} (tflite_sha256 "
+                         f"{meta['tflite_sha256'][:12]}..., the file's is {actual[:12]}...): "
+                         f"use the JSON converted with this .tflite")
+    if meta["labels_sha256"] != labels_sha256(actual, meta["labels"]):
+        raise ModelError(f"{meta_path}: labels {list(meta['labels'])} are not those {name} was converted with, "
+                         f"in that order (labels_sha256 does not match)")
 
 
 def _interpreter_class():
@@ -221,6 +275,7 @@ class TagModel:
         except Exception as e:
             msg = str(e).strip().splitlines()
             raise ModelError(f"{model_path}: not a valid TFLite model ({msg[-1] if msg else type(e).__name__})") from None
+        check_model_file(model_path, meta)  # after the interpreter: a broken file is named as such
         return cls(model_path, meta, interp, params)
 
     @property

@@ -29,6 +29,7 @@ _TINY_MODEL_SCRIPT = r"""
 import json, sys
 import tensorflow as tf, keras
 from stream_tagger.frontend import FrontendParams
+from stream_tagger.model import file_identity
 keras.utils.set_random_seed(0)
 inp = keras.Input((64, 101, 1))
 x = keras.layers.Conv2D(4, 3, strides=2, activation="relu")(inp)
@@ -37,6 +38,7 @@ out = keras.layers.Dense(3, activation="sigmoid")(x)
 m = keras.Model(inp, out)
 open(sys.argv[1] + ".tflite", "wb").write(tf.lite.TFLiteConverter.from_keras_model(m).convert())
 json.dump({"labels": ["speech", "music", "noise"], "frontend": FrontendParams().to_dict(),
+           **file_identity(sys.argv[1] + ".tflite", ["speech", "music", "noise"]),
            "thresholds": {"speech": 0.5, "music": 0.5, "noise": 0.5}, "silence_dbfs": -50},
           open(sys.argv[1] + ".json", "w"))
 """

@@ -402,3 +402,120 @@ def test_ctrl_c_or_sigterm_closes_the_window_and_exits_0(engine_model, known_wav
             proc.kill()
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
+def _luminance(rgb) -> float:
+    """WCAG relative luminance of an sRGB colour (0..255 components)."""
+    c = np.asarray(rgb[:3], np.float64) / 255.0
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
+
+
+def _text_contrast(pixels) -> float:
+    """WCAG contrast ratio between the commonest colour of ``pixels`` (the background) and the
+    colour furthest from it in luminance (the text)."""
+    colours, counts = np.unique(pixels.reshape(-1, 3), axis=0, return_counts=True)
+    background = _luminance(colours[np.argmax(counts)])
+    text = max((_luminance(c) for c in colours), key=lambda lum: abs(lum - background))
+    return (max(background, text) + 0.05) / (min(background, text) + 0.05)
+
+
+@pytest.fixture(scope="module")
+def tone_wav(tmp_path_factory):
+    """4 s of a 440 Hz tone at -23 dBFS: the level meter's green bar stands above -50 dBFS to the end."""
+    import soundfile as sf
+
+    path = str(tmp_path_factory.mktemp("gui") / "tone.wav")
+    t = np.arange(4 * 16000) / 16000
+    sf.write(path, (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 16000)
+    return path
+
+
+@pytest.fixture
+def ended_tone_window(qtbot, engine_model, tone_wav):
+    """The window after replaying :func:`tone_wav` to its end, and its screenshot."""
+    from stream_tagger.gui.pixels import qimage_rgb
+
+    win, feed = _open(qtbot, engine_model, tone_wav, speed=8.0, window_s=10.0)
+    _finish(qtbot, win, feed)
+    yield win, qimage_rgb(win.grab())
+    win.close()
+
+
+def test_the_end_of_a_replay_is_shown(ended_tone_window):
+    """Before: the end was a status-bar message that got no room beside the source's field."""
+    from PyQt5 import QtWidgets
+
+    win, _img = ended_tone_window
+    shown = [w.text() for w in win.statusBar().findChildren(QtWidgets.QLabel)
+             if w.isVisible() and "ended" in w.text() and w.width() >= w.sizeHint().width()]  # in full
+    assert shown == ["replay ended"], (shown, win.statusBar().currentMessage())
+    assert win.windowTitle().endswith("— replay ended")
+
+
+def test_nothing_says_ended_while_the_replay_runs(qtbot, engine_model, known_wav):
+    win, feed = _open(qtbot, engine_model, known_wav, speed=1.0)
+    qtbot.waitUntil(lambda: win.redraws > 5, timeout=10000)
+    assert feed.running and not win.ended_label.isVisible() and "ended" not in win.windowTitle()
+    win.close()
+
+
+def test_probability_legend_names_curves_and_thresholds_above_the_plot(ended_tone_window):
+    """Before: the threshold lines (and the curves) had no legend."""
+    win, _img = ended_tone_window
+    names = [label.text for _sample, label in win.prob_legend.items]
+    assert names == ["speech", "music", "noise", "threshold"]
+    assert win.prob_legend.isVisible()
+    # in the plot's title row, not over the curves
+    assert win.prob_legend.sceneBoundingRect().bottom() <= win.prob_plot.vb.sceneBoundingRect().top() + 1
+
+
+def test_equal_thresholds_both_show_their_lines(ended_tone_window):
+    """Before: speech's threshold line lay under music's (the shipped model gives both 0.425)."""
+    win, img = ended_tone_window
+    thresholds = win.feed.thresholds
+    assert len(set(thresholds.values())) < len(thresholds), thresholds  # some share a value
+    x0, x1 = win.view_range_s()
+    for lab, thr in thresholds.items():
+        (left, y), (right, _) = win.prob_pixel(x0, thr), win.prob_pixel(x1, thr)
+        columns = sum(any(nearest_label(img[y + dy, x], max_distance=60) == lab for dy in (-1, 0, 1))
+                      for x in range(left + 2, right - 2))
+        assert columns > 0.15 * (right - left), (lab, thr, columns, right - left)
+
+
+def test_meter_number_reads_clearly_over_the_level_bar(ended_tone_window):
+    """Before: the grey "-50" stood on the green bar (contrast ratio 1.2)."""
+    win, img = ended_tone_window
+    assert win.history.last_level_dbfs > -30
+    rect, bar = win.item_rect(win.silence_line.label), win.item_rect(win.level_bar)
+    assert bar.contains(rect), (rect, bar)  # the bar stands behind the number ...
+    green = img[bar.center().y(), bar.center().x()].astype(int)
+    assert np.abs(green - (46, 204, 113)).max() < 10, green  # ... in green
+    number = img[rect.top():rect.bottom() + 1, rect.left():rect.right() + 1]
+    assert number.size and _text_contrast(number) >= 4.5, _text_contrast(number)
+
+
+def test_window_run_says_nothing_about_xdg_runtime_dir(engine_model, known_wav):
+    """Before: Qt's 'QStandardPaths: XDG_RUNTIME_DIR not set, defaulting to ...' reached stderr
+    wherever the variable is unset (ssh -X, containers)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    shared_display()
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    proc = subprocess.Popen([sys.executable, "-m", "stream_tagger.cli", "replay", known_wav, "--model", engine_model,
+                             "--speed", "8"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        time.sleep(4.0)  # the window is up (and the 18 s file has ended at speed 8)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "XDG_RUNTIME_DIR" not in err, err
+    assert [line for line in err.splitlines() if not line.startswith("INFO: Created TensorFlow Lite")] == [], err

@@ -1,6 +1,7 @@
 """The shipped model (assets/model.tflite + model.json) in the runtime, and clear errors for
 models whose files or metadata do not fit."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -104,6 +105,79 @@ def test_missing_threshold_is_refused(copy_of_shipped):
     del meta["thresholds"]["noise"]
     meta_p.write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="no threshold"):
+        TagModel.load(str(copy_of_shipped))
+
+
+def _cli_tag(model_path, tmp_path):
+    """``stream-tagger tag`` of 3 s of noise with ``model_path``: (exit status, stderr lines)."""
+    import soundfile as sf
+
+    wav = tmp_path / "noise.wav"
+    sf.write(wav, 0.1 * np.random.default_rng(0).standard_normal(48000), 16000)
+    r = subprocess.run([sys.executable, "-m", "stream_tagger.cli", "tag", str(wav), "--model", str(model_path)],
+                       capture_output=True, text=True, timeout=120)
+    return r.returncode, [line for line in r.stderr.splitlines() if not line.startswith("INFO:")]
+
+
+def test_shipped_metadata_names_its_tflite_by_sha256(shipped):
+    meta = json.loads(open(metadata_path_for(shipped)).read())
+    assert meta["tflite_sha256"] == hashlib.sha256(open(shipped, "rb").read()).hexdigest()
+
+
+def test_swapped_labels_in_a_copy_of_the_json_are_refused_in_one_line(copy_of_shipped, tmp_path):
+    """Before: a JSON naming the outputs music, speech, noise was taken at its word, and speech
+    was reported as music."""
+    meta_p = copy_of_shipped.with_suffix(".json")
+    meta = json.loads(meta_p.read_text())
+    meta["labels"] = ["music", "speech", "noise"]
+    meta_p.write_text(json.dumps(meta))
+    status, err = _cli_tag(copy_of_shipped, tmp_path)
+    assert status == 1
+    assert err == [f"stream-tagger: error: {meta_p}: labels ['music', 'speech', 'noise'] are not those m.tflite "
+                   f"was converted with, in that order (labels_sha256 does not match)"]
+
+
+def test_a_changed_byte_in_the_tflite_is_refused(copy_of_shipped, tmp_path):
+    data = bytearray(copy_of_shipped.read_bytes())
+    data[len(data) // 2] ^= 1  # inside the weights: the interpreter still loads the file
+    copy_of_shipped.write_bytes(bytes(data))
+    status, err = _cli_tag(copy_of_shipped, tmp_path)
+    assert status == 1 and len(err) == 1, err
+    assert err[0].startswith(f"stream-tagger: error: {copy_of_shipped.with_suffix('.json')}: written for another "
+                             f"file than m.tflite (tflite_sha256 ")
+
+
+def test_json_of_another_model_beside_the_file_is_refused(copy_of_shipped, fixed_batch_models):
+    shutil.copy(metadata_path_for(fixed_batch_models["slice"]), copy_of_shipped.with_suffix(".json"))
+    with pytest.raises(ModelError, match="written for another file than m.tflite"):
+        TagModel.load(str(copy_of_shipped))
+
+
+def test_metadata_without_the_hash_is_refused_until_stamped(copy_of_shipped):
+    """Older metadata (before ``tflite_sha256``) cannot be checked: refused, naming the command
+    that stamps a JSON known to belong to its file; once stamped it loads."""
+    from training.convert import main as convert_main
+
+    meta_p = copy_of_shipped.with_suffix(".json")
+    meta = json.loads(meta_p.read_text())
+    old = {k: v for k, v in meta.items() if k not in ("tflite_sha256", "labels_sha256")}
+    meta_p.write_text(json.dumps(old))
+    with pytest.raises(ModelError) as e:
+        TagModel.load(str(copy_of_shipped))
+    assert str(e.value) == (f"{meta_p}: metadata lacks 'tflite_sha256', so nothing shows it belongs to m.tflite "
+                            f"(convert the model again, or if it does: python -m training.convert --stamp "
+                            f"{copy_of_shipped})")
+    assert convert_main(["--stamp", str(copy_of_shipped)]) == 0
+    assert json.loads(meta_p.read_text()) == meta  # the same fields and values as the conversion wrote
+    assert TagModel.load(str(copy_of_shipped)).labels == ["speech", "music", "noise"]
+
+
+def test_malformed_hash_is_refused(copy_of_shipped):
+    meta_p = copy_of_shipped.with_suffix(".json")
+    meta = json.loads(meta_p.read_text())
+    meta["tflite_sha256"] = meta["tflite_sha256"][:40]  # a SHA-1's length
+    meta_p.write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="'tflite_sha256' must be 64 lowercase hex digits"):
         TagModel.load(str(copy_of_shipped))
 
 
@@ -238,6 +312,7 @@ _FIXED_BATCH_SCRIPT = r"""
 import json, sys
 import tensorflow as tf, keras
 from stream_tagger.frontend import FrontendParams
+from stream_tagger.model import file_identity
 
 class FixedBatch(keras.layers.Layer):
     def __init__(self, mode, **kw):
@@ -257,12 +332,14 @@ for mode in ("reshape", "slice"):
     m = keras.Model(inp, FixedBatch(mode)(x))
     open(stem + ".tflite", "wb").write(tf.lite.TFLiteConverter.from_keras_model(m).convert())
     json.dump({"labels": ["speech", "music", "noise"], "frontend": FrontendParams().to_dict(),
+               **file_identity(stem + ".tflite", ["speech", "music", "noise"]),
                "thresholds": {"speech": 0.5, "music": 0.5, "noise": 0.5}, "silence_dbfs": -50},
               open(stem + ".json", "w"))
 y = keras.layers.Flatten()(keras.layers.MaxPooling2D(4)(keras.layers.Conv2D(2, 3, strides=2)(inp)))
 m = keras.Model(inp, keras.layers.Dense(3, activation="sigmoid")(y))
 open(sys.argv[1] + "/flatten.tflite", "wb").write(tf.lite.TFLiteConverter.from_keras_model(m).convert())
 json.dump({"labels": ["speech", "music", "noise"], "frontend": FrontendParams().to_dict(),
+           **file_identity(sys.argv[1] + "/flatten.tflite", ["speech", "music", "noise"]),
            "thresholds": {"speech": 0.5, "music": 0.5, "noise": 0.5}, "silence_dbfs": -50},
           open(sys.argv[1] + "/flatten.json", "w"))
 """

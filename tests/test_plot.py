@@ -2,6 +2,7 @@
 
 import argparse
 import os
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -63,6 +64,52 @@ def test_render_draws_each_segment_in_its_colour_at_its_time(tmp_path):
         assert pic.pixel_of("reference", 1.0, "speech")[1] > pic.pixel_of("predicted", 1.0, "silence")[1]
 
 
+def _label_near(img, x, y, label, reach_px=1):
+    """Whether ``label``'s colour is within ``reach_px`` pixels of ``(x, y)``."""
+    patch = img[y - reach_px:y + reach_px + 1, x - reach_px:x + reach_px + 1].reshape(-1, 3)
+    return any(nearest_label(px, max_distance=40) == label for px in patch)
+
+
+def _row_colours(img, picture, probability, t0, t1):
+    """Labels seen along the probability panel's line at ``probability`` from ``t0`` to ``t1`` s:
+    pixel columns per label (a column's label from the 3 pixels across the anti-aliased line)."""
+    (x0, y), (x1, _) = picture.prob_pixel(t0, probability), picture.prob_pixel(t1, probability)
+    counts = Counter()
+    for x in range(x0, x1):
+        seen = {nearest_label(img[y + dy, x], max_distance=60) for dy in (-1, 0, 1)} - {None}
+        assert len(seen) <= 1, (x, seen)
+        counts[seen.pop() if seen else None] += 1
+    return counts
+
+
+def test_render_draws_each_probability_with_its_threshold(tmp_path):
+    """Before: the picture had no probabilities at all. Each curve is in its label's colour at its
+    value; each threshold is a dashed line in that colour; speech and music share a threshold
+    (as in the shipped model) and both their dashes show on that line."""
+    times = np.arange(0.05, DURATION_S, 0.1)
+    probs = {"speech": np.where((times > 2) & (times < 6), 0.9, 0.05),
+             "music": np.where((times > 8) & (times < 12), 0.7, 0.05),
+             "noise": np.full(times.shape, 0.2)}
+    trace = plot.ProbabilityTrace(times, probs, {"speech": 0.425, "music": 0.425, "noise": 0.5})
+    audio = np.zeros(int(DURATION_S * 16000), np.float32)
+    pic = plot.render_timeline(audio, 0.0, DURATION_S, [Segment(2.0, 6.0, "speech")], probabilities=trace)
+    out = str(tmp_path / "probs.png")
+    pic.save(out)
+    img = png_rgb(out)
+    for t, p, lab in ((3.0, 0.9, "speech"), (5.0, 0.9, "speech"), (9.0, 0.7, "music"), (11.0, 0.7, "music"),
+                      (15.0, 0.2, "noise"), (1.0, 0.2, "noise")):
+        assert _label_near(img, *pic.prob_pixel(t, p), lab), (t, p, lab)
+    for t, p in ((9.0, 0.9), (3.0, 0.7), (15.0, 0.7)):  # nothing drawn where no curve is
+        assert nearest_label(img[pic.prob_pixel(t, p)[::-1]], max_distance=40) is None, (t, p)
+    shared = _row_colours(img, pic, 0.425, 6.5, 7.5) + _row_colours(img, pic, 0.425, 12.5, 17.5)
+    assert shared.get("speech", 0) >= 60 and shared.get("music", 0) >= 60, shared
+    noise_line = _row_colours(img, pic, 0.5, 12.5, 17.5)
+    assert noise_line.get("noise", 0) >= 60 and noise_line.get(None, 0) >= 100, noise_line  # dashed
+    # the probability panel is between the signal and the strip, on the same time axis
+    assert pic.prob_pixel(3.0, 1.0)[0] == pic.pixel_of("predicted", 3.0, "speech")[0]
+    assert pic.prob_pixel(3.0, 0.0)[1] < pic.pixel_of("predicted", 3.0, "speech")[1]
+
+
 def test_render_of_a_stretch_uses_file_time(tmp_path):
     truth = known_segments()
     audio = np.zeros(int(DURATION_S * 16000), np.float32)
@@ -97,6 +144,18 @@ def test_plot_command_writes_png_with_predicted_and_reference_strips(tmp_path, e
     pic = plot.make_picture(args)  # same figure geometry as the saved one
     assert img.shape[:2] == tuple(int(round(v)) for v in pic.figure.get_size_inches()[::-1] * pic.figure.dpi)
     assert _check_strip(img, pic, "reference", truth, 0.0, DURATION_S) > 150
+    # each label's probability is drawn at the engine's value (where no other curve is near it)
+    trace = pic.probabilities
+    assert set(trace.probabilities) == {"speech", "music", "noise"} and len(trace.times_s) > 60
+    assert trace.times_s[0] > 0 and trace.times_s[-1] < DURATION_S
+    checked = 0
+    for i in range(0, len(trace.times_s), 3):
+        values = {lab: float(p[i]) for lab, p in trace.probabilities.items()}
+        for lab, v in values.items():
+            if all(abs(v - w) > 0.1 for other, w in values.items() if other != lab):
+                assert _label_near(img, *pic.prob_pixel(trace.times_s[i], v), lab, reach_px=2), (trace.times_s[i], lab)
+                checked += 1
+    assert checked > 20, checked
     # silence is decided by level: the predicted strip's silence row matches the known gaps
     # (boundaries allowed to move by the post-processing's smoothing, so stay 0.5 s clear of them)
     silent = [s for s in truth if s.label == "silence"]

@@ -2,6 +2,7 @@
 (short) training run through the one-command pipeline, int8 conversion with parity check,
 and the runtime loading the result."""
 
+import hashlib
 import json
 import os
 import re
@@ -210,6 +211,10 @@ def test_pipeline_produces_a_model_the_runtime_accepts(trained):
     assert meta["parity"]["decision_agreement_test"] >= 0.99
     assert meta["input_norm"]["std"] > 0  # the runtime normalises; the .tflite starts after it
     assert {"test_pure_float", "test_pure_int8", "test_mix_int8"} <= set(meta["metrics"])
+    # the metadata names its .tflite by SHA-256, in the run directory and where it was installed
+    for d in (os.path.join(out, "assets"), os.path.join(out, "runs", "compact")):
+        with open(os.path.join(d, "model.tflite"), "rb") as f, open(os.path.join(d, "model.json")) as j:
+            assert json.load(j)["tflite_sha256"] == hashlib.sha256(f.read()).hexdigest() == meta["tflite_sha256"]
     for name in ("compact_curves.png", "compact_confusion.png", "compact_metrics.json"):
         assert os.path.getsize(os.path.join(out, "results", name)) > 0
 

@@ -14,9 +14,15 @@
   made from test files: the hardest, most ambiguous windows) is recorded beside it.
 * Metadata (``model.json`` beside ``model.tflite``): labels, frontend parameters,
   thresholds (from the validation split), ``silence_dbfs``, corpus summary, test metrics
-  (float and int8), parity, version. It must satisfy :func:`stream_tagger.model.check_metadata`.
+  (float and int8), parity, version, and the .tflite's SHA-256 with the order of its labels
+  (``tflite_sha256``, ``labels_sha256``: the runtime refuses a JSON written for another file).
+  It must satisfy :func:`stream_tagger.model.check_metadata` and
+  :func:`stream_tagger.model.check_model_file`.
+* ``--stamp MODEL.tflite`` adds those two fields to the JSON beside a model converted before
+  they existed (only for a JSON known to belong to that file: the runtime cannot check it).
 
     python -m training.convert --run runs/compact [--out runs/compact/model.tflite]
+    python -m training.convert --stamp runs/seed/model.tflite
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ import sys
 import numpy as np
 
 from stream_tagger.frontend import DEFAULT_PARAMS
-from stream_tagger.model import METADATA_VERSION, check_metadata
+from stream_tagger.errors import ModelError
+from stream_tagger.model import (METADATA_VERSION, check_metadata, check_model_file, file_identity,
+                                 metadata_path_for, read_metadata)
 
 from .train import LABELS, confusion_pure, decisions_agree, plot_confusion, prf
 
@@ -150,6 +158,7 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
         "model_version": "stream-tagger-" + tr["arch"] + "-" + datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d"),
         "arch": tr["arch"],
         "labels": list(LABELS),
+        **file_identity(check_path, LABELS),  # the same bytes become out_path
         "frontend": DEFAULT_PARAMS.to_dict(),
         "thresholds": thresholds,
         "silence_dbfs": silence_dbfs,
@@ -168,6 +177,7 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
     if norm:
         meta["input_norm"] = norm
     check_metadata(meta, DEFAULT_PARAMS, where="conversion")
+    check_model_file(check_path, meta)
     with open(os.path.splitext(check_path)[0] + ".json", "w", encoding="utf-8") as f:
         json.dump(meta, f)
     wnpz = os.path.join(run_dir, "parity_windows.npz")
@@ -213,8 +223,37 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
                          f"< {min_agreement:.0%} of test windows")
     os.replace(check_path, out_path)
     _remove(os.path.splitext(check_path)[0] + ".json")
-    with open(os.path.splitext(out_path)[0] + ".json", "w", encoding="utf-8") as f:
+    write_metadata(out_path, meta)
+    return meta
+
+
+def write_metadata(model_path: str, meta: dict) -> None:
+    """Write ``meta`` as the JSON beside ``model_path``, whole (temporary name, then rename)."""
+    path = metadata_path_for(model_path)
+    tmp = path + ".part"
+    with open(tmp, "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def stamp(model_path: str) -> dict:
+    """Add ``tflite_sha256`` and ``labels_sha256`` for ``model_path`` to the JSON beside it (a
+    model converted before these fields existed); the JSON must otherwise fit the runtime.
+    Returns the new metadata; :class:`~stream_tagger.errors.ModelError` if the JSON is unusable."""
+    if not os.path.isfile(model_path):
+        raise ModelError(f"{model_path}: model file not found")
+    meta = read_metadata(model_path)
+    check_metadata(meta, DEFAULT_PARAMS, where=metadata_path_for(model_path))
+    fields = file_identity(model_path, meta["labels"])
+    out = {}
+    for k, v in meta.items():  # the fields follow "labels", as the conversion writes them
+        if k not in fields:
+            out[k] = v
+        if k == "labels":
+            out.update(fields)
+    meta = out
+    write_metadata(model_path, meta)
     return meta
 
 
@@ -229,12 +268,24 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "_probs":
         return _probs_main(*argv[1:5])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--run", required=True, help="training run directory (runs/<arch>)")
+    what = ap.add_mutually_exclusive_group(required=True)
+    what.add_argument("--run", help="training run directory (runs/<arch>)")
+    what.add_argument("--stamp", metavar="MODEL.tflite",
+                      help="add the file's tflite_sha256 and labels_sha256 to the JSON beside it (older models)")
     ap.add_argument("--data-dir", default="data")
     ap.add_argument("--out", default=None)
     ap.add_argument("--min-agreement", type=float, default=0.99)
     ap.add_argument("--silence-dbfs", type=float, default=SILENCE_DBFS_DEFAULT)
     a = ap.parse_args(argv)
+    if a.stamp:
+        try:
+            meta = stamp(a.stamp)
+        except ModelError as e:
+            print(f"convert: error: {e}", file=sys.stderr)
+            return 1
+        print(f"stamp: {metadata_path_for(a.stamp)}: tflite_sha256 {meta['tflite_sha256'][:12]}..., "
+              f"labels {meta['labels']}")
+        return 0
     convert_run(a.run, a.data_dir, a.out, a.min_agreement, a.silence_dbfs)
     return 0
 

@@ -20,6 +20,11 @@ assert tuple(LABEL_RGB) == LABELS
 WINDOW_BACKGROUND_RGB = (24, 26, 30)
 """Background of the window's plots (dark)."""
 
+THRESHOLD_DASH = (3.0, 6.0)
+"""On/off lengths of a threshold line's dashes, in line widths, in the window and the ``plot``
+picture alike. The ``k``-th label's line starts ``3 * k`` later, so that the dashes of up to three
+equal thresholds take turns instead of covering each other."""
+
 
 def label_hex(label: str) -> str:
     """``#rrggbb`` of a label's colour (for matplotlib and Qt style sheets)."""

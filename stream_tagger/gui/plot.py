@@ -1,10 +1,12 @@
-"""``stream-tagger plot FILE``: a picture of a stretch of a file with its label strip.
+"""``stream-tagger plot FILE``: a picture of a stretch of a file with its probabilities and label strip.
 
 Renders, without opening any window (matplotlib's Agg canvas, no pyplot), the waveform or
 the log-mel spectrogram (the frontend's own features) of ``--duration`` seconds of a file from
-``--start`` (the first 40 s by default), with the four-row label strip predicted by the model
-under it and, given ``--reference labels.csv`` (any format ``labels.read_segments`` reads),
-the reference strip right under the predicted one on the same time axis.
+``--start`` (the first 40 s by default); under it each network label's probability per hop with
+its decision threshold (dashed, the dashes of equal thresholds interleaved so that each stays
+visible), as the live window draws them; then the four-row label strip predicted by the model
+and, given ``--reference labels.csv`` (any format ``labels.read_segments`` reads), the
+reference strip right under the predicted one on the same time axis.
 
 Times on the axis are seconds from the start of the file.
 """
@@ -21,7 +23,7 @@ import numpy as np
 from ..audio_io import TARGET_RATE_HZ, read_audio
 from ..errors import TaggerError
 from ..events import LABELS, Segment
-from .colors import label_rgb01
+from .colors import THRESHOLD_DASH, label_rgb01
 
 DEFAULT_DURATION_S = 40.0
 CONTEXT_S = 2.0
@@ -29,6 +31,20 @@ CONTEXT_S = 2.0
 
 ROW_FILL = 0.8
 """Height of a label's bar within its row (rows are 1 unit apart)."""
+
+@dataclass
+class ProbabilityTrace:
+    """Each network label's probability per hop: ``times_s`` (hop centres, file seconds),
+    ``probabilities`` (label -> array like ``times_s``, 0..1) and the decision ``thresholds``."""
+
+    times_s: np.ndarray
+    probabilities: dict
+    thresholds: dict
+
+
+def threshold_dashes(k: int) -> tuple[float, tuple[float, float]]:
+    """matplotlib ``linestyle`` of the ``k``-th threshold line: ``(offset, (on, off))``, in line widths."""
+    return (k * THRESHOLD_DASH[0], THRESHOLD_DASH)
 
 
 @dataclass
@@ -38,6 +54,8 @@ class TimelinePicture:
     figure: object
     signal_axes: object
     strip_axes: dict = field(default_factory=dict)  # "predicted"/"reference" -> Axes
+    prob_axes: object = None  # the probability panel (None when not drawn)
+    probabilities: ProbabilityTrace | None = None  # what the panel shows
     text: dict = field(default_factory=dict)  # PNG text chunks, e.g. "Model" -> model identity
 
     def save(self, path: str) -> None:
@@ -50,7 +68,14 @@ class TimelinePicture:
     def pixel_of(self, strip: str, time_s: float, label: str) -> tuple[int, int]:
         """``(x, y)`` pixel (origin top-left, as in the saved PNG) at the centre of ``label``'s row at ``time_s``."""
         ax = self.strip_axes[strip]
-        x, y = ax.transData.transform((time_s, row_center(label)))
+        return self._pixel(ax, time_s, row_center(label))
+
+    def prob_pixel(self, time_s: float, probability: float) -> tuple[int, int]:
+        """``(x, y)`` pixel (as :meth:`pixel_of`) of ``probability`` at ``time_s`` in the probability panel."""
+        return self._pixel(self.prob_axes, time_s, probability)
+
+    def _pixel(self, ax, x_data: float, y_data: float) -> tuple[int, int]:
+        x, y = ax.transData.transform((x_data, y_data))
         height = self.figure.get_size_inches()[1] * self.figure.dpi
         return int(round(x)), int(round(height - y))
 
@@ -118,10 +143,10 @@ def make_picture(args: argparse.Namespace) -> TimelinePicture:
 
         reference = read_segments(args.reference)
     model_path = getattr(args, "model", None)
-    predicted = predict_segments(audio, args.start, end_s, model_path=model_path)
+    predicted, trace = predict_stretch(audio, args.start, end_s, model_path=model_path)
     picture = render_timeline(
         audio, args.start, end_s, predicted, reference,
-        view=args.view, title=os.path.basename(args.file), width_in=args.width,
+        view=args.view, title=os.path.basename(args.file), width_in=args.width, probabilities=trace,
     )
     from ..model import default_model_path, model_identity, read_metadata
 
@@ -130,22 +155,33 @@ def make_picture(args: argparse.Namespace) -> TimelinePicture:
     return picture
 
 
-def predict_segments(audio: np.ndarray, start_s: float, end_s: float, model_path: str | None = None) -> list[Segment]:
-    """Segments the tagger finds in ``audio[start_s:end_s]`` (file seconds), analysed with
-    up to :data:`CONTEXT_S` of audio before ``start_s`` for context."""
+def predict_stretch(audio: np.ndarray, start_s: float, end_s: float,
+                    model_path: str | None = None) -> tuple[list[Segment], ProbabilityTrace]:
+    """Segments the tagger finds in ``audio[start_s:end_s]`` (file seconds), and the
+    probabilities of its hops centred there, analysed with up to :data:`CONTEXT_S` of audio
+    before ``start_s`` for context."""
     from ..engine import Tagger
+    from .timeline import HopHistory
 
     t0_s = max(0.0, start_s - CONTEXT_S)
     a = int(round(t0_s * TARGET_RATE_HZ))
     b = int(round(end_s * TARGET_RATE_HZ))
     tagger = Tagger(model_path)
-    segs = tagger.segments(ArraySource(audio[a:b]))
+    hops = []
+    segs = tagger.segments(ArraySource(audio[a:b]), on_progress=hops.append)
     out = []
     for s in segs:
         s0, s1 = s.start_s + t0_s, s.end_s + t0_s
         if s1 > start_s and s0 < end_s:
             out.append(Segment(max(s0, start_s), min(s1, end_s), s.label))
-    return out
+    history = HopHistory(labels=tagger.model.labels, capacity=max(1, len(hops)))
+    for hop in hops:
+        history.add(hop)
+    t, p, _level = history.arrays(since_s=start_s - t0_s)
+    keep = t + t0_s <= end_s
+    trace = ProbabilityTrace(t[keep] + t0_s, {lab: p[k][keep] for k, lab in enumerate(history.labels)},
+                             dict(tagger.decision.thresholds))
+    return out, trace
 
 
 class ArraySource:
@@ -201,16 +237,20 @@ def render_timeline(
     title: str = "",
     width_in: float = 12.0,
     dpi: int = 100,
+    probabilities: ProbabilityTrace | None = None,
 ) -> TimelinePicture:
-    """Draw the picture (no window). ``audio`` is the whole file, mono 16 kHz; times in file seconds."""
+    """Draw the picture (no window). ``audio`` is the whole file, mono 16 kHz; times in file
+    seconds. ``probabilities``: the panel of probability curves and thresholds (none if None)."""
     from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     strips = [("predicted", predicted)] if predicted is not None else []
     if reference is not None:
         strips.append(("reference", reference))
-    heights = [3.0] + [1.35] * len(strips)
+    panels = [("probabilities", None)] if probabilities is not None else []
+    heights = [3.0] + [1.6] * len(panels) + [1.35] * len(strips)
     fig = Figure(figsize=(width_in, 1.0 + sum(heights)), dpi=dpi, facecolor="white")
     FigureCanvasAgg(fig)
     gs = fig.add_gridspec(len(heights), 1, height_ratios=heights, hspace=0.12,
@@ -225,22 +265,44 @@ def render_timeline(
     else:
         _draw_waveform(ax_sig, stretch, start_s, end_s)
     ax_sig.set_xlim(start_s, end_s)
-    ax_sig.tick_params(labelbottom=not strips)
+    ax_sig.tick_params(labelbottom=not (strips or panels))
     if title:
         ax_sig.set_title(title, loc="left", fontsize=11)
 
     picture = TimelinePicture(fig, ax_sig)
+    last = ax_sig
+    if probabilities is not None:
+        last = picture.prob_axes = fig.add_subplot(gs[1], sharex=ax_sig)
+        picture.probabilities = probabilities
+        _draw_probabilities(last, probabilities)
+        last.tick_params(labelbottom=not strips)
     for k, (name, segs) in enumerate(strips):
-        ax = fig.add_subplot(gs[k + 1], sharex=ax_sig)
+        ax = last = fig.add_subplot(gs[len(panels) + k + 1], sharex=ax_sig)
         _draw_strip(ax, segs, start_s, end_s, name)
         ax.tick_params(labelbottom=(k == len(strips) - 1))
         picture.strip_axes[name] = ax
-    last = picture.strip_axes[strips[-1][0]] if strips else ax_sig
     last.set_xlabel("time (s)")
     handles = [Patch(facecolor=label_rgb01(lab), label=lab) for lab in LABELS]
-    fig.legend(handles=handles, loc="upper right", ncol=len(LABELS), frameon=False, fontsize=10,
+    if probabilities is not None:
+        grey = "#555555"
+        handles += [Line2D([], [], color=grey, linewidth=1.6, label="probability"),
+                    Line2D([], [], color=grey, linewidth=1.2, linestyle=(0, THRESHOLD_DASH), label="threshold")]
+    fig.legend(handles=handles, loc="upper right", ncol=len(handles), frameon=False, fontsize=10,
                bbox_to_anchor=(0.985, 1.0))
     return picture
+
+
+def _draw_probabilities(ax, trace: ProbabilityTrace) -> None:
+    """Each label's probability per hop (solid) and its threshold (dashed, see :func:`threshold_dashes`)."""
+    for k, (lab, p) in enumerate(trace.probabilities.items()):
+        thr = trace.thresholds.get(lab)
+        if thr is not None:
+            ax.axhline(thr, color=label_rgb01(lab), linewidth=1.2, linestyle=threshold_dashes(k), zorder=1)
+        ax.plot(trace.times_s, p, color=label_rgb01(lab), linewidth=1.6, zorder=2)
+    ax.set_ylim(-0.03, 1.05)  # room for a curve's line width at 0 and 1
+    ax.set_yticks([0.0, 0.5, 1.0])
+    ax.set_ylabel("probability")
+    ax.grid(axis="y", color="#e5e7e9", linewidth=0.6, zorder=0)
 
 
 def _draw_waveform(ax, stretch: np.ndarray, start_s: float, end_s: float, columns: int = 2400) -> None:

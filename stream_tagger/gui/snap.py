@@ -39,9 +39,11 @@ def main(argv=None) -> int:
     try:
         from PyQt5 import QtCore, QtWidgets
 
+        from .window import LiveWindow, quiet_qt_messages
+
+        quiet_qt_messages()
         app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["stream-tagger"])
         from .. import cli
-        from .window import LiveWindow
 
         state = {"shot": False, "wait": 0}
 

@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from PyQt5 import QtCore, QtGui, QtWidgets
 
 from ..events import LABELS, Hop, Segment
-from .colors import LABEL_RGB, WINDOW_BACKGROUND_RGB, label_hex
+from .colors import LABEL_RGB, THRESHOLD_DASH, WINDOW_BACKGROUND_RGB, label_hex
 from .feed import Feed
 from .strip import LabelStrip
 from .timeline import HopHistory, LabelTimeline
@@ -31,6 +31,10 @@ REDRAW_HZ = 30
 LEVEL_FLOOR_DBFS = -100.0
 LOGMEL_LEVELS = (-12.0, 2.0)
 """Colour range of the spectrogram, natural-log mel power (the frontend's features)."""
+METER_TEXT_RGB = (240, 241, 242)
+METER_TEXT_FILL_RGBA = (24, 26, 30, 235)
+"""The silence level's number on the meter: light text on its own dark box, readable over the
+green, yellow or red bar and over the empty meter alike."""
 
 
 class LiveWindow(QtWidgets.QMainWindow):
@@ -145,14 +149,26 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.prob_plot.showGrid(x=True, y=True, alpha=0.2)
         self.prob_plot.getAxis("left").setWidth(70)
         self.prob_plot.setLabel("left", "probability")
+        # the legend sits in the plot's title row, above the curves (inside it would hide them)
+        self.prob_plot.setTitle(" ", size="10pt")
+        self.prob_legend = pg.LegendItem(colCount=len(self.feed.network_labels) + 1, labelTextColor=(220, 222, 225),
+                                         verSpacing=0)
+        self.prob_legend.layout.setContentsMargins(0, 0, 0, 0)
+        self.prob_legend.setParentItem(self.prob_plot)
+        self.prob_legend.anchor(itemPos=(0.5, 0), parentPos=(0.5, 0), offset=(0, 0))
         self.curves = {}
-        for lab in self.feed.network_labels:
+        self.threshold_lines = {}
+        for k, lab in enumerate(self.feed.network_labels):
             color = LABEL_RGB[lab]
-            self.curves[lab] = self.prob_plot.plot(pen=pg.mkPen(color, width=2), name=lab)
+            self.curves[lab] = self.prob_plot.plot(pen=pg.mkPen(color, width=2))
+            self.prob_legend.addItem(self.curves[lab], lab)
             thr = self.feed.thresholds.get(lab)
             if thr is not None:
-                line = pg.InfiniteLine(pos=thr, angle=0, pen=pg.mkPen(color, width=1, style=QtCore.Qt.DashLine))
+                line = pg.InfiniteLine(pos=thr, angle=0, pen=threshold_pen(color, k))
                 self.prob_plot.addItem(line)
+                self.threshold_lines[lab] = line
+        if self.threshold_lines:
+            self.prob_legend.addItem(pg.PlotDataItem(pen=threshold_pen((220, 222, 225), 0)), "threshold")
 
         # row 2: log-mel spectrogram (the frontend's features)
         self.spec_plot = g.addPlot(row=2, col=0)
@@ -185,7 +201,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.silence_line = pg.InfiniteLine(
             pos=self.feed.silence_dbfs, angle=0, movable=True,
             pen=pg.mkPen(LABEL_RGB["silence"], width=3), hoverPen=pg.mkPen("w", width=3),
-            label="{value:.0f}", labelOpts={"position": 0.5, "color": LABEL_RGB["silence"],
+            label="{value:.0f}", labelOpts={"position": 0.5, "color": METER_TEXT_RGB,
+                                             "fill": pg.mkBrush(*METER_TEXT_FILL_RGBA),
                                              "anchors": [(0.5, 1), (0.5, 1)]},
         )
         self.silence_line.setBounds((LEVEL_FLOOR_DBFS, 0))
@@ -209,6 +226,13 @@ class LiveWindow(QtWidgets.QMainWindow):
             self.status_fields[key] = w
         self.paused_label = QtWidgets.QLabel("")
         sb.addWidget(self.paused_label)
+        # shown once the stream has ended (a replay at its end, a device gone): a permanent
+        # widget, as the status bar's own messages get no room beside the source's stretch
+        self.ended_label = QtWidgets.QLabel("")
+        self.ended_label.setContentsMargins(6, 0, 6, 0)
+        self.ended_label.setStyleSheet("color: #f1c40f; font-weight: bold")
+        self.ended_label.hide()
+        sb.insertPermanentWidget(1, self.ended_label)
 
     # ---------- controls ----------
     def set_paused(self, paused: bool) -> None:
@@ -316,8 +340,15 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.redraws += 1
         if not snap.running and not self._finished_shown:
             self._finished_shown = True
-            err = self.feed.error()
-            self.statusBar().showMessage(f"stream ended: {err}" if err else "stream ended", 0)
+            self._show_ended(self.feed.error())
+
+    def _show_ended(self, error) -> None:
+        """Say in the status bar and the title that the stream has ended (and why, on an error)."""
+        what = "stream" if self.feed.is_live else "replay"
+        self.ended_label.setText(f"{what} ended: {error}" if error else f"{what} ended")
+        self.ended_label.setToolTip("the analysis has stopped; the window stays open until it is closed")
+        self.ended_label.show()
+        self.setWindowTitle(f"{self.windowTitle()} — {what} ended")
 
     def _update_spectrogram(self, snap) -> None:
         frames = snap.logmel  # (n_mels, n) ending at global frame snap.logmel_end_frame
@@ -362,7 +393,20 @@ class LiveWindow(QtWidgets.QMainWindow):
     # ---------- geometry for tests ----------
     def strip_pixel(self, time_s: float, label: str) -> tuple[int, int]:
         """``(x, y)`` in :meth:`grab` image coordinates of ``label``'s row centre at ``time_s``."""
-        scene_pt = self.strip.scene_point(time_s, label)
+        return self._window_point(self.strip.scene_point(time_s, label))
+
+    def prob_pixel(self, time_s: float, probability: float) -> tuple[int, int]:
+        """``(x, y)`` in :meth:`grab` image coordinates of ``probability`` at ``time_s`` in the probability plot."""
+        return self._window_point(self.prob_plot.vb.mapViewToScene(QtCore.QPointF(time_s, probability)))
+
+    def item_rect(self, item) -> QtCore.QRect:
+        """The rectangle a graphics item (e.g. the meter's level number) covers in :meth:`grab` image coordinates."""
+        scene = item.sceneBoundingRect()
+        x0, y0 = self._window_point(scene.topLeft())
+        x1, y1 = self._window_point(scene.bottomRight())
+        return QtCore.QRect(QtCore.QPoint(x0, y0), QtCore.QPoint(x1, y1))
+
+    def _window_point(self, scene_pt) -> tuple[int, int]:
         view_pt = self.graphics.mapFromScene(scene_pt)
         win_pt = self.graphics.viewport().mapTo(self, view_pt)
         return win_pt.x(), win_pt.y()
@@ -386,6 +430,14 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.feed.stop()
 
 
+def threshold_pen(rgb, k: int) -> QtGui.QPen:
+    """Dashed pen of the ``k``-th label's threshold line (see :data:`THRESHOLD_DASH`)."""
+    pen = pg.mkPen(rgb, width=2)
+    pen.setDashPattern(list(THRESHOLD_DASH))
+    pen.setDashOffset(k * THRESHOLD_DASH[0])
+    return pen
+
+
 def apply_dark_theme(app) -> None:
     """Fusion style with a dark palette matching the plots (once per application)."""
     if app is None or app.property("stream_tagger_theme"):
@@ -405,6 +457,21 @@ def apply_dark_theme(app) -> None:
         pal.setColor(role, color)
     pal.setColor(QtGui.QPalette.Disabled, QtGui.QPalette.ButtonText, QtGui.QColor(120, 120, 120))
     app.setPalette(pal)
+
+
+QT_NOISE = ("XDG_RUNTIME_DIR not set",)
+"""Qt messages that say nothing to a user of the window: Qt warns when ``XDG_RUNTIME_DIR`` is
+unset (a plain ``ssh -X`` session, a container) and then uses ``/tmp/runtime-$USER`` itself."""
+
+
+def quiet_qt_messages() -> None:
+    """Route Qt's messages to stderr as Qt does, except :data:`QT_NOISE` (before the QApplication)."""
+    QtCore.qInstallMessageHandler(_qt_message)
+
+
+def _qt_message(mode, context, message: str) -> None:
+    if not any(noise in message for noise in QT_NOISE):
+        sys.stderr.write(message + "\n")
 
 
 def _clock(seconds: float) -> str:
@@ -429,6 +496,7 @@ def run_window(tagger, source, args) -> int:
     ):
         print("stream-tagger: no display for the live window (DISPLAY is not set); use --headless", file=sys.stderr)
         return 2
+    quiet_qt_messages()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     try:
         feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)),
