@@ -146,6 +146,7 @@ class _Analysis:
         self.front = StreamingLogMel(t.params, keep_frames=512)
         self.meter = LevelMeter(BLOCK)
         self.n = 0  # samples of this run pushed so far
+        self.end_s: float | None = None  # the run's true end in stream seconds, once finished
         self.next_window = 0
         self.next_cell = 0
         self.win_probs: dict[int, np.ndarray] = {}
@@ -246,8 +247,8 @@ class _Analysis:
                 del self.held[lab]
         segs += [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab != SILENCE]
         start = self.base + k * self.H
-        end = self.base + (end_sample if end_sample is not None else (k + 1) * self.H)
-        hop = Hop(index=(self.base // self.H) + k, start_s=start / RATE_HZ, end_s=end / RATE_HZ,
+        end_s = self._time_s(self.base + end_sample) if end_sample is not None else (start + self.H) / RATE_HZ
+        hop = Hop(index=(self.base // self.H) + k, start_s=start / RATE_HZ, end_s=end_s,
                   probabilities=probs, level_dbfs=round(level, 2), labels=labels,
                   dropped_samples=t._dropped16)
         t._on_hop(hop, self.base + (k * self.H) + self.W)
@@ -288,9 +289,16 @@ class _Analysis:
 
     def _emit_segment(self, lab: str, seg: tuple[int, int, int]) -> None:
         """Emit ``seg`` (start block, end block, ...) of ``lab`` as a :class:`Segment` in seconds."""
-        end = self.base + self.n  # a boundary on the 10 ms grid past the stream's last sample ends there
-        start_s, end_s = (round(b * BLOCK / RATE_HZ, 2) if b * BLOCK <= end else end / RATE_HZ for b in seg[:2])
+        start_s, end_s = (self._time_s(b * BLOCK) for b in seg[:2])
         self.t._on_segment(Segment(start_s, end_s, lab))
+
+    def _time_s(self, sample: int) -> float:
+        """Stream seconds of absolute 16 kHz ``sample`` on the 10 ms grid: a point at or past the
+        run's last sample is the run's true end (:attr:`end_s`, the source's own sample count)."""
+        end = self.base + self.n
+        if sample < end:
+            return round(sample / RATE_HZ, 2)
+        return self.end_s if self.end_s is not None else end / RATE_HZ
 
     def _edge(self, cell: int, block: int) -> None:
         self.silence_edges[cell] = block
@@ -366,11 +374,14 @@ class _Analysis:
                                distance_db_per_s=d.refine_distance_db_per_s)
 
     # -- end -------------------------------------------------------------------------------
-    def finish(self) -> None:
-        """End of this run: remaining cells (last partial one included), open segments."""
+    def finish(self, end_s: float | None = None) -> None:
+        """End of this run: remaining cells (last partial one included), open segments.
+        ``end_s``: the run's true end in stream seconds (source samples / source rate); the
+        16 kHz count can overshoot it by up to one sample."""
         n = self.n
         if n <= 0:
             return
+        self.end_s = min(end_s, (self.base + n) / RATE_HZ) if end_s is not None else (self.base + n) / RATE_HZ
         pw = self.meter.flush()
         self._add_env(pw)
         p = self.t.params
@@ -392,8 +403,7 @@ class _Analysis:
                 ws = [tail]
             self._emit_cell(k, ws, end_sample=min((k + 1) * self.H, n))
         self.next_cell = n_cells
-        end_block = -(-(self.base + n) // BLOCK) if (self.base + n) % BLOCK >= BLOCK // 2 else (self.base + n) // BLOCK
-        end_block = max(end_block, (self.base + n) // BLOCK)
+        end_block = -(-(self.base + n) // BLOCK)  # past the last sample: the run's true end
         flushed = sorted(self.decider.flush(n_cells), key=lambda e: e[0] != SILENCE)
         for lab, c0, c1 in flushed:
             if lab not in self.open_starts:  # a whole-stream run shorter than min_on (see RunTracker.flush)
@@ -678,7 +688,7 @@ class Tagger:
                 if start != expected or an is None:
                     if an is not None:  # audio was dropped: end this run, restart after the gap
                         self._finishing = True
-                        an.finish()
+                        an.finish(expected / rate)
                         self._finishing = False
                         self._dropped16 = int(round(ring.dropped_samples * RATE_HZ / rate))
                     pos16 = math.ceil(start * RATE_HZ / rate)
@@ -718,9 +728,9 @@ class Tagger:
                 if skip16 and y.shape[0]:
                     y = y[min(skip16, y.shape[0]):]
                 an.push(y)
-                an.finish()
+                an.finish(self._src_end / rate)
                 self._stats.processing_s += time.perf_counter() - t0
-                self._stats.audio_s = (an.base + an.n) / RATE_HZ
+                self._stats.audio_s = an.end_s if an.end_s is not None else 0.0
             if ring.error is not None and err is None:
                 err = ring.error
             self._stats.dropped_samples = self._dropped16
