@@ -65,6 +65,7 @@ import queue
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -105,10 +106,14 @@ class EngineSnapshot:
     error: str | None = None
 
 
+LATENCY_WINDOW_HOPS = 2048  # latencies kept: the latest 2048 hops (8.5 min at the 0.25 s hop)
+
+
 @dataclass
 class RunStats:
-    """Totals of one run. ``latencies_s``: per hop, from the moment the audio completing its
-    last window was written into the ring buffer to the moment the hop was emitted."""
+    """Totals of one run. ``latencies_s``: per hop of the latest :data:`LATENCY_WINDOW_HOPS`
+    (a bounded window, so a 24/7 run does not grow), from the moment the audio completing its
+    last window was written into the ring buffer to the moment the hop was emitted, seconds."""
 
     audio_s: float = 0.0
     processing_s: float = 0.0
@@ -117,7 +122,7 @@ class RunStats:
     windows: int = 0
     dropped_samples: int = 0
     first_hop_wall_s: float | None = None
-    latencies_s: list = field(default_factory=list)
+    latencies_s: deque = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW_HOPS))
 
     @property
     def realtime_factor(self) -> float:

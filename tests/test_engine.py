@@ -235,6 +235,22 @@ def test_overrun_drops_audio_and_keeps_time(engine_model, tmp_path):
     assert hops[-1].end_s == pytest.approx(20.0, abs=1e-6)
 
 
+def test_latencies_stay_a_bounded_window_over_many_hops(engine_model, tmp_path):
+    """A long run keeps the latest hops' latencies (engine.LATENCY_WINDOW_HOPS, 2048), not one per
+    hop for ever (0.58 MB per hour of audio)."""
+    window = 2048
+    seconds = window * 0.1 + 60  # 265 s at the 0.1 s hop: 600 hops past the window
+    p = tmp_path / "long.wav"
+    noise = np.random.default_rng(4).standard_normal(int(seconds * RATE)) * 0.01
+    sf.write(p, noise.astype(np.float32), RATE, subtype="PCM_16")
+    tagger = Tagger(engine_model, hop_s=0.1)
+    stats = tagger.run(FileSource(str(p)))
+    assert stats.hops >= window + 500
+    assert len(stats.latencies_s) == window
+    lat = np.asarray(stats.latencies_s)  # readers (benchmarks/bench_engine.py) take it as an array
+    assert np.all(lat >= 0) and np.percentile(lat, 99) < 60
+
+
 def test_stdin_source_reads_wav_stream_and_raw(engine_model, bursts_wav):
     import io
 
