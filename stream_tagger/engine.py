@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from .model import TagModel
 from .events import LABELS, Hop, Segment
 from .level import LevelMeter, power_to_dbfs
-from .postprocess import SILENCE, Decider, DecisionParams, refine_boundary
+from .postprocess import SILENCE, Decider, DecisionParams, refine_boundary, window_fall_sample
 from .ring_buffer import RingBuffer
 from .sources import StreamingResampler, sanitize_block
 
@@ -156,6 +156,8 @@ class _Analysis:
         self.next_cell = 0
         self.win_probs: dict[int, np.ndarray] = {}
         self.decider = Decider(t.decision, t._model.labels, t.hop_s)
+        # windows kept: those of the cells a closing segment looks back over (window_fall_sample)
+        self.keep_windows = 2 * self.cover + max(tr.min_off for tr in self.decider.trackers.values()) + 1
         self.emit = emit
         self.publish = publish
         # level envelope (block powers) with absolute block index of the first kept block
@@ -209,7 +211,7 @@ class _Analysis:
         for k in ms:  # cell k is complete once window k exists
             self._emit_cell(k, [self.win_probs[j] for j in range(max(0, k - self.cover + 1), k + 1)])
             emitted.append(k)
-        for j in [j for j in self.win_probs if j <= m - self.cover - 1]:
+        for j in [j for j in self.win_probs if j <= m - self.keep_windows]:
             del self.win_probs[j]
         return emitted
 
@@ -362,6 +364,10 @@ class _Analysis:
         else:
             r = self.t.refine_radius_blocks
             lo, hi = b - r, b + r
+            fall = self._window_fall_block(lab, cell) if is_end else None
+            if fall is not None and lo <= fall <= hi:  # search near the windows' fall, not the hop grid
+                rf = int(round(self.t.decision.fall_radius_s * RATE_HZ / BLOCK))
+                b, lo, hi = fall, fall - rf, fall + rf
         lo = max(lo, self.base // BLOCK, self.last_end.get(lab, lo))
         if is_end and lab in self.open_starts:
             lo = max(lo, self.open_starts[lab] + 1)
@@ -377,6 +383,15 @@ class _Analysis:
         direction = None if d.refine_any_direction else rising
         return refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, d.min_step_db,
                                distance_db_per_s=d.refine_distance_db_per_s)
+
+    def _window_fall_block(self, lab: str, cell: int) -> int | None:
+        """Absolute block where ``lab``'s window probabilities fall before ``cell`` (its first off
+        cell), see :func:`~stream_tagger.postprocess.window_fall_sample`; None if they show none."""
+        i = self.decider.labels.index(lab)
+        probs = {m: float(p[i]) for m, p in self.win_probs.items()}
+        thr = float(self.t.decision.thresholds.get(lab, 0.5))
+        fall = window_fall_sample(probs, cell, thr, self.H, self.cover)
+        return None if fall is None else (self.base + fall + BLOCK // 2) // BLOCK
 
     # -- end -------------------------------------------------------------------------------
     def finish(self, end_s: float | None = None) -> None:
