@@ -1,13 +1,16 @@
 """How much boundary refinement helps: boundary error with and without the level-envelope step.
 
     python benchmarks/bench_boundaries.py [--data-dir data/corpus] [--files 12] [--model PATH] [--seed 3]
+                                          [--speech-over-music]
 
 Builds files with exactly known boundaries from the corpus's *test* split (``manifest.jsonl``
 of ``python -m training.corpus build``): random sequences of speech, music and noise clips and
 stretches of room-tone silence (-80 dBFS white noise), joined by abrupt cuts. Each clip is
 trimmed to its active part (leading/trailing 10 ms blocks more than 35 dB below its loudest
 block are cut), so a reference boundary is where the sound really changes; clip levels vary
-at random between -30 and -14 dBFS.
+at random between -30 and -14 dBFS. ``--speech-over-music``: instead, speech clips mixed over a
+continuing music bed (music at -26 dBFS, each speech clip 0 to 12 dB above it), so that the
+level envelope shows no clear edge where the speech stops.
 
 Every file is tagged twice with the same model: with refinement (boundaries moved to the
 strongest level change inside the uncertain region, 10 ms resolution) and without it
@@ -89,6 +92,31 @@ def build_file(by_label, data_dir, rng, n_parts: int = 10):
     return np.concatenate(pieces), ref
 
 
+def build_over_music(by_label, data_dir, rng, n_speech: int = 4):
+    """One file of speech over continuing music: a music bed (clips joined end to end) with
+    ``n_speech`` speech clips mixed over it, 2-4 s apart, each 0 to 12 dB above the music.
+    -> (audio, reference segments: music over the whole file, speech where each clip is)."""
+    parts, ref, t = [], [], int(rng.uniform(2.0, 4.0) * RATE)
+    for _ in range(n_speech):
+        x = _clip(by_label["speech"], data_dir, rng, 2.5, 6.0)
+        if x is not None:
+            parts.append((t, x))
+            t += len(x) + int(rng.uniform(2.0, 4.0) * RATE)
+    bed = []
+    while sum(len(b) for b in bed) < t:
+        x = _clip(by_label["music"], data_dir, rng, 2.5, 8.0)
+        if x is None:
+            break
+        bed.append(x / (np.sqrt(np.mean(x.astype(np.float64) ** 2)) + 1e-12) * 10 ** (-26 / 20))
+    audio = np.concatenate(bed)[:t].astype(np.float32)
+    ref = [Segment(0.0, round(len(audio) / RATE, 2), "music")]
+    for start, x in parts:
+        gain = 10 ** ((-26 + rng.uniform(0, 12)) / 20) / (np.sqrt(np.mean(x.astype(np.float64) ** 2)) + 1e-12)
+        audio[start : start + len(x)] += (x * gain).astype(np.float32)
+        ref.append(Segment(round(start / RATE, 2), round((start + len(x)) / RATE, 2), "speech"))
+    return audio, sorted(ref)
+
+
 def summarise(errors: dict[str, list]) -> dict:
     out = {}
     for lab in list(LABELS) + ["all"]:
@@ -117,6 +145,8 @@ def main() -> int:
     ap.add_argument("--radius", type=float, default=None, help="refinement radius in s (default: model's)")
     ap.add_argument("--distance-penalty", type=float, default=None, metavar="DB_PER_S",
                     help="network labels: step penalty per second from the hop boundary")
+    ap.add_argument("--speech-over-music", action="store_true",
+                    help="files of speech clips over a continuing music bed instead of abrupt cuts")
     ap.add_argument("--direction", choices=("any", "signed"), default="any",
                     help="network labels: strongest change either way (default, chosen on val) or a rise "
                          "for starts and a fall for ends")
@@ -144,7 +174,10 @@ def main() -> int:
     err_q = {lab: [] for lab in LABELS}
     total_s = 0.0
     for i in range(args.files):
-        audio, ref = build_file(by_label, args.data_dir, rng)
+        if args.speech_over_music:
+            audio, ref = build_over_music(by_label, args.data_dir, rng)
+        else:
+            audio, ref = build_file(by_label, args.data_dir, rng)
         path = os.path.join(out_dir, f"known_{i:02d}.wav")
         sf.write(path, audio, RATE, subtype="PCM_16")
         with open(os.path.join(out_dir, f"known_{i:02d}.csv"), "w", encoding="utf-8") as f:
@@ -155,7 +188,8 @@ def main() -> int:
             hyp = tagger.segments(FileSource(path))
             for lab, errs in boundary_errors(ref, hyp, dur).items():
                 acc[lab].extend(errs)
-    print(f"{args.files} files, {total_s:.0f} s, {args.split} split only, abrupt cuts; files in {out_dir}; "
+    kind = "speech over music" if args.speech_over_music else "abrupt cuts"
+    print(f"{args.files} files, {total_s:.0f} s, {args.split} split only, {kind}; files in {out_dir}; "
           f"radius {refined.refine_radius_blocks / 100:g} s, direction: {args.direction}")
     sr, sq = summarise(err_r), summarise(err_q)
 

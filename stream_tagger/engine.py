@@ -65,6 +65,7 @@ import queue
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -77,7 +78,7 @@ if TYPE_CHECKING:
     from .model import TagModel
 from .events import LABELS, Hop, Segment
 from .level import LevelMeter, power_to_dbfs
-from .postprocess import SILENCE, Decider, DecisionParams, refine_boundary
+from .postprocess import SILENCE, Decider, DecisionParams, refine_boundary, window_fall_sample
 from .ring_buffer import RingBuffer
 from .sources import StreamingResampler, sanitize_block
 
@@ -105,10 +106,14 @@ class EngineSnapshot:
     error: str | None = None
 
 
+LATENCY_WINDOW_HOPS = 2048  # latencies kept: the latest 2048 hops (8.5 min at the 0.25 s hop)
+
+
 @dataclass
 class RunStats:
-    """Totals of one run. ``latencies_s``: per hop, from the moment the audio completing its
-    last window was written into the ring buffer to the moment the hop was emitted."""
+    """Totals of one run. ``latencies_s``: per hop of the latest :data:`LATENCY_WINDOW_HOPS`
+    (a bounded window, so a 24/7 run does not grow), from the moment the audio completing its
+    last window was written into the ring buffer to the moment the hop was emitted, seconds."""
 
     audio_s: float = 0.0
     processing_s: float = 0.0
@@ -117,7 +122,7 @@ class RunStats:
     windows: int = 0
     dropped_samples: int = 0
     first_hop_wall_s: float | None = None
-    latencies_s: list = field(default_factory=list)
+    latencies_s: deque = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW_HOPS))
 
     @property
     def realtime_factor(self) -> float:
@@ -146,10 +151,13 @@ class _Analysis:
         self.front = StreamingLogMel(t.params, keep_frames=512)
         self.meter = LevelMeter(BLOCK)
         self.n = 0  # samples of this run pushed so far
+        self.end_s: float | None = None  # the run's true end in stream seconds, once finished
         self.next_window = 0
         self.next_cell = 0
         self.win_probs: dict[int, np.ndarray] = {}
         self.decider = Decider(t.decision, t._model.labels, t.hop_s)
+        # windows kept: those of the cells a closing segment looks back over (window_fall_sample)
+        self.keep_windows = 2 * self.cover + max(tr.min_off for tr in self.decider.trackers.values()) + 1
         self.emit = emit
         self.publish = publish
         # level envelope (block powers) with absolute block index of the first kept block
@@ -203,7 +211,7 @@ class _Analysis:
         for k in ms:  # cell k is complete once window k exists
             self._emit_cell(k, [self.win_probs[j] for j in range(max(0, k - self.cover + 1), k + 1)])
             emitted.append(k)
-        for j in [j for j in self.win_probs if j <= m - self.cover - 1]:
+        for j in [j for j in self.win_probs if j <= m - self.keep_windows]:
             del self.win_probs[j]
         return emitted
 
@@ -246,8 +254,8 @@ class _Analysis:
                 del self.held[lab]
         segs += [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab != SILENCE]
         start = self.base + k * self.H
-        end = self.base + (end_sample if end_sample is not None else (k + 1) * self.H)
-        hop = Hop(index=(self.base // self.H) + k, start_s=start / RATE_HZ, end_s=end / RATE_HZ,
+        end_s = self._time_s(self.base + end_sample) if end_sample is not None else (start + self.H) / RATE_HZ
+        hop = Hop(index=(self.base // self.H) + k, start_s=start / RATE_HZ, end_s=end_s,
                   probabilities=probs, level_dbfs=round(level, 2), labels=labels,
                   dropped_samples=t._dropped16)
         t._on_hop(hop, self.base + (k * self.H) + self.W)
@@ -288,9 +296,16 @@ class _Analysis:
 
     def _emit_segment(self, lab: str, seg: tuple[int, int, int]) -> None:
         """Emit ``seg`` (start block, end block, ...) of ``lab`` as a :class:`Segment` in seconds."""
-        end = self.base + self.n  # a boundary on the 10 ms grid past the stream's last sample ends there
-        start_s, end_s = (round(b * BLOCK / RATE_HZ, 2) if b * BLOCK <= end else end / RATE_HZ for b in seg[:2])
+        start_s, end_s = (self._time_s(b * BLOCK) for b in seg[:2])
         self.t._on_segment(Segment(start_s, end_s, lab))
+
+    def _time_s(self, sample: int) -> float:
+        """Stream seconds of absolute 16 kHz ``sample`` on the 10 ms grid: a point at or past the
+        run's last sample is the run's true end (:attr:`end_s`, the source's own sample count)."""
+        end = self.base + self.n
+        if sample < end:
+            return round(sample / RATE_HZ, 2)
+        return self.end_s if self.end_s is not None else end / RATE_HZ
 
     def _edge(self, cell: int, block: int) -> None:
         self.silence_edges[cell] = block
@@ -349,6 +364,10 @@ class _Analysis:
         else:
             r = self.t.refine_radius_blocks
             lo, hi = b - r, b + r
+            fall = self._window_fall_block(lab, cell) if is_end else None
+            if fall is not None and lo <= fall <= hi:  # search near the windows' fall, not the hop grid
+                rf = int(round(self.t.decision.fall_radius_s * RATE_HZ / BLOCK))
+                b, lo, hi = fall, fall - rf, fall + rf
         lo = max(lo, self.base // BLOCK, self.last_end.get(lab, lo))
         if is_end and lab in self.open_starts:
             lo = max(lo, self.open_starts[lab] + 1)
@@ -365,12 +384,24 @@ class _Analysis:
         return refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, d.min_step_db,
                                distance_db_per_s=d.refine_distance_db_per_s)
 
+    def _window_fall_block(self, lab: str, cell: int) -> int | None:
+        """Absolute block where ``lab``'s window probabilities fall before ``cell`` (its first off
+        cell), see :func:`~stream_tagger.postprocess.window_fall_sample`; None if they show none."""
+        i = self.decider.labels.index(lab)
+        probs = {m: float(p[i]) for m, p in self.win_probs.items()}
+        thr = float(self.t.decision.thresholds.get(lab, 0.5))
+        fall = window_fall_sample(probs, cell, thr, self.H, self.cover)
+        return None if fall is None else (self.base + fall + BLOCK // 2) // BLOCK
+
     # -- end -------------------------------------------------------------------------------
-    def finish(self) -> None:
-        """End of this run: remaining cells (last partial one included), open segments."""
+    def finish(self, end_s: float | None = None) -> None:
+        """End of this run: remaining cells (last partial one included), open segments.
+        ``end_s``: the run's true end in stream seconds (source samples / source rate); the
+        16 kHz count can overshoot it by up to one sample."""
         n = self.n
         if n <= 0:
             return
+        self.end_s = min(end_s, (self.base + n) / RATE_HZ) if end_s is not None else (self.base + n) / RATE_HZ
         pw = self.meter.flush()
         self._add_env(pw)
         p = self.t.params
@@ -392,8 +423,7 @@ class _Analysis:
                 ws = [tail]
             self._emit_cell(k, ws, end_sample=min((k + 1) * self.H, n))
         self.next_cell = n_cells
-        end_block = -(-(self.base + n) // BLOCK) if (self.base + n) % BLOCK >= BLOCK // 2 else (self.base + n) // BLOCK
-        end_block = max(end_block, (self.base + n) // BLOCK)
+        end_block = -(-(self.base + n) // BLOCK)  # past the last sample: the run's true end
         flushed = sorted(self.decider.flush(n_cells), key=lambda e: e[0] != SILENCE)
         for lab, c0, c1 in flushed:
             if lab not in self.open_starts:  # a whole-stream run shorter than min_on (see RunTracker.flush)
@@ -678,7 +708,7 @@ class Tagger:
                 if start != expected or an is None:
                     if an is not None:  # audio was dropped: end this run, restart after the gap
                         self._finishing = True
-                        an.finish()
+                        an.finish(expected / rate)
                         self._finishing = False
                         self._dropped16 = int(round(ring.dropped_samples * RATE_HZ / rate))
                     pos16 = math.ceil(start * RATE_HZ / rate)
@@ -718,9 +748,9 @@ class Tagger:
                 if skip16 and y.shape[0]:
                     y = y[min(skip16, y.shape[0]):]
                 an.push(y)
-                an.finish()
+                an.finish(self._src_end / rate)
                 self._stats.processing_s += time.perf_counter() - t0
-                self._stats.audio_s = (an.base + an.n) / RATE_HZ
+                self._stats.audio_s = an.end_s if an.end_s is not None else 0.0
             if ring.error is not None and err is None:
                 err = ring.error
             self._stats.dropped_samples = self._dropped16

@@ -12,6 +12,15 @@ LABELS = ("speech", "music", "noise", "silence")
 """All labels, in display order. The network predicts the first three; silence comes from level."""
 
 
+def span_decimals(start_s: float, end_s: float, decimals: int = 3) -> int:
+    """Decimals to print the times of a span with: ``decimals``, or 6 (microseconds) when the span
+    has a positive length that ``decimals`` would print as zero (only a stream shorter than 10 ms
+    has such a span: 1 sample at 16 kHz lasts 0.0000625 s)."""
+    if end_s > start_s and round(end_s, decimals) <= round(start_s, decimals):
+        return max(decimals, 6)
+    return decimals
+
+
 @dataclass(frozen=True)
 class Hop:
     """One hop-long cell of stream time with its decisions.

@@ -3,7 +3,8 @@
 All times are seconds. Formats:
 
 ``csv``
-    Header ``start,end,label``, one row per segment, times with 3 decimals (10 ms grid).
+    Header ``start,end,label``, one row per segment, times with 3 decimals (10 ms grid; more,
+    up to 6, for a segment shorter than 1 ms, which only a stream shorter than 10 ms has).
 ``jsonl``
     One JSON object per line: ``{"start": 1.23, "end": 4.56, "label": "speech"}``.
 ``audacity``
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .errors import TaggerError
-from .events import LABELS, Segment
+from .events import LABELS, Segment, span_decimals
 
 FORMATS = ("csv", "jsonl", "audacity", "textgrid")
 """Output formats :func:`write_segments` knows, in the order the CLI offers them."""
@@ -86,9 +87,9 @@ def sort_segments(segments: Iterable[Segment]) -> list[Segment]:
 # --------------------------------------------------------------------------------------- writing
 
 
-def _fmt_csv(x: float) -> str:
-    text = f"{x:.3f}"
-    return "0.000" if text == "-0.000" else text
+def _fmt_csv(x: float, decimals: int = 3) -> str:
+    text = f"{x:.{decimals}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def _fmt_tg(x: float) -> str:
@@ -108,7 +109,8 @@ def _csv_text(segments: list[Segment], file: str | None = None, header: bool = T
     if header:
         writer.writerow((["file"] if file is not None else []) + ["start", "end", "label"])
     for seg in segments:
-        writer.writerow(first + [_fmt_csv(seg.start_s), _fmt_csv(seg.end_s), seg.label])
+        d = span_decimals(seg.start_s, seg.end_s)
+        writer.writerow(first + [_fmt_csv(seg.start_s, d), _fmt_csv(seg.end_s, d), seg.label])
     return buf.getvalue()
 
 

@@ -13,7 +13,8 @@ CSV: a header, then one row per hop or closed segment::
     hop,1.000,1.250,speech,0.9300,0.0200,0.0500,-23.40,0
     segment,0.980,3.410,speech,,,,,
 
-Times are stream seconds (from sample counts); ``labels`` in CSV are joined with ``+``.
+Times are stream seconds (from sample counts), 3 decimals (more, up to 6, for a span shorter
+than 1 ms: a stream shorter than 10 ms); ``labels`` in CSV are joined with ``+``.
 ``dropped_samples``: 16 kHz samples lost so far because the analysis fell behind.
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .events import LABELS, Hop, Segment
+from .events import LABELS, Hop, Segment, span_decimals
 
 NETWORK_LABELS = ("speech", "music", "noise")
 CSV_HEADER = "type,start,end,labels," + ",".join(NETWORK_LABELS) + ",level_dbfs,dropped_samples"
@@ -33,8 +34,9 @@ def _sorted_labels(labels) -> list[str]:
 
 
 def hop_json(hop: Hop) -> str:
+    d = span_decimals(hop.start_s, hop.end_s)
     return json.dumps({
-        "type": "hop", "index": hop.index, "start": round(hop.start_s, 3), "end": round(hop.end_s, 3),
+        "type": "hop", "index": hop.index, "start": round(hop.start_s, d), "end": round(hop.end_s, d),
         "labels": _sorted_labels(hop.labels),
         "probabilities": {k: round(float(v), 4) for k, v in hop.probabilities.items()},
         "level_dbfs": round(float(hop.level_dbfs), 2), "dropped_samples": int(hop.dropped_samples),
@@ -42,18 +44,21 @@ def hop_json(hop: Hop) -> str:
 
 
 def segment_json(seg: Segment) -> str:
-    return json.dumps({"type": "segment", "label": seg.label, "start": round(seg.start_s, 3),
-                       "end": round(seg.end_s, 3)})
+    d = span_decimals(seg.start_s, seg.end_s)
+    return json.dumps({"type": "segment", "label": seg.label, "start": round(seg.start_s, d),
+                       "end": round(seg.end_s, d)})
 
 
 def hop_csv(hop: Hop) -> str:
     probs = ",".join(f"{float(hop.probabilities.get(k, 0.0)):.4f}" for k in NETWORK_LABELS)
-    return (f"hop,{hop.start_s:.3f},{hop.end_s:.3f},{'+'.join(_sorted_labels(hop.labels))},{probs},"
+    d = span_decimals(hop.start_s, hop.end_s)
+    return (f"hop,{hop.start_s:.{d}f},{hop.end_s:.{d}f},{'+'.join(_sorted_labels(hop.labels))},{probs},"
             f"{float(hop.level_dbfs):.2f},{int(hop.dropped_samples)}")
 
 
 def segment_csv(seg: Segment) -> str:
-    return f"segment,{seg.start_s:.3f},{seg.end_s:.3f},{seg.label}," + "," * (len(NETWORK_LABELS) + 1)
+    d = span_decimals(seg.start_s, seg.end_s)
+    return f"segment,{seg.start_s:.{d}f},{seg.end_s:.{d}f},{seg.label}," + "," * (len(NETWORK_LABELS) + 1)
 
 
 class LineWriter:

@@ -17,7 +17,11 @@ then the same minimum-duration tracking. Speech, music and noise may be on toget
 
 Boundary refinement (:func:`refine_boundary`): a segment's hop-quantised boundary is moved
 to the strongest rise (start) or fall (end) of the 10 ms level envelope inside the region
-the overlapping windows leave uncertain, if that step is at least ``min_step_db``.
+the overlapping windows leave uncertain, if that step is at least ``min_step_db``. The end of
+a network label is first placed where its per-window probabilities fall
+(:func:`window_fall_sample`), and level steps are searched only ``fall_radius_s`` around that:
+where the sound goes on (speech stopping over music) the envelope has no edge of its own, and
+the hop grid's end lies up to half a window late.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class DecisionParams:
     refine_any_direction: bool = True  # network labels: strongest change either way (tuned on val)
     refine_distance_db_per_s: float = 0.0  # network labels: penalty on distance from the hop boundary
     min_step_db: float = 6.0
+    fall_radius_s: float = 0.15  # network labels' ends: level steps searched this near the windows' fall
 
     DEFAULT_MIN_ON_S = {"speech": 0.25, "music": 0.25, "noise": 0.25, SILENCE: 0.5}
     DEFAULT_MIN_OFF_S = {"speech": 0.5, "music": 0.5, "noise": 0.5, SILENCE: 0.25}
@@ -120,6 +125,19 @@ class RunTracker:
                 self._run_start, self._run_len = None, 0
         return self.on, opened, closed
 
+    def peek(self, raw_on: bool) -> bool:
+        """The state :meth:`update` would return for the next cell, without changing anything."""
+        if self.on:
+            return raw_on or self._run_len + 1 < self.min_off
+        return raw_on and self._run_len + 1 >= self.min_on
+
+    @property
+    def provisional(self) -> bool:
+        """Off, with a raw-on run going since the run's first cell: nothing has been confirmed
+        before it, so a hop shows it (the stream's first ``min_on``); a segment follows if it
+        lasts ``min_on``."""
+        return not self.on and self._run_start == 0 and self._run_len > 0
+
     def flush(self, end_cell: int) -> tuple[int, int] | None:
         """End of stream after cell ``end_cell - 1``: close an open segment (a pending off-run
         ends it at that run's start). Unconfirmed on-runs are dropped, except one that spans the
@@ -179,6 +197,7 @@ class Decider:
                                          invert=True)
         self.trackers = {lab: RunTracker(params.min_on_cells(lab, hop_s), params.min_off_cells(lab, hop_s))
                          for lab in self.labels + [SILENCE]}
+        self._last_fallback: str | None = None  # the label the cell before took as the most probable
 
     def update(self, k: int, probabilities: dict[str, float], level_dbfs: float):
         opened, closed, on = [], [], []
@@ -186,19 +205,34 @@ class Decider:
         hy.on_at = self.params.silence_dbfs
         hy.off_below = self.params.silence_dbfs + self.params.silence_hysteresis_db
         silent = hy.update(level_dbfs)
+        raw = {lab: self._hyst[lab].update(float(probabilities.get(lab, 0.0))) and not silent for lab in self.labels}
+        raw[SILENCE] = silent
+        if not silent and self.labels and not any(raw[lab] for lab in self.labels):
+            raw[self._most_probable(probabilities)] = True  # a sound gets a label (see module doc)
+        else:
+            self._last_fallback = None
         for lab in self.labels + [SILENCE]:
-            if lab == SILENCE:
-                raw = silent
-            else:
-                raw = self._hyst[lab].update(float(probabilities.get(lab, 0.0))) and not silent
-            state, o, c = self.trackers[lab].update(k, raw)
-            if state:
+            state, o, c = self.trackers[lab].update(k, raw[lab])
+            if state or self.trackers[lab].provisional:
                 on.append(lab)
             if o is not None:
                 opened.append((lab, o))
             if c is not None:
                 closed.append((lab, c[0], c[1]))
         return frozenset(on), opened, closed
+
+    def _most_probable(self, probabilities: dict[str, float]) -> str:
+        """The network label of a sound no label is on for: the most probable one; but a label
+        already on (or chosen so for the cell before) stays while its probability is within
+        ``hysteresis`` of the most probable, so that a stretch does not flicker between labels."""
+        p = {lab: float(probabilities.get(lab, 0.0)) for lab in self.labels}
+        best = max(self.labels, key=lambda lab: p[lab])
+        keep = [lab for lab in self.labels if (lab == self._last_fallback or self.trackers[lab].on)
+                and p[lab] >= p[best] - self.params.hysteresis]
+        if keep:
+            best = max(keep, key=lambda lab: p[lab])
+        self._last_fallback = best
+        return best
 
     def flush(self, end_cell: int) -> list[tuple[str, int, int]]:
         out = []
@@ -208,6 +242,7 @@ class Decider:
                 out.append((lab, c[0], c[1]))
         for hy in self._hyst.values():
             hy.reset()
+        self._last_fallback = None
         return out
 
 
@@ -283,6 +318,33 @@ def refine_boundary(env_dbfs: np.ndarray, env_first_block: int, boundary_block: 
     near = cand[s >= best - 1e-9]
     j = int(near[np.argmin(np.abs(near - boundary_block))])
     return _to_ramp_end(seg, a, j, rising, floor_dbfs, span) if rising is not None else j
+
+
+def window_fall_sample(window_probs: dict[int, float], end_cell: int, threshold: float, hop_samples: int,
+                       cover: int) -> int | None:
+    """Where a label stops, from the probabilities of the overlapping windows, in samples of the
+    run; None if the windows around do not show one fall.
+
+    Window ``m`` covers samples ``[m * hop, m * hop + window)``; ``cover`` windows contain each
+    hop cell, and a cell's probability is their mean, so a label that ends at ``t`` keeps its
+    cells on until most windows reaching back over it have fallen: the hop-quantised end lies
+    up to ``cover / 2`` hops after ``t`` (0.5 s at the 0.25 s hop). The windows themselves tell
+    it closer. ``end_cell`` is the label's first off cell; the last window up to it with a
+    probability at or above ``threshold`` (window ``m``) still holds enough of the label, the
+    next does not, so the label stops about where window ``m + 1`` begins, later by up to a hop
+    as window ``m + 1`` still holds some of it: by ``hop * p[m + 1] / threshold`` (linear in
+    the share of the threshold it reaches; measured with speech ending over continuing music).
+    """
+    for m in range(end_cell, end_cell - cover - 1, -1):
+        p = window_probs.get(m)
+        if p is None:
+            return None
+        if p >= threshold:
+            after = window_probs.get(m + 1)
+            if after is None:
+                return None
+            return (m + 1) * hop_samples + int(round(hop_samples * min(1.0, after / threshold)))
+    return None
 
 
 def _to_ramp_end(seg: np.ndarray, a: int, j: int, rising: bool, floor_dbfs: float, span: int,

@@ -86,3 +86,54 @@ def test_a_silent_file_shorter_than_min_on_is_still_silence(engine_model, tmp_pa
     path = _write(tmp_path, "zeros.wav", np.zeros(int(seconds * RATE)))
     segs = tag_file(path, model=engine_model, hop_s=hop_s)
     assert [(s.start_s, s.end_s, s.label) for s in segs] == [(0.0, seconds, "silence")]
+
+
+def _spans_of(text: str, fmt: str) -> list[tuple[float, float]]:
+    """(start, end) of every row/interval a label file or headless output in ``fmt`` holds, as printed."""
+    import json
+
+    if fmt in ("csv", "lines-csv"):
+        rows = [ln.split(",") for ln in text.splitlines()[1:]]
+        return [(float(r[1]), float(r[2])) if fmt == "lines-csv" else (float(r[0]), float(r[1])) for r in rows]
+    if fmt in ("jsonl", "lines-jsonl"):
+        return [(json.loads(ln)["start"], json.loads(ln)["end"]) for ln in text.splitlines()]
+    if fmt == "audacity":
+        return [(float(ln.split("\t")[0]), float(ln.split("\t")[1])) for ln in text.splitlines()]
+    lines = [ln.strip() for ln in text.splitlines()]  # textgrid intervals carrying a label
+    return [(float(lines[i - 2].split("=")[1]), float(lines[i - 1].split("=")[1]))
+            for i, ln in enumerate(lines) if ln.startswith("text = ") and ln != 'text = ""']
+
+
+@pytest.mark.parametrize("rate", [16000, 44100])
+@pytest.mark.parametrize("n_samples", [1, 2, 80, 159, 161])
+def test_a_stream_shorter_than_a_frame_ends_at_its_true_length_in_every_format(engine_model, tmp_path, rate,
+                                                                                n_samples):
+    """No format ever prints a zero-length segment or hop; the last end is the source's own length
+    (to the format's precision: 1 ms for csv and headless lines, 1 us for the others)."""
+    import io
+
+    from stream_tagger.labels import FORMATS, format_segments
+    from stream_tagger.outputs import LineWriter
+    from stream_tagger.sources import FileSource
+    from stream_tagger.engine import Tagger
+
+    path = str(tmp_path / "short.wav")
+    sf.write(path, _noise(n_samples, 0.1, seed=3).astype(np.float32), rate, subtype="FLOAT")
+    true_s = n_samples / rate
+    segs = tag_file(path, model=engine_model)
+    assert segs and all(s.end_s > s.start_s for s in segs), segs
+    assert max(s.end_s for s in segs) == pytest.approx(true_s, abs=1e-12), segs
+    for fmt in FORMATS:
+        text = format_segments(segs, fmt, duration_s=true_s)
+        spans = _spans_of(text, fmt)
+        assert spans and all(b > a for a, b in spans), (fmt, text)
+        assert max(b for _, b in spans) == pytest.approx(true_s, abs=5e-4 if fmt == "csv" else 1e-6), (fmt, text)
+    events = list(Tagger(engine_model).stream(FileSource(path)))
+    for fmt in ("jsonl", "csv"):
+        out = io.StringIO()
+        writer = LineWriter(fmt, out)
+        for ev in events:
+            writer.event(ev)
+        spans = _spans_of(out.getvalue(), "lines-" + fmt)
+        assert len(spans) == len(events) and all(b > a for a, b in spans), (fmt, out.getvalue())
+        assert max(b for _, b in spans) == pytest.approx(true_s, abs=5e-4), (fmt, out.getvalue())
