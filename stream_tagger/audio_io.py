@@ -1,7 +1,8 @@
 """Reading audio files and bringing them to the frontend's format (mono float32, 16 kHz).
 
-Resampling uses scipy's polyphase resampler; channels are averaged (downmix).
-Non-finite samples are replaced by zeros so that nothing downstream sees NaN or inf.
+Resampling uses scipy's polyphase resampler (the streaming resampler's bounded method for
+awkward ratios); channels are averaged (downmix). Non-finite samples (NaN, +-inf) count as zeros,
+before the downmix and the resampling, so that nothing downstream sees NaN or inf.
 """
 
 from __future__ import annotations
@@ -15,16 +16,21 @@ from fractions import Fraction
 import numpy as np
 import soundfile as sf
 
-from .errors import AudioFileError
+from .errors import AudioFileError, TaggerError
 
 TARGET_RATE_HZ = 16000
-MIN_RATE_HZ = 1000  # lowest source sample rate the streaming sources accept (Hz)
+EXACT_MAX_TERM = 1024  # resample exactly (rational polyphase) when both terms of out/in are at most this
+MIN_RATE_HZ = 1000  # lowest source sample rate the sources accept (Hz)
+MAX_RATE_HZ = 768000  # highest one (Hz): the fastest rate audio interfaces and files use
 
 
-def check_rate(rate_hz: int, what: str) -> None:
-    """:class:`AudioFileError` if ``rate_hz`` (Hz) is below :data:`MIN_RATE_HZ`; ``what`` names the input."""
+def check_rate(rate_hz: int, what: str, error: type[TaggerError] = AudioFileError) -> None:
+    """``error`` (one line) if ``rate_hz`` (Hz) is outside :data:`MIN_RATE_HZ`..:data:`MAX_RATE_HZ`;
+    ``what`` names the input (a file, standard input, a device)."""
     if int(rate_hz) < MIN_RATE_HZ:
-        raise AudioFileError(f"{what}: sample rate {int(rate_hz)} Hz is too low (at least {MIN_RATE_HZ} Hz needed)")
+        raise error(f"{what}: sample rate {int(rate_hz)} Hz is too low (at least {MIN_RATE_HZ} Hz needed)")
+    if int(rate_hz) > MAX_RATE_HZ:
+        raise error(f"{what}: sample rate {int(rate_hz)} Hz is too high (at most {MAX_RATE_HZ} Hz)")
 
 
 _quiet_lock = threading.Lock()
@@ -92,9 +98,12 @@ def maybe_mpeg(path: str) -> bool:
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:
-    """Average channels: ``(n,)`` or ``(n, channels)`` -> ``(n,)`` float32."""
+    """Average channels: ``(n,)`` or ``(n, channels)`` -> ``(n,)`` float32. With several channels,
+    a non-finite sample counts as zero in the average (one bad channel does not void the others)."""
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 2:
+        if audio.shape[1] > 1:
+            audio = sanitize(audio)
         audio = audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0]
     return audio
 
@@ -110,12 +119,21 @@ def sanitize(audio: np.ndarray) -> np.ndarray:
 
 
 def resample(audio: np.ndarray, rate_hz: int, target_hz: int = TARGET_RATE_HZ) -> np.ndarray:
-    """Polyphase resampling of mono float32 audio from ``rate_hz`` to ``target_hz``."""
+    """Polyphase resampling of mono float32 audio from ``rate_hz`` to ``target_hz`` (Hz).
+
+    scipy's exact rational filter when the ratio's terms are small (44.1 kHz: 160/441); for an
+    awkward ratio (48001 Hz: 16000/48001), whose exact filter would take memory in proportion to
+    its terms, the bounded interpolated filter of :class:`~stream_tagger.sources.StreamingResampler`."""
     if int(rate_hz) == int(target_hz):
         return np.asarray(audio, dtype=np.float32)
+    ratio = Fraction(int(target_hz), int(rate_hz))
+    if max(ratio.numerator, ratio.denominator) > EXACT_MAX_TERM:
+        from .sources import StreamingResampler  # noqa: PLC0415 - sources builds on this module
+
+        r = StreamingResampler(int(rate_hz), int(target_hz))
+        return np.concatenate([r.push(audio), r.flush()])
     import scipy.signal  # noqa: PLC0415 - imported when needed: heavy, and the live runtime does not use it
 
-    ratio = Fraction(int(target_hz), int(rate_hz))
     return scipy.signal.resample_poly(audio, ratio.numerator, ratio.denominator).astype(np.float32)
 
 
@@ -148,7 +166,8 @@ def read_audio(path: str, target_hz: int = TARGET_RATE_HZ) -> np.ndarray:
         raise AudioFileError(f"{path}: cannot decode audio ({_short(e)})") from None
     if audio.shape[0] == 0 or info.frames == 0:
         raise AudioFileError(f"{path}: contains no audio samples")
-    return sanitize(resample(to_mono(audio), rate, target_hz))
+    check_rate(rate, path)
+    return resample(sanitize(to_mono(audio)), rate, target_hz)
 
 
 def _short(e: Exception) -> str:

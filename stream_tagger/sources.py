@@ -31,7 +31,7 @@ from fractions import Fraction
 import numpy as np
 import soundfile as sf
 
-from .audio_io import check_rate, describe_file, quiet_c_stderr
+from .audio_io import EXACT_MAX_TERM, check_rate, describe_file, quiet_c_stderr, to_mono
 from .errors import AudioFileError, DeviceError, TaggerError
 
 TARGET_RATE_HZ = 16000
@@ -40,29 +40,63 @@ TARGET_RATE_HZ = 16000
 # ---------------------------------------------------------------------------------------------
 # resampling
 # ---------------------------------------------------------------------------------------------
+KAISER_BETA = 5.0  # the anti-aliasing filter's Kaiser window, as scipy.signal.resample_poly's
+ZERO_CROSSINGS = 10  # the filter's half length in zero crossings of the narrower band
+INTERP_PHASES = 512  # awkward ratios: filter phases tabulated per zero crossing (linear interpolation between)
+
+
 def _lowpass_taps(up: int, down: int) -> tuple[np.ndarray, int]:
     """The anti-aliasing filter ``scipy.signal.resample_poly`` designs (Kaiser beta 5, 10 zero
     crossings each side of the narrower band), scaled by ``up``. Returns (taps, half_length)."""
     max_rate = max(up, down)
-    half = 10 * max_rate
+    half = ZERO_CROSSINGS * max_rate
     n = np.arange(-half, half + 1, dtype=np.float64)
     fc = 1.0 / max_rate
-    h = fc * np.sinc(fc * n) * np.kaiser(2 * half + 1, 5.0)
+    h = fc * np.sinc(fc * n) * np.kaiser(2 * half + 1, KAISER_BETA)
     return h / h.sum() * up, half
+
+
+def _interp_table(rate_in_hz: int, rate_out_hz: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The same filter as :func:`_lowpass_taps` as a function of continuous time, tabulated at
+    ``phases`` + 1 fractional positions per input sample (:data:`INTERP_PHASES` per zero
+    crossing of the filter). Row ``p`` holds the taps for an output at input position
+    ``i + p / phases`` applied to inputs ``i - reach .. i + reach``. Returns (taps
+    (phases + 1, 2 * reach + 1) float32, row differences float32, reach in input samples,
+    phases): about 20 * INTERP_PHASES values whatever the ratio. Scaled so that a row's taps
+    sum to 1 on average (unit gain at DC)."""
+    band = min(1.0, rate_out_hz / rate_in_hz)  # narrower band's edge in input Nyquists
+    half_s = ZERO_CROSSINGS / band  # filter half length in input samples
+    reach = int(np.ceil(half_s))
+    phases = int(np.ceil(INTERP_PHASES * band))  # a zero crossing is 1 / band input samples
+    tau = np.arange(phases + 1)[:, None] / phases - np.arange(-reach, reach + 1)[None, :]  # output - input position
+    v = np.clip(tau / half_s, -1.0, 1.0)
+    window = np.i0(KAISER_BETA * np.sqrt(1.0 - v * v)) / np.i0(KAISER_BETA)
+    h = np.where(np.abs(tau) <= half_s, band * np.sinc(band * tau) * window, 0.0)
+    h /= h[:-1].sum() / phases
+    return h.astype(np.float32), np.diff(h, axis=0).astype(np.float32), reach, phases
 
 
 class StreamingResampler:
     """Polyphase resampling of a mono stream (numpy only), identical whatever the input chunking.
 
-    Same filter and zero-phase alignment as ``scipy.signal.resample_poly`` (outputs agree to
-    about 1e-7). Output sample ``n`` sits at input position ``n * rate_in / rate_out``; before
-    the stream's first sample and after its last (at :meth:`flush`) the input is zeros.
+    Output sample ``n`` sits at input position ``n * rate_in / rate_out``; before the stream's
+    first sample and after its last (at :meth:`flush`) the input is zeros. Outputs come in fixed
+    blocks (about 20 ms) aligned on absolute positions, every block computed with the same
+    shapes: hence bit-identical results for any chunking. Two methods, with the same filter
+    (Kaiser beta 5, 10 zero crossings each side of the narrower band):
 
-    Computation: outputs come in fixed blocks (about 20 ms) aligned on absolute positions. The
-    outputs of one "super-cycle" (``S_out`` outputs from ``S_in`` inputs, the pattern of filter
-    phases repeats after it) are split into groups of 16 rows; each group is a small dense
-    matrix applied to a strided view of the input, so whole blocks are one batched matmul.
-    Every block is computed with the same shapes, hence bit-identical results for any chunking.
+    * exact (``exact``; both terms of the reduced ratio ``up/down`` at most
+      :data:`~stream_tagger.audio_io.EXACT_MAX_TERM`: 44.1 kHz is 160/441, 48 kHz 1/3, 8 kHz 2/1):
+      ``scipy.signal.resample_poly``'s filter and zero-phase alignment (outputs agree to about
+      1e-7). The outputs of one "super-cycle" (``S_out`` outputs from ``S_in`` inputs, the
+      pattern of filter phases repeats after it) are split into groups of 16 rows; each group
+      is a small dense matrix applied to a strided view of the input, so whole blocks are one
+      batched matmul. Its tables and its block grow with the terms (48001 Hz: 16000/48001).
+    * interpolated (other ratios): the filter tabulated at :data:`INTERP_PHASES` positions per
+      zero crossing (:func:`_interp_table`), linearly interpolated at each output's exact
+      fractional position (integer arithmetic, no drift). Memory and time per sample depend on
+      ``rate_in / rate_out`` only; outputs agree with ``resample_poly``'s to about 1e-5.
+
     Latency: one block plus the filter's half length (about 25 ms).
     """
 
@@ -74,10 +108,15 @@ class StreamingResampler:
         ratio = Fraction(self.rate_out_hz, self.rate_in_hz)
         self.up, self.down = up, down = ratio.numerator, ratio.denominator
         self.passthrough = up == 1 and down == 1
+        self.exact = max(up, down) <= EXACT_MAX_TERM
         self.samples_in = 0
+        self._next_block = 0
         if self.passthrough:
             self.pad = 0
             self.block_in = 1
+            return
+        if not self.exact:
+            self._init_interpolated(block_s)
             return
         h, half = _lowpass_taps(up, down)
         cycles = max(1, -(-self.ROWS // up))  # filter cycles per super-cycle
@@ -99,7 +138,15 @@ class StreamingResampler:
         self.pad = self._hi  # look-ahead in input samples beyond a block's last super-cycle start
         self._buf = np.zeros(-self._lo, np.float32)  # zeros before the stream's start
         self._buf_start = self._lo  # absolute input position of _buf[0]
-        self._next_block = 0
+
+    def _init_interpolated(self, block_s: float) -> None:
+        self._table, self._slope, self._reach, self._phases = _interp_table(self.rate_in_hz, self.rate_out_hz)
+        self._offsets = np.arange(-self._reach, self._reach + 1)
+        self.block_out = max(16, int(round(block_s * self.rate_out_hz)))
+        self.block_in = -(-self.block_out * self.rate_in_hz // self.rate_out_hz)  # input samples a block spans
+        self.pad = self._reach + 1  # look-ahead in input samples beyond a block's last output
+        self._buf = np.zeros(self._reach, np.float32)  # zeros before the stream's start
+        self._buf_start = -self._reach
 
     def push(self, x: np.ndarray) -> np.ndarray:
         """Feed input samples; returns the output samples now complete (possibly none)."""
@@ -110,9 +157,13 @@ class StreamingResampler:
         if x.shape[0]:
             self._buf = np.concatenate([self._buf, x])
         end_in = self._buf_start + self._buf.shape[0]
-        # block b is ready when input up to (b+1)*block_in - s_in + hi exists
-        ready = (end_in - 1 - self._hi + self.s_in) // self.block_in - self._next_block
-        return self._compute(max(0, ready))
+        if self.exact:  # block b is ready when input up to (b+1)*block_in - s_in + hi exists
+            ready = (end_in - 1 - self._hi + self.s_in) // self.block_in
+        else:  # output n is ready when input up to floor(n * rate_in / rate_out) + reach exists
+            last = end_in - 1 - self._reach  # the last input position an output may sit at (floored)
+            n_ready = ((last + 1) * self.rate_out_hz - 1) // self.rate_in_hz + 1 if last >= 0 else 0
+            ready = n_ready // self.block_out
+        return self._compute(max(0, ready - self._next_block))
 
     def flush(self) -> np.ndarray:
         """End of stream: the remaining output (input padded with zeros)."""
@@ -120,7 +171,11 @@ class StreamingResampler:
             return np.zeros(0, np.float32)
         total_out = -(-self.samples_in * self.up // self.down)
         n_blocks = max(0, -(-total_out // self.block_out) - self._next_block)
-        need = (self._next_block + n_blocks) * self.block_in + self._hi + 1
+        if self.exact:
+            need = (self._next_block + n_blocks) * self.block_in + self._hi + 1
+        else:
+            end_out = (self._next_block + n_blocks) * self.block_out
+            need = end_out * self.rate_in_hz // self.rate_out_hz + self._reach + 1
         end_in = self._buf_start + self._buf.shape[0]
         if need > end_in:
             self._buf = np.concatenate([self._buf, np.zeros(need - end_in, np.float32)])
@@ -131,6 +186,8 @@ class StreamingResampler:
     def _compute(self, n_blocks: int) -> np.ndarray:
         if n_blocks <= 0:
             return np.zeros(0, np.float32)
+        if not self.exact:
+            return self._compute_interpolated(n_blocks)
         c, s_in = self._cycles_per_block, self.s_in
         y = np.empty((n_blocks, c, self.s_out), np.float32)
         base = self._next_block * self.block_in - self._buf_start  # buffer index of block start
@@ -145,12 +202,30 @@ class StreamingResampler:
         self._buf_start = self._next_block * self.block_in + self._lo
         return y.reshape(-1)
 
+    def _compute_interpolated(self, n_blocks: int) -> np.ndarray:
+        """Blocks one at a time (same shapes every time): output n from the inputs around
+        position n * rate_in / rate_out, with taps interpolated between the two nearest phases."""
+        b_out, r_in, r_out = self.block_out, self.rate_in_hz, self.rate_out_hz
+        y = np.empty((n_blocks, b_out), np.float32)
+        for k in range(n_blocks):
+            n = (self._next_block + k) * b_out + np.arange(b_out, dtype=np.int64)
+            pos, rem = np.divmod(n * r_in, r_out)  # integer input position and remainder (exact)
+            phase, frac = np.divmod(rem * self._phases, r_out)
+            x = self._buf[(pos - self._buf_start)[:, None] + self._offsets]
+            a = (frac / r_out).astype(np.float32)
+            y[k] = np.einsum("ij,ij->i", x, self._table[phase]) + a * np.einsum("ij,ij->i", x, self._slope[phase])
+        self._next_block += n_blocks
+        first = (self._next_block * b_out * r_in) // r_out - self._reach  # the next block's first input
+        self._buf = self._buf[first - self._buf_start:]
+        self._buf_start = first
+        return y.reshape(-1)
+
 
 def sanitize_block(x: np.ndarray) -> np.ndarray:
-    """NaN/inf -> 0 and clip to [-1, 1] (full scale); float32."""
+    """Non-finite samples (NaN, +-inf) -> 0, the others clipped to [-1, 1] (full scale); float32."""
     x = np.asarray(x, dtype=np.float32)
     if not np.isfinite(x).all():
-        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+        x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
     return np.clip(x, -1.0, 1.0)
 
 
@@ -222,8 +297,22 @@ class FileSource(_ReaderThreadSource):
         self._mpeg = (info.format or "").upper() in ("MPEG", "MP3")
         # an MP3's frame count is exact only with a Xing/Info/VBRI tag, else estimated from its size
         self._check_format = not self._mpeg or _mp3_has_frame_count(self.path)
+        self._mp3_frames_samples = self._check_mp3_frames() if not self._check_format else None
         _check_riff_complete(self.path)
+        _check_ogg_complete(self.path)
         self._opened = True
+
+    def _check_mp3_frames(self) -> tuple[int, int]:
+        """An MP3 without a frame count: its frame headers tell a cut last frame (an error now),
+        and how many samples its frames hold, (samples, samples a frame) to check the decoder's
+        length against (libsndfile estimates it from the first frame's bit rate)."""
+        try:
+            frames, samples, cut = _mp3_walk(self.path)
+        except OSError as e:
+            raise AudioFileError(f"{self.path}: cannot read ({e.strerror or e})") from None
+        if cut:
+            raise AudioFileError(f"{self.path}: file is truncated ({cut})")
+        return frames * samples, samples
 
     _thread_name = "FileSource"
 
@@ -262,7 +351,7 @@ class FileSource(_ReaderThreadSource):
                                                  f"(truncated or corrupt: {_short(e)})") from None
                     if data.shape[0] == 0:
                         break
-                    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
+                    mono = to_mono(data)
                     total += mono.shape[0]
                     if self.live:
                         due = t0 + total / rate / self.speed
@@ -276,6 +365,11 @@ class FileSource(_ReaderThreadSource):
             if not self._stop.is_set() and self._check_format and total < self.frames - slack:
                 raise AudioFileError(f"{self.path}: file is truncated (read {total / rate:.2f} s of "
                                      f"{self.frames / rate:.2f} s, {total} of {self.frames} frames)")
+            held = self._mp3_frames_samples  # an untagged MP3 that the decoder stopped reading early
+            if not self._stop.is_set() and held and total < held[0] - 2 * held[1]:
+                raise AudioFileError(f"{self.path}: the decoder read only {total / rate:.2f} s of the "
+                                     f"{held[0] / rate:.2f} s its MPEG frames hold (a variable-rate MP3 without a "
+                                     "frame-count tag: Xing, Info or VBRI); convert it to WAV or FLAC first")
             if not self._stop.is_set() and total == 0:
                 raise AudioFileError(f"{self.path}: contains no audio samples")
         except TaggerError as e:
@@ -292,45 +386,172 @@ def _unknown_size(n: int) -> bool:
     return n == 0 or n >= 0x7FFF0000
 
 
+def _mp3_first_frame(f) -> int:
+    """Byte offset of the first MPEG Layer III frame of the open file ``f`` (after an ID3v2 tag,
+    within 4 KiB), -1 if none is found."""
+    f.seek(0)
+    head = f.read(10)
+    pos = 0
+    if head[:3] == b"ID3" and len(head) == 10:  # skip an ID3v2 tag (syncsafe size)
+        n = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F)
+        pos = 10 + n + (10 if head[5] & 0x10 else 0)
+    f.seek(pos)
+    data = f.read(4096)
+    i = data.find(b"\xff")
+    while 0 <= i and _mp3_frame_len(data[i:i + 4]) == 0:
+        i = data.find(b"\xff", i + 1)
+    return -1 if i < 0 else pos + i
+
+
 def _mp3_has_frame_count(path: str) -> bool:
     """True if the MP3 file's first frame carries a Xing/Info/VBRI tag (an exact frame count)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(10)
-            pos = 0
-            if head[:3] == b"ID3" and len(head) == 10:  # skip an ID3v2 tag (syncsafe size)
-                n = (head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F)
-                pos = 10 + n + (10 if head[5] & 0x10 else 0)
-            f.seek(pos)
-            data = f.read(4096)
+            start = _mp3_first_frame(f)
+            if start < 0:
+                return False
+            f.seek(start + 4)
+            frame = f.read(160)
     except OSError:
         return False
-    i = data.find(b"\xff")
-    while 0 <= i and _mp3_frame_len(data[i:i + 4]) == 0:
-        i = data.find(b"\xff", i + 1)
-    if i < 0:
-        return False
-    frame = data[i + 4:i + 4 + 160]
     return any(tag in frame for tag in (b"Xing", b"Info", b"VBRI"))
 
 
+def _mp3_walk(path: str) -> tuple[int, int, str | None]:
+    """Follow an MP3 file's Layer III frame headers from the first frame, each header giving the
+    next one's offset: (complete frames, samples a frame, why the file is cut or None). The walk
+    ends at the end of the file (a last frame longer than the bytes left: cut) or at the first
+    bytes that are no frame header (an ID3v1 or APE tag; junk, after which nothing is judged)."""
+    import mmap  # noqa: PLC0415
+
+    with open(path, "rb") as f:
+        start = _mp3_first_frame(f)
+        if start < 0:
+            return 0, 1152, None
+        f.seek(start)
+        h = f.read(4)
+        samples = 1152 if (h[1] >> 3) & 3 == 3 else 576  # MPEG-1 Layer III: 1152, MPEG-2/2.5: 576
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            size = len(m)
+            pos, frames, frame_len = start, 0, _mp3_frame_len
+            while pos + 4 <= size:
+                n = frame_len(m[pos:pos + 4])
+                if n == 0:
+                    return frames, samples, None
+                if pos + n > size:
+                    return frames, samples, (f"its last MPEG frame, at byte {pos}, takes {n} bytes, "
+                                             f"only {size - pos} are present")
+                pos += n
+                frames += 1
+            if pos < size and m[pos] == 0xFF:
+                return frames, samples, f"it ends in an MPEG frame header, at byte {pos}"
+    return frames, samples, None
+
+
+def _check_ogg_complete(path: str) -> None:
+    """An Ogg file (Vorbis, Opus, FLAC) is complete when every page it declares is present and
+    each logical stream ends with a page flagged end-of-stream (header_type 0x04); a cut file
+    ends mid-page or without that page. libsndfile reads a cut file silently to the cut."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            if f.read(4) != b"OggS":
+                return
+            ended: dict[bytes, bool] = {}  # stream serial number -> its end-of-stream page was seen
+            pos = 0
+            while pos < size:
+                f.seek(pos)
+                hdr = f.read(27)
+                if hdr[:4] != b"OggS":
+                    if len(hdr) < 27 and b"OggS".startswith(hdr[:4]):
+                        raise AudioFileError(f"{path}: file is truncated (it ends in an Ogg page header, "
+                                             f"at byte {pos})")
+                    pos = _find(f, b"OggS", pos + 1)  # bytes between pages: resynchronise as a decoder does
+                    if pos < 0:
+                        break
+                    continue
+                lacing = f.read(hdr[26])
+                page = 27 + hdr[26] + sum(lacing)
+                if len(lacing) < hdr[26] or pos + page > size:
+                    raise AudioFileError(f"{path}: file is truncated (its last Ogg page, at byte {pos}, declares "
+                                         f"{page} bytes, only {size - pos} are present)")
+                serial = hdr[14:18]
+                ended[serial] = ended.get(serial, False) or bool(hdr[5] & 0x04)
+                pos += page
+    except OSError as e:
+        raise AudioFileError(f"{path}: cannot read ({e.strerror or e})") from None
+    if not all(ended.values()):
+        raise AudioFileError(f"{path}: file is truncated (its Ogg stream ends without an end-of-stream page)")
+
+
+def _find(f, needle: bytes, pos: int, block: int = 1 << 16) -> int:
+    """Offset of the first ``needle`` at or after ``pos`` in the open file ``f``, -1 if none."""
+    while True:
+        f.seek(pos)
+        data = f.read(block + len(needle) - 1)
+        i = data.find(needle)
+        if i >= 0:
+            return pos + i
+        if len(data) < block + len(needle) - 1:
+            return -1
+        pos += block
+
+
+def _parse_wav_fmt(body: bytes) -> tuple[int, int, int, int, int]:
+    """(format tag, channels, rate Hz, block align bytes, bits per sample) of a WAV fmt chunk's
+    body (at least 16 bytes); for WAVE_FORMAT_EXTENSIBLE the tag of its sub-format."""
+    tag, ch, rate, _, block_align, bits = struct.unpack("<HHIIHH", body[:16])
+    if tag == 0xFFFE and len(body) >= 26:
+        tag = struct.unpack("<H", body[24:26])[0]
+    return tag, ch, rate, block_align, bits
+
+
+def _wav_fmt_problem(tag: int, channels: int, block_align: int, bits: int) -> str | None:
+    """Why a WAV's samples cannot be read right, or None. PCM holds 1 to 32 bits a sample, each
+    in whole bytes (12 bits in 2, left-justified), float 32 or 64, A-law and mu-law 8. A frame
+    (``block_align``) must be exactly the channels' samples: libsndfile ignores the field, so a
+    header claiming 7 bits in 2-byte frames was read as 8-bit at twice the length. Other
+    (compressed) formats are left to the decoder."""
+    if tag not in (1, 3, 6, 7) or channels == 0:
+        return None
+    if tag == 1 and not 1 <= bits <= 32:
+        return f"unsupported WAV encoding ({bits}-bit PCM; PCM holds 1 to 32 bits a sample)"
+    if tag == 3 and bits not in (32, 64):
+        return f"unsupported WAV encoding ({bits}-bit float; float samples are 32 or 64 bits)"
+    if tag in (6, 7) and bits != 8:
+        return f"unsupported WAV encoding ({bits}-bit {'A-law' if tag == 6 else 'mu-law'}; it is 8 bits a sample)"
+    width = (bits + 7) // 8
+    if block_align != channels * width:
+        return (f"WAV header is inconsistent ({bits}-bit samples take {width} byte{'s' * (width > 1)} each, "
+                f"{channels} channel{'s' * (channels > 1)} {channels * width} bytes, but its frames are "
+                f"{block_align} bytes)")
+    return None
+
+
 def _check_riff_complete(path: str) -> None:
-    """A WAV file whose data chunk declares more bytes than the file holds is truncated
-    (libsndfile would silently read what is there). Placeholder sizes (:func:`_unknown_size`)
-    of files saved from a stream are not lengths."""
+    """Check a WAV file's header (RIFF, also RF64/BW64) before libsndfile reads it: its fmt
+    chunk must describe samples that are read right (:func:`_wav_fmt_problem`), and a data
+    chunk declaring more bytes than the file holds means a truncated file (libsndfile would
+    silently read what is there). Placeholder sizes (:func:`_unknown_size`) of files saved
+    from a stream are not lengths."""
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as f:
             head = f.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
                 return
             pos = 12
             while pos + 8 <= size:
                 f.seek(pos)
                 hdr = f.read(8)
                 cid, n = hdr[:4], struct.unpack("<I", hdr[4:])[0]
+                if cid == b"fmt " and n >= 16:
+                    tag, ch, _, block_align, bits = _parse_wav_fmt(f.read(min(n, 40)))
+                    problem = _wav_fmt_problem(tag, ch, block_align, bits)
+                    if problem:
+                        raise AudioFileError(f"{path}: {problem}")
                 if cid == b"data":
-                    if not _unknown_size(n) and pos + 8 + n > size + 1:
+                    if head[:4] == b"RIFF" and not _unknown_size(n) and pos + 8 + n > size + 1:
                         raise AudioFileError(f"{path}: file is truncated (its data chunk declares {n} bytes, "
                                              f"only {size - pos - 8} are present)")
                     return
@@ -396,9 +617,10 @@ def _sniff(head: bytes, text_check: bool = True) -> str | None:
 class StdinSource(_ReaderThreadSource):
     """Raw PCM or a WAV stream on standard input (``-``), e.g. piped from sox, ffmpeg or arecord.
 
-    A WAV header (``RIFF``, also ``RF64``/``BW64``) is recognised and parsed (PCM 8/16/24/32-bit,
-    float 32/64). A data size that is a streaming placeholder (0, 0xFFFFFFFF, about 2 GiB as
-    arecord and sox write) means: read until end of input; any other size is read exactly, and
+    A WAV header (``RIFF``, also ``RF64``/``BW64``) is recognised and parsed (PCM of 1 to 32 bits
+    in 1 to 4 bytes, float 32/64; a header whose frame size does not fit its samples is refused).
+    A data size that is a streaming placeholder (0, 0xFFFFFFFF, about 2 GiB as arecord and sox
+    write) means: read until end of input; any other size is read exactly, and
     an input ending before it is reported as truncated. Otherwise the input is raw, described by
     ``rate_hz`` (Hz), ``channels`` and ``sample_format`` (s16, s24, s32, f32, u8; little-endian);
     an incomplete last sample frame is ignored. Other containers (FLAC, Ogg, MP3, AIFF, ...) and
@@ -486,21 +708,22 @@ class StdinSource(_ReaderThreadSource):
             if cid == b"fmt ":
                 if len(body) < 16:
                     raise AudioFileError("standard input: WAV fmt chunk too short")
-                tag, ch, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
-                if tag == 0xFFFE and len(body) >= 26:
-                    tag = struct.unpack("<H", body[24:26])[0]
-                fmt = (tag, ch, rate, bits)
+                fmt = _parse_wav_fmt(body)
             elif cid == b"ds64" and rf64 and len(body) >= 16:
                 size64 = struct.unpack("<Q", body[8:16])[0]
         if fmt is None:
             raise AudioFileError("standard input: WAV stream has no fmt chunk")
-        tag, ch, rate, bits = fmt
-        table = {(1, 8): "u8", (1, 16): "s16", (1, 24): "s24", (1, 32): "s32", (3, 32): "f32", (3, 64): "f64"}
-        if (tag, bits) not in table:
+        tag, ch, rate, block_align, bits = fmt
+        problem = _wav_fmt_problem(tag, ch, block_align, bits)
+        if problem:
+            raise AudioFileError(f"standard input: {problem}")
+        width = (bits + 7) // 8  # PCM of 1 to 32 bits in whole bytes, left-justified (12 bits read as 16)
+        table = {(1, 1): "u8", (1, 2): "s16", (1, 3): "s24", (1, 4): "s32", (3, 4): "f32", (3, 8): "f64"}
+        if (tag, width) not in table:
             raise AudioFileError(f"standard input: unsupported WAV encoding (format {tag}, {bits} bits)")
-        self.sample_format = table[(tag, bits)]
+        self.sample_format = table[(tag, width)]
         self.sample_rate_hz, self.channels = int(rate), int(ch)
-        self._bytes_per_sample = bits // 8
+        self._bytes_per_sample = width
         if rf64 and size == 0xFFFFFFFF:
             self._data_bytes = size64 if size64 not in (None, 0, 0xFFFFFFFFFFFFFFFF) else None
         else:
@@ -521,9 +744,7 @@ class StdinSource(_ReaderThreadSource):
                 x = v.astype(np.float32) / float(2 ** (8 * dt.itemsize - 1))
             else:
                 x = v.astype(np.float32)
-        if self.channels > 1:
-            x = x.reshape(-1, self.channels).mean(axis=1, dtype=np.float32)
-        return x
+        return to_mono(x.reshape(-1, self.channels))
 
     _thread_name = "StdinSource"
 
@@ -687,6 +908,7 @@ class MicSource:
         sd = sounddevice_module()
         info = resolve_input_device(self.device)
         rate = int(self.requested_rate_hz or info["default_rate_hz"])
+        check_rate(rate, f"device '{info['name']}'", DeviceError)
         try:
             sd.check_input_settings(device=info["index"], channels=1, samplerate=rate, dtype="float32")
         except Exception as e:

@@ -252,10 +252,14 @@ def test_device_errors(engine_model, pulse_env):
     r = _cli("live", "--headless", "--device", "999", "--model", engine_model, env=pulse_env)
     assert r.returncode == 1
     _one_error_line(r.stderr, "no input device with index 999")
+    r = _cli("live", "--headless", "--device", "pulse", "--device-rate", "700000", "--model", engine_model,
+             env=pulse_env)
+    assert r.returncode == 1
+    _one_error_line(r.stderr, "refuses 700000 Hz")  # PulseAudio stops at 384 kHz
     r = _cli("live", "--headless", "--device", "pulse", "--device-rate", "5000000", "--model", engine_model,
              env=pulse_env)
     assert r.returncode == 1
-    _one_error_line(r.stderr, "refuses 5000000 Hz")
+    _one_error_line(r.stderr, "device 'pulse': sample rate 5000000 Hz is too high (at most 768000 Hz)")
     names = [ln.split(None, 3)[3] for ln in _cli("devices", env=pulse_env).stdout.splitlines()[1:]]
     if sum("e" in n.lower() for n in names) > 1:  # 'pulse' and 'default'
         r = _cli("live", "--headless", "--device", "e", "--model", engine_model, env=pulse_env)

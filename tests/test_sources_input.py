@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -16,10 +17,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from stream_tagger.audio_io import MIN_RATE_HZ, quiet_c_stderr
-from stream_tagger.errors import AudioFileError
+from stream_tagger.audio_io import MAX_RATE_HZ, MIN_RATE_HZ, check_rate, quiet_c_stderr, read_audio
+from stream_tagger.errors import AudioFileError, DeviceError
 from stream_tagger.ring_buffer import RingBuffer
-from stream_tagger.sources import FileSource, StdinSource, _sniff
+from stream_tagger.sources import FileSource, StdinSource, _sniff, sanitize_block
 
 RATE = 16000
 
@@ -287,3 +288,241 @@ os.write(2, b"restored\n")
     with quiet_c_stderr():
         pass
     assert os.fstat(2)  # still open here too
+
+
+# -------------------------------------------------------------- 7. sample rates above 768 kHz
+def test_high_sample_rates_refused_for_files_stdin_and_devices(tmp_path):
+    p = tmp_path / "fast.wav"
+    sf.write(p, _tone(0.1, 2_000_003), 2_000_003)
+    with pytest.raises(AudioFileError, match=f"fast.wav: sample rate 2000003 Hz is too high .at most {MAX_RATE_HZ} Hz"):
+        FileSource(str(p)).open()
+    with pytest.raises(AudioFileError, match="standard input: sample rate 2000003 Hz is too high"):
+        StdinSource(stream=io.BytesIO(p.read_bytes())).open()  # WAV stream
+    with pytest.raises(AudioFileError, match="standard input: sample rate 2000000000 Hz is too high"):
+        StdinSource(rate_hz=2_000_000_000, stream=io.BytesIO(bytes(32000))).open()  # raw
+    with pytest.raises(DeviceError, match="device 'USB mic': sample rate 1000000 Hz is too high"):
+        check_rate(1_000_000, "device 'USB mic'", DeviceError)  # what MicSource.open checks first
+    StdinSource(rate_hz=MAX_RATE_HZ, stream=io.BytesIO(bytes(32000))).open()
+    with pytest.raises(AudioFileError, match="fast.wav: sample rate 2000003 Hz is too high"):
+        read_audio(str(p))
+
+
+@pytest.mark.parametrize("rate", ["2000003", "2000000000"])
+def test_high_rate_cli_one_line(engine_model, rate):
+    r = _cli("tag", "-", "--rate", rate, "--model", engine_model, input=bytes(32000))  # took 4.3 GB / a traceback
+    _one_error_line(r, f"standard input: sample rate {rate} Hz is too high (at most 768000 Hz)")
+    assert r.returncode == 1 and r.stdout == b""
+
+
+# --------------------------------------------------------------------- 8. truncated Ogg files
+@pytest.fixture(scope="module")
+def oggs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ogg")
+    rng = np.random.default_rng(0)
+    x = _tone(10.0) + (0.1 * rng.standard_normal(10 * RATE)).astype(np.float32)
+    out = {}
+    for sub in ("VORBIS", "OPUS"):
+        whole = d / f"whole_{sub}.ogg"
+        try:
+            sf.write(whole, x, RATE, format="OGG", subtype=sub)
+        except Exception as e:
+            pytest.skip(f"cannot write Ogg {sub} here ({e})")
+        data = whole.read_bytes()
+        cut = d / f"cut_{sub}.ogg"
+        cut.write_bytes(data[: int(len(data) * 0.45)])  # mid-page
+        starts = [i for i in range(len(data)) if data.startswith(b"OggS", i)]
+        at_page = d / f"at_page_{sub}.ogg"
+        at_page.write_bytes(data[: starts[len(starts) // 2]])  # a whole number of pages, no end-of-stream page
+        out[sub] = {"whole": str(whole), "cut": str(cut), "at_page": str(at_page)}
+    return out
+
+
+@pytest.mark.parametrize("sub", ["VORBIS", "OPUS"])
+def test_truncated_ogg_is_reported(oggs, sub):
+    got, err = _drain(FileSource(oggs[sub]["whole"]))
+    assert err is None and got.shape[0] == 10 * RATE
+    with pytest.raises(AudioFileError, match=r"cut_\w+\.ogg: file is truncated \(its last Ogg page, at byte \d+, "
+                                             r"declares \d+ bytes, only \d+ are present\)"):
+        FileSource(oggs[sub]["cut"]).open()  # was read silently to 4.5 s of 10 s
+    with pytest.raises(AudioFileError, match="file is truncated .its Ogg stream ends without an end-of-stream page"):
+        FileSource(oggs[sub]["at_page"]).open()
+
+
+def test_truncated_ogg_cli_one_line(engine_model, oggs):
+    r = _cli("tag", oggs["VORBIS"]["cut"], "--model", engine_model)
+    _one_error_line(r, "cut_VORBIS.ogg: file is truncated")
+    assert r.returncode == 1 and r.stdout == b""
+
+
+# ------------------------------------------------------ 9. MP3 files without a frame-count tag
+def _mp3_frames(data: bytes) -> list[int]:
+    """Offsets of the Layer III frames of an MP3 byte string that starts with a frame."""
+    from stream_tagger.sources import _mp3_frame_len
+
+    pos, starts = 0, []
+    while pos + 4 <= len(data) and (n := _mp3_frame_len(data[pos:pos + 4])):
+        starts.append(pos)
+        pos += n
+    return starts
+
+
+@pytest.fixture(scope="module")
+def untagged_mp3s(tmp_path_factory):
+    """MP3s as libsndfile writes them minus their first frame, the Xing/Info tag with the count."""
+    d = tmp_path_factory.mktemp("mp3_untagged")
+    x = _tone(10.0, 44100) + (0.05 * np.random.default_rng(1).standard_normal(441000)).astype(np.float32)
+    out = {}
+    modes = {"cbr": {"bitrate_mode": "CONSTANT", "compression_level": 0.5}, "vbr": {"bitrate_mode": "VARIABLE"}}
+    for kind, kw in modes.items():
+        p = d / f"tagged_{kind}.mp3"
+        try:
+            sf.write(p, x, 44100, format="MP3", **kw)
+        except Exception as e:
+            pytest.skip(f"cannot write MP3 here ({e})")
+        data = p.read_bytes()
+        starts = _mp3_frames(data)
+        assert any(tag in data[: starts[1]] for tag in (b"Xing", b"Info"))
+        body = data[starts[1]:]
+        out[kind] = d / f"{kind}.mp3"
+        out[kind].write_bytes(body)
+        if kind == "cbr":
+            out["cut"] = d / "cut.mp3"
+            out["cut"].write_bytes(body[: _mp3_frames(body)[190] + 100])  # cut inside a frame
+            out["cut_in_header"] = d / "cut_in_header.mp3"
+            out["cut_in_header"].write_bytes(body[: _mp3_frames(body)[100] + 2])
+            out["at_frame"] = d / "at_frame.mp3"
+            out["at_frame"].write_bytes(body[: _mp3_frames(body)[100]])  # between frames: cannot be told
+            out["id3v1"] = d / "id3v1.mp3"
+            out["id3v1"].write_bytes(body + b"TAG" + b"\0" * 125)
+    return {k: str(v) for k, v in out.items()}
+
+
+def test_untagged_cbr_mp3_reads_whole(untagged_mp3s):
+    for kind in ("cbr", "id3v1"):
+        got, err = _drain(FileSource(untagged_mp3s[kind]))
+        assert err is None and got.shape[0] == (len(_mp3_frames(open(untagged_mp3s["cbr"], "rb").read()))) * 1152
+
+
+def test_cut_mp3_without_frame_count_is_reported(untagged_mp3s):
+    with pytest.raises(AudioFileError, match=r"cut.mp3: file is truncated \(its last MPEG frame, at byte \d+, "
+                                             r"takes \d+ bytes, only \d+ are present\)"):
+        FileSource(untagged_mp3s["cut"]).open()  # was read to the cut without a word
+    with pytest.raises(AudioFileError, match="cut_in_header.mp3: file is truncated .it ends in an MPEG frame header"):
+        FileSource(untagged_mp3s["cut_in_header"]).open()
+    got, err = _drain(FileSource(untagged_mp3s["at_frame"]))  # the README's remaining limit
+    assert err is None and got.shape[0] == 100 * 1152
+
+
+def test_vbr_mp3_without_frame_count_is_not_read_short_silently(untagged_mp3s, engine_model):
+    got, err = _drain(FileSource(untagged_mp3s["vbr"]))  # libsndfile reads up to its estimate from frame 1
+    assert isinstance(err, AudioFileError)
+    assert re.match(r".*vbr.mp3: the decoder read only \d+.\d\d s of the 10.03 s its MPEG frames hold "
+                    r"\(a variable-rate MP3 without a frame-count tag", str(err)), str(err)
+    _one_error_line(_cli("tag", untagged_mp3s["vbr"], "--model", engine_model), "vbr.mp3: the decoder read only")
+    _one_error_line(_cli("tag", untagged_mp3s["cut"], "--model", engine_model), "cut.mp3: file is truncated")
+
+
+# ------------------------------------------------------------- 10. bit depths WAV does not define
+def _wav_header(bits: int, block_align: int, n_bytes: int, rate: int = RATE, channels: int = 1, tag: int = 1) -> bytes:
+    fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * block_align, block_align, bits)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", n_bytes)
+    return b"RIFF" + struct.pack("<I", len(body) - 4 + n_bytes) + body
+
+
+def test_wav_bits_that_do_not_fit_their_frames_are_refused(tmp_path):
+    pcm = (np.arange(RATE) % 200 * 100).astype("<i2").tobytes()  # 1 s of 16-bit samples ...
+    data = _wav_header(7, 2, len(pcm)) + pcm  # ... declared 7-bit: libsndfile read 2 s of 8-bit
+    p = tmp_path / "seven.wav"
+    p.write_bytes(data)
+    msg = "WAV header is inconsistent (7-bit samples take 1 byte each, 1 channel 1 bytes, but its frames are 2 bytes)"
+    with pytest.raises(AudioFileError) as e:
+        FileSource(str(p)).open()
+    assert str(e.value) == f"{p}: {msg}"
+    with pytest.raises(AudioFileError) as e:
+        StdinSource(stream=io.BytesIO(data)).open()
+    assert str(e.value) == f"standard input: {msg}"
+    with pytest.raises(AudioFileError, match="unsupported WAV encoding .16-bit float; float samples are 32 or 64"):
+        StdinSource(stream=io.BytesIO(_wav_header(16, 2, 400, tag=3) + bytes(400))).open()
+
+
+def test_wav_bits_in_whole_bytes_are_read_right_from_files_and_stdin(tmp_path):
+    u8 = (np.arange(RATE) % 64 * 2 + 100).astype(np.uint8)  # 7 significant bits, left-justified in bytes
+    data = _wav_header(7, 1, u8.shape[0]) + u8.tobytes()
+    p = tmp_path / "seven1.wav"
+    p.write_bytes(data)
+    want = (u8.astype(np.float32) - 128) / 128
+    got, err = _drain(FileSource(str(p)))
+    assert err is None
+    np.testing.assert_array_equal(got, want)
+    got, err = _stdin(data)  # was refused ("unsupported WAV encoding (format 1, 7 bits)")
+    assert err is None
+    np.testing.assert_array_equal(got, want)
+    s16 = (np.arange(RATE) % 100 * 16 - 800).astype("<i2")  # 12 bits in 2 bytes
+    got, err = _stdin(_wav_header(12, 2, 2 * RATE) + s16.tobytes())
+    assert err is None
+    np.testing.assert_array_equal(got, s16 / np.float32(32768))
+
+
+def test_wav_inconsistent_bits_cli_one_line(engine_model, tmp_path):
+    pcm = bytes(2 * RATE)
+    p = tmp_path / "seven.wav"
+    p.write_bytes(_wav_header(7, 2, len(pcm)) + pcm)
+    _one_error_line(_cli("tag", str(p), "--model", engine_model), "seven.wav: WAV header is inconsistent")
+    _one_error_line(_cli("tag", "-", "--model", engine_model, input=p.read_bytes()),
+                    "standard input: WAV header is inconsistent")
+
+
+# ------------------------------------------------------- 11. +-inf samples count as zeros
+def test_sanitize_block_zeroes_every_non_finite_sample():
+    x = np.array([0.5, np.inf, -np.inf, np.nan, 2.0, -3.0], np.float32)
+    np.testing.assert_array_equal(sanitize_block(x), [0.5, 0, 0, 0, 1.0, -1.0])
+
+
+def _inf_burst(rate: int = RATE) -> np.ndarray:
+    x = np.zeros(4 * rate, np.float32)  # digital silence with 1 s of +-inf (random signs) and a sparse +inf
+    x[rate: 2 * rate] = np.where(np.random.default_rng(0).random(rate) < 0.5, np.inf, -np.inf)
+    x[5 * rate // 2: 3 * rate: 100] = np.inf
+    return x
+
+
+def _assert_all_silence(hops, segs):
+    assert hops and max(h.level_dbfs for h in hops) < -100, [h.level_dbfs for h in hops]
+    assert {s.label for s in segs} == {"silence"}, segs  # was noise at 0 dBFS
+
+
+def test_inf_samples_are_silence_in_files_stdin_and_the_api(engine_model, tmp_path):
+    from stream_tagger.api import Hop, Segment, Tagger, tag_file
+
+    x = _inf_burst()
+    p = tmp_path / "inf.wav"
+    sf.write(p, x, RATE, subtype="FLOAT")
+    tagger = Tagger(engine_model)
+    for source in (FileSource(str(p)),
+                   StdinSource(rate_hz=RATE, sample_format="f32", stream=io.BytesIO(x.astype("<f4").tobytes())),
+                   StdinSource(rate_hz=RATE, sample_format="f64", stream=io.BytesIO(x.astype("<f8").tobytes())),
+                   StdinSource(stream=io.BytesIO(_wav_bytes(x, subtype="DOUBLE")))):
+        events = list(tagger.stream(source))
+        _assert_all_silence([e for e in events if isinstance(e, Hop)], [e for e in events if isinstance(e, Segment)])
+    assert {s.label for s in tag_file(str(p), model=engine_model)} == {"silence"}
+
+
+def test_non_finite_samples_count_as_zeros_in_read_audio_and_downmix(tmp_path):
+    rate = 48000
+    t = np.arange(2 * rate) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    bad = tone.copy()
+    bad[rate] = np.inf  # one sample: was a hole of zeros as long as the resampling filter
+    left, right = tone.copy(), tone.copy()
+    left[rate: rate + 100] = np.nan  # one bad channel: the other one's half remains
+    p1, p2, p3 = tmp_path / "one.wav", tmp_path / "zero.wav", tmp_path / "stereo.wav"
+    sf.write(p1, bad, rate, subtype="FLOAT")
+    sf.write(p2, np.where(np.isfinite(bad), bad, 0), rate, subtype="FLOAT")
+    sf.write(p3, np.stack([left, right], axis=1), rate, subtype="FLOAT")
+    np.testing.assert_array_equal(read_audio(str(p1)), read_audio(str(p2)))
+    expected = np.where(np.isfinite(left), tone, right / np.float32(2))  # (0 + right) / 2 in the NaN run
+    p4 = tmp_path / "expected.wav"
+    sf.write(p4, expected, rate, subtype="FLOAT")
+    np.testing.assert_array_equal(read_audio(str(p3)), read_audio(str(p4)))
+    got, err = _drain(FileSource(str(p3)))
+    assert err is None and np.all(np.isfinite(got))
+    np.testing.assert_allclose(got[rate: rate + 100], right[rate: rate + 100] / 2, atol=1e-7)
