@@ -436,7 +436,8 @@ def cmd_devices(args) -> int:
     lines = [f"{'index':>5}  {'rate_hz':>7}  {'ch':>3}  name"]
     for d in devices:
         mark = " (default)" if d["is_default"] else ""
-        lines.append(f"{d['index']:>5}  {d['default_rate_hz']:>7}  {d['channels']:>3}  {d['name']} [{d['hostapi']}]{mark}")
+        lines.append(f"{d['index']:>5}  {d['default_rate_hz']:>7}  {d['channels']:>3}  "
+                     f"{d['name']} [{d['hostapi']}]{mark}")
     try:
         write_text(_stdout(), "\n".join(lines) + "\n")
     except BrokenPipeError:
