@@ -160,16 +160,39 @@ def _rss_mb(proc) -> float:
     return psutil.Process(proc.pid).memory_info().rss / 1e6
 
 
+def _wait_until_idle(proc, limit_s: float = 90.0) -> None:
+    """Wait until ``proc`` uses no CPU (less than 20 ms in 0.5 s): it has done all it can
+    without its reader."""
+    ps = psutil.Process(proc.pid)
+    used = sum(ps.cpu_times()[:2])
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = sum(ps.cpu_times()[:2])
+        if now - used < 0.02:
+            return
+        used = now
+    raise AssertionError(f"still busy after {limit_s:g} s")
+
+
+def _start_stalled(engine_model, wav, *pace):
+    """``replay --headless`` into a pipe that is read for one line, then not at all."""
+    proc = subprocess.Popen([*CLI, "replay", wav, "--headless", *pace, "--hop", "0.1", "--model", engine_model],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(),
+                            bufsize=0)  # unbuffered: readline() keeps nothing back from communicate()
+    return proc, proc.stdout.readline()
+
+
 def test_fast_replay_waits_for_a_stalled_reader(engine_model, long_wav):
-    """``replay --fast`` into a pipe nobody reads for 6 s: the analysis waits (memory stays flat
-    over the last 4 s; it grew by about 0.7 MB a second before), and every line comes afterwards, whole and in order."""
-    proc = subprocess.Popen([*CLI, "replay", long_wav, "--headless", "--fast", "--hop", "0.1", "--model",
-                             engine_model], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    """``replay --fast`` into a pipe nobody reads: the analysis waits for it, so memory stays flat
+    (before, it went on analysing into an unbounded queue, about 0.7 MB more a second until the
+    whole file was queued), and every line comes afterwards, whole and in order."""
+    proc, first = _start_stalled(engine_model, long_wav, "--fast")
     try:
-        first = proc.stdout.readline()  # the stream runs; from now on nobody reads
-        time.sleep(2.0)  # the queue and the pipe fill up
+        time.sleep(1.0)  # the queue and the pipe fill up
         rss0 = _rss_mb(proc)
-        time.sleep(4.0)
+        _wait_until_idle(proc)
+        time.sleep(1.0)
         growth_mb = _rss_mb(proc) - rss0
         out, err = proc.communicate(timeout=120)
     finally:
@@ -186,13 +209,12 @@ def test_fast_replay_waits_for_a_stalled_reader(engine_model, long_wav):
 
 
 def test_paced_replay_counts_what_a_stalled_reader_lost(engine_model, long_wav):
-    """Paced (live-like): the analysis never waits for stdout; a full queue loses events, counted
-    in a warning and the 'done' line; what is written stays whole lines."""
-    proc = subprocess.Popen([*CLI, "replay", long_wav, "--headless", "--speed", "100", "--hop", "0.1", "--model",
-                             engine_model], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    """Paced (live-like, 100 times real time): the analysis never waits for stdout; events that
+    find the queue full are lost and counted, in a warning and the 'done' line; what is written
+    stays whole lines in order."""
+    proc, first = _start_stalled(engine_model, long_wav, "--speed", "100")
     try:
-        first = proc.stdout.readline()
-        time.sleep(4.0)
+        _wait_until_idle(proc)  # the 6 s replay is over: all it could keep waits for the reader
         out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
@@ -201,7 +223,7 @@ def test_paced_replay_counts_what_a_stalled_reader_lost(engine_model, long_wav):
     assert proc.returncode == 0, err
     events = [json.loads(line) for line in (first + out).decode().splitlines()]
     done = [ln for ln in err.splitlines() if "done:" in ln][0]
-    hops, segments, lost = (int(done.split(f" {word}")[0].rsplit(" ", 1)[1].lstrip("(,"))
+    hops, segments, lost = (int(done.split(f" {word}")[0].rsplit(" ", 1)[1])
                             for word in ("hops", "segments", "events lost"))
     assert lost > 0 and "events lost so far (standard output was not read in time)" in err
     assert len(events) + lost == hops + segments
