@@ -208,6 +208,25 @@ def test_fast_replay_waits_for_a_stalled_reader(engine_model, long_wav):
     assert "6000 hops" in err.decode() and "0 events lost" in err.decode()
 
 
+def test_sigterm_with_a_stalled_reader_still_ends_cleanly(engine_model, long_wav):
+    """Stopped while the analysis waits for the reader: once it reads, the lines end where the
+    stream stopped, whole and in order, with the open segments flushed; exit 0."""
+    proc, first = _start_stalled(engine_model, long_wav, "--fast")
+    try:
+        _wait_until_idle(proc)
+        proc.send_signal(signal.SIGTERM)
+        _wait_until_idle(proc)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()
+    events = [json.loads(line) for line in (first + out).decode().splitlines()]
+    hops = [e for e in events if e["type"] == "hop"]
+    assert [h["index"] for h in hops] == list(range(len(hops))) and 10 < len(hops) < 6000
+    assert max(e["end"] for e in events if e["type"] == "segment") == hops[-1]["end"]
+
+
 def test_paced_replay_counts_what_a_stalled_reader_lost(engine_model, long_wav):
     """Paced (live-like, 100 times real time): the analysis never waits for stdout; events that
     find the queue full are lost and counted, in a warning and the 'done' line; what is written
