@@ -1,8 +1,11 @@
 """Command line: ``stream-tagger tag|live|replay|devices|evaluate|plot``.
 
 Every user-facing problem is one line ``stream-tagger: error: ...`` on stderr with exit status 1
-(usage errors: 2); no tracebacks. ``live``/``replay`` end cleanly on Ctrl-C or SIGTERM
-(pending segments flushed, exit 0).
+(usage errors: 2, ``stream-tagger: error: COMMAND: ... (see stream-tagger COMMAND --help)``; see
+:mod:`stream_tagger.errors`); no tracebacks. Headless ``live``/``replay`` and the window end cleanly
+on Ctrl-C or SIGTERM (pending segments flushed, exit 0); anything else (``tag``, start-up) ends
+with ``stream-tagger: interrupted`` and exit status 128 + the signal number (130 for SIGINT, 143
+for SIGTERM), leaving no partial output file.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ import importlib  # noqa: E402
 import math  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 
-from .errors import TaggerError  # noqa: E402
+from .errors import PROG, TaggerError, UsageError, error_line, report  # noqa: E402
 
-PROG = "stream-tagger"
 SEGMENT_FORMATS = ("csv", "jsonl", "audacity", "textgrid")  # stream_tagger.labels.FORMATS
 RAW_OPTIONS = {"rate": "rate_hz", "channels": "channels", "sample_format": "sample_format"}  # -> StdinSource
 LAZY_COMMANDS = {
@@ -33,7 +36,7 @@ LAZY_COMMANDS = {
 
 
 def _err(msg: str) -> None:
-    sys.stderr.write(f"{PROG}: error: {msg}\n")
+    sys.stderr.write(error_line(msg) + "\n")
     sys.stderr.flush()
 
 
@@ -46,10 +49,20 @@ def _info(msg: str) -> None:
 # parser
 # ---------------------------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
-    """argparse with usage errors on one line: ``stream-tagger tag: error: ... (see --help)``, exit 2."""
+    """argparse with usage errors on one line, exit 2:
+    ``stream-tagger: error: tag: ... (see stream-tagger tag --help)``."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        command = self.prog[len(PROG):].strip() or None
+        self.exit(2, error_line(message, command, usage=True) + "\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but arguments left over are reported by the command they were given to."""
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            commands = getattr(self, "commands", {})
+            commands.get(getattr(ns, "command", None), self).error(f"unrecognized arguments: {' '.join(extras)}")
+        return ns
 
 
 def _bounded(kind: type, lo: float | None, hi: float | None, message: str):
@@ -124,6 +137,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    parser.commands = sub.choices  # command name -> its parser
 
     p = sub.add_parser("tag", help="segments of whole files", description="Tag whole files into segments.")
     p.add_argument("files", nargs="+", metavar="FILE", help="audio files ('-' for standard input)")
@@ -272,20 +286,29 @@ def _make_out_dir(path: str) -> None:
         raise TaggerError(f"--out-dir {path}: not writable")
 
 
+def _format_for_output(path: str, format_for_path) -> str:
+    """The segment format ``-o path``'s extension names; an unknown one is a usage error."""
+    fmt = format_for_path(path)
+    if fmt is None:
+        raise UsageError(f"-o {path}: the extension names no format (.csv, .jsonl, .txt for Audacity, "
+                         ".TextGrid); give --format")
+    return fmt
+
+
 def cmd_tag(args) -> int:
     """Segments of each input file; a bad file is reported and skipped, exit 1 if any was bad."""
     from .labels import format_for_path
     from .sources import FileSource
 
     if len(args.files) > 1 and args.output:
-        raise TaggerError("-o/--output takes one input file; use --out-dir for several")
+        raise UsageError("-o/--output takes one input file; use --out-dir for several")
     if args.files.count("-") > 1:
-        raise TaggerError("standard input ('-') can be given only once")
-    fmt = args.format or (format_for_path(args.output) if args.output else None) or "csv"
+        raise UsageError("standard input ('-') can be given only once")
+    fmt = args.format or (_format_for_output(args.output, format_for_path) if args.output else "csv")
     dests = _tag_destinations(args, fmt)
     one_stream = len(args.files) > 1 and dests[0] is None  # several files' labels on stdout: a file column
     if one_stream and fmt not in ("csv", "jsonl"):
-        raise TaggerError(f"--format {fmt} holds one file's labels: give --out-dir DIR for several files")
+        raise UsageError(f"--format {fmt} holds one file's labels: give --out-dir DIR for several files")
     header = True
     if args.out_dir:
         _make_out_dir(args.out_dir)
@@ -312,7 +335,6 @@ def cmd_tag(args) -> int:
                 try:
                     _write_segments(segments, fmt, _stdout(), dur, file=path if one_stream else None, header=header)
                     header = False
-                    sys.stdout.flush()
                 except BrokenPipeError:
                     raise
                 except OSError as e:
@@ -339,7 +361,7 @@ def _run_lines(tagger, source, args) -> int:
     writer = LineWriter(args.format, out=_stdout())
     _install_stop_handlers(tagger)
     t0 = time.monotonic()
-    last_dropped = 0
+    last_dropped = last_lost = 0
     announced = False
     for ev in tagger.stream(source, duration_s=args.duration):
         writer.event(ev)
@@ -353,11 +375,15 @@ def _run_lines(tagger, source, args) -> int:
         if dropped > last_dropped:
             _info(f"warning: {dropped / 16000:.2f} s of audio dropped so far (analysis fell behind)")
             last_dropped = dropped
+        lost = tagger.stats.lost_events
+        if lost > last_lost:
+            _info(f"warning: {lost} events lost so far (standard output was not read in time)")
+            last_lost = lost
     if writer.error:
         raise TaggerError(f"cannot write to standard output ({writer.error})")
     st = tagger.stats
     _info(f"done: {st.audio_s:.2f} s of audio in {time.monotonic() - t0:.2f} s, {st.hops} hops, "
-          f"{st.segments} segments, {st.dropped_samples / 16000:.2f} s dropped")
+          f"{st.segments} segments, {st.dropped_samples / 16000:.2f} s dropped, {st.lost_events} events lost")
     return 0
 
 
@@ -401,44 +427,89 @@ def cmd_replay(args) -> int:
 
 
 def cmd_devices(args) -> int:
+    from .outputs import write_text
     from .sources import list_input_devices
 
     devices = list_input_devices()
     if not devices:
-        _info("no input devices found")
-        return 1
-    print(f"{'index':>5}  {'rate_hz':>7}  {'ch':>3}  name")
+        raise TaggerError("no input devices found")
+    lines = [f"{'index':>5}  {'rate_hz':>7}  {'ch':>3}  name"]
     for d in devices:
         mark = " (default)" if d["is_default"] else ""
-        print(f"{d['index']:>5}  {d['default_rate_hz']:>7}  {d['channels']:>3}  {d['name']} [{d['hostapi']}]{mark}")
+        lines.append(f"{d['index']:>5}  {d['default_rate_hz']:>7}  {d['channels']:>3}  "
+                     f"{d['name']} [{d['hostapi']}]{mark}")
+    try:
+        write_text(_stdout(), "\n".join(lines) + "\n")
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise TaggerError(f"cannot write to standard output ({e.strerror or e})") from None
     return 0
 
 
 COMMANDS = {"tag": cmd_tag, "live": cmd_live, "replay": cmd_replay, "devices": cmd_devices}
 
+_signal_received: int | None = None  # the SIGINT or SIGTERM that interrupted this run
+
+
+def _on_interrupt(signum, frame) -> None:
+    """SIGINT and SIGTERM until a command installs its own (headless lines, the window): the first
+    one raises KeyboardInterrupt in the main thread, later ones are ignored so that the clean-up
+    (the worker's join, a temporary file's removal) is not cut short."""
+    global _signal_received
+    if _signal_received is None:
+        _signal_received = signum
+        raise KeyboardInterrupt
+
+
+def _install_interrupt_handlers() -> dict:
+    """Install :func:`_on_interrupt` for SIGINT and SIGTERM; returns the handlers it replaced
+    (none when not on the main thread, where Python allows no handlers)."""
+    global _signal_received
+    _signal_received = None
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, _on_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    """The ``stream-tagger`` command; returns the exit status (argparse's usage errors exit 2)."""
+    previous = _install_interrupt_handlers()  # first: a signal during the imports below is reported too
+    command = None
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)
+        command = args.command
         if getattr(args, "_unavailable", None):
             raise TaggerError(args._unavailable)
         if getattr(args, "_lazy_run", None):
-            return int(args._lazy_run(args) or 0)
-        return COMMANDS[args.command](args)
-    except TaggerError as e:
-        _err(str(e))
-        return 1
-    except KeyboardInterrupt:
-        _info("interrupted")
-        return 130
-    except BrokenPipeError:
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return 0
+            status = int(args._lazy_run(args) or 0)
+        else:
+            status = COMMANDS[args.command](args)
+        if _signal_received is not None:  # the KeyboardInterrupt was swallowed on its way
+            raise KeyboardInterrupt
+        return status
+    except SystemExit:
+        raise
+    except BaseException as e:
+        if _signal_received is not None or isinstance(e, KeyboardInterrupt):
+            # whatever the signal broke (even an import half done) is reported as the interruption
+            _info("interrupted")
+            return 128 + int(_signal_received or signal.SIGINT)
+        if isinstance(e, TaggerError):
+            return report(e, command)
+        if isinstance(e, BrokenPipeError):
+            try:
+                sys.stdout = open(os.devnull, "w")
+            except OSError:
+                pass
+            return 0
+        raise
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,10 @@ from .sources import StreamingResampler, sanitize_block
 RATE_HZ = 16000
 BLOCK = 160  # 10 ms level/frame grid
 HOP_MIN_S, HOP_MAX_S = 0.1, 1.0
+EVENT_QUEUE_SIZE = 1024
+"""Events waiting for the consumer at most. When full, a file's or stdin's analysis waits (the
+back-pressure reaches the ring buffer and the reader); a live source's (device, paced replay)
+goes on, and the events that find no room are lost and counted (``RunStats.lost_events``)."""
 
 
 @dataclass
@@ -113,7 +117,9 @@ LATENCY_WINDOW_HOPS = 2048  # latencies kept: the latest 2048 hops (8.5 min at t
 class RunStats:
     """Totals of one run. ``latencies_s``: per hop of the latest :data:`LATENCY_WINDOW_HOPS`
     (a bounded window, so a 24/7 run does not grow), from the moment the audio completing its
-    last window was written into the ring buffer to the moment the hop was emitted, seconds."""
+    last window was written into the ring buffer to the moment the hop was emitted, seconds.
+    ``lost_events``: hops and segments of a live source that found the event queue full (the
+    consumer, e.g. a stalled standard output, fell :data:`EVENT_QUEUE_SIZE` events behind)."""
 
     audio_s: float = 0.0
     processing_s: float = 0.0
@@ -121,6 +127,7 @@ class RunStats:
     segments: int = 0
     windows: int = 0
     dropped_samples: int = 0
+    lost_events: int = 0
     first_hop_wall_s: float | None = None
     latencies_s: deque = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW_HOPS))
 
@@ -493,6 +500,8 @@ class Tagger:
         self._stats = RunStats()
         self._dropped16 = 0
         self._events: queue.Queue | None = None
+        self._live = False  # the running source is live: a full event queue loses events instead of waiting
+        self._consumer_gone = threading.Event()  # the stream's consumer has left: nobody reads the queue
         self._ring: RingBuffer | None = None
         self._t_start = 0.0
         self._last_hop: Hop | None = None
@@ -559,7 +568,9 @@ class Tagger:
         ring = RingBuffer(cap)
         self._ring = ring
         self._source = source
-        self._events = q = queue.Queue()
+        self._events = q = queue.Queue(maxsize=EVENT_QUEUE_SIZE)
+        self._live = bool(getattr(source, "live", False))
+        self._consumer_gone = gone = threading.Event()
         with self._lock:
             self._snap = EngineSnapshot(running=True, source_description=source.description, source_rate_hz=rate)
             self._spec = np.zeros((64, 0), np.float32)
@@ -586,6 +597,7 @@ class Tagger:
                     raise ev
                 yield ev
         finally:
+            gone.set()  # a worker waiting for room in the queue gives up
             self._stop.set()
             source.stop()
             worker.join(timeout=10)
@@ -654,11 +666,32 @@ class Tagger:
             if ta is not None:
                 st.latencies_s.append(now - ta)
         self._last_hop = hop
-        self._events.put(hop)
+        self._deliver(hop)
 
     def _on_segment(self, seg: Segment) -> None:
         self._stats.segments += 1
-        self._events.put(seg)
+        self._deliver(seg)
+
+    def _deliver(self, ev) -> None:
+        """Queue an event for the consumer: a live source's never waits (no room: counted in
+        ``lost_events``), others wait for room (see :data:`EVENT_QUEUE_SIZE`)."""
+        if not self._live:
+            self._put_waiting(self._events, ev, self._consumer_gone)
+            return
+        try:
+            self._events.put_nowait(ev)
+        except queue.Full:
+            self._stats.lost_events += 1
+
+    @staticmethod
+    def _put_waiting(q: queue.Queue, item, gone: threading.Event) -> None:
+        """Put ``item`` when there is room, unless the consumer has gone (then it is dropped)."""
+        while not gone.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                pass
 
     def _publish(self, an: _Analysis, new_frames: int, block_pow: np.ndarray) -> None:
         """Update the display state (worker thread; short lock)."""
@@ -756,11 +789,12 @@ class Tagger:
             self._stats.dropped_samples = self._dropped16
         except BaseException as e:  # noqa: BLE001
             err = err or e
+        gone = self._consumer_gone
         if err is not None:
             with self._lock:
                 self._snap.error = str(err)
-            q.put(err)
-        q.put(_END)
+            self._put_waiting(q, err, gone)
+        self._put_waiting(q, _END, gone)
 
 
 def tag_file(path: str, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,

@@ -1,4 +1,19 @@
-"""Errors the CLI reports as one clear line (no traceback) with a non-zero exit."""
+"""Errors the CLI reports as one clear line (no traceback) with a non-zero exit.
+
+Every command writes its errors through :func:`report`, in one format::
+
+    stream-tagger: error: talk.wav: no such file                                  (exit status 1)
+    stream-tagger: error: tag: hop must be ... (see stream-tagger tag --help)       (exit status 2)
+
+Exit status 1: bad input (files, devices, models, outputs); 2: a command line the command cannot
+run (:class:`UsageError`, and argparse's own errors).
+"""
+
+from __future__ import annotations
+
+import sys
+
+PROG = "stream-tagger"
 
 
 class TaggerError(Exception):
@@ -15,3 +30,25 @@ class ModelError(TaggerError):
 
 class DeviceError(TaggerError):
     """An unknown or vanished audio device, or a sample rate it refuses."""
+
+
+class UsageError(TaggerError):
+    """Options that do not go together or do not say what to do (exit status 2), found after parsing."""
+
+
+def error_line(message: str, command: str | None = None, usage: bool = False) -> str:
+    """The one error line (no newline). ``usage``: name ``command`` and point to its ``--help``."""
+    if not usage:
+        return f"{PROG}: error: {message}"
+    where = f"{command}: " if command else ""
+    help_prog = f"{PROG} {command}" if command else PROG
+    return f"{PROG}: error: {where}{message} (see {help_prog} --help)"
+
+
+def report(exc: BaseException | str, command: str | None = None) -> int:
+    """Write ``exc`` as the one error line on stderr; returns the exit status (2 for a
+    :class:`UsageError` of ``command``, else 1)."""
+    usage = isinstance(exc, UsageError)
+    sys.stderr.write(error_line(str(exc), command, usage) + "\n")
+    sys.stderr.flush()
+    return 2 if usage else 1

@@ -53,9 +53,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import TaggerError
+from .errors import TaggerError, UsageError
+from .errors import report as report_error
 from .events import LABELS, Segment
 from .labels import read_segments
+from .outputs import write_text
 
 FRAME_S = 0.01
 """Frame length for frame-level scores, seconds."""
@@ -401,24 +403,25 @@ def _tag_audio(path: str, model: str | None, hop_s: float | None) -> tuple[list[
 def run(args: argparse.Namespace) -> int:
     """Run ``evaluate`` with parsed ``args``; prints the report; returns the exit code.
 
-    User errors (missing or malformed files, mismatched pairs) print one line on stderr and return 1.
+    Errors print one line on stderr (:func:`stream_tagger.errors.report`): missing or malformed
+    files return 1, options that do not pair up return 2.
     """
     try:
         references = list(args.reference)
         hypotheses = list(args.hypothesis)
         audio = list(getattr(args, "audio", None) or []) + list(getattr(args, "audio_files", None) or [])
         if not references:
-            raise TaggerError("evaluate needs at least one --reference")
+            raise UsageError("at least one --reference is needed")
         if hypotheses and audio:
-            raise TaggerError("evaluate: give either --hypothesis label files or AUDIO files, not both")
+            raise UsageError("give either --hypothesis label files or AUDIO files, not both")
         others = hypotheses or audio
         if len(others) != len(references):
             kind = "--hypothesis files" if hypotheses or not audio else "AUDIO files"
-            raise TaggerError(f"evaluate: {len(references)} --reference file(s) but {len(others)} {kind}; "
-                              "give one per reference, in the same order")
+            raise UsageError(f"{len(references)} --reference file(s) but {len(others)} {kind}; "
+                             "give one per reference, in the same order")
         hop_s = getattr(args, "hop_s", None)
         if hop_s is not None and not (hop_s > 0):
-            raise TaggerError(f"--hop must be a positive number of seconds, got {hop_s}")
+            raise UsageError(f"--hop must be a positive number of seconds, got {hop_s}")
         scorer = Scorer()
         for ref_path, other in zip(references, others):
             reference = read_segments(ref_path)
@@ -429,20 +432,22 @@ def run(args: argparse.Namespace) -> int:
                 scorer.add(reference, hypothesis, duration_s)
         report = scorer.report()
     except TaggerError as exc:
-        print(f"stream-tagger evaluate: error: {exc}", file=sys.stderr)
-        return 1
-    if getattr(args, "json", False):
-        print(json.dumps(report))
-    else:
-        sys.stdout.write(format_report(report))
+        return report_error(exc, "evaluate")
+    text = json.dumps(report) + "\n" if getattr(args, "json", False) else format_report(report)
+    try:
+        write_text(sys.stdout, text)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        return report_error(f"cannot write to standard output ({exc.strerror or exc})")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m stream_tagger.evaluate ...``: the same as ``stream-tagger evaluate ...``."""
-    parser = argparse.ArgumentParser(prog="stream-tagger evaluate")
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    from .cli import main as cli_main
+
+    return cli_main(["evaluate", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

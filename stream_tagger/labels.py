@@ -40,6 +40,7 @@ from typing import TextIO
 
 from .errors import TaggerError
 from .events import LABELS, Segment, span_decimals
+from .outputs import write_file_atomic, write_text
 
 FORMATS = ("csv", "jsonl", "audacity", "textgrid")
 """Output formats :func:`write_segments` knows, in the order the CLI offers them."""
@@ -198,15 +199,17 @@ def write_segments(segments: Iterable[Segment], fmt: str, out: str | os.PathLike
     """Write ``segments`` as a label file in ``fmt`` to ``out`` (a path, or an open text file such as stdout).
 
     ``duration_s``, ``file``, ``header``: see :func:`format_segments`.
-    Raises :class:`LabelFileError` if the path cannot be written.
+    A path is written whole or not at all (:func:`~stream_tagger.outputs.write_file_atomic`: a
+    previous file stays as it was if writing fails); a stream gets every byte or an OSError
+    (:func:`~stream_tagger.outputs.write_text`). Raises :class:`LabelFileError` if the path cannot
+    be written.
     """
     text = format_segments(segments, fmt, duration_s=duration_s, file=file, header=header)
     if hasattr(out, "write"):
-        out.write(text)  # type: ignore[union-attr]
+        write_text(out, text)
         return
     try:
-        with open(out, "w", encoding="utf-8", newline="\n") as fh:  # type: ignore[arg-type]
-            fh.write(text)
+        write_file_atomic(out, text)  # type: ignore[arg-type]
     except OSError as exc:
         raise LabelFileError(f"cannot write label file {out}: {exc.strerror or exc}") from None
 

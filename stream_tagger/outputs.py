@@ -1,4 +1,7 @@
-"""Per-hop lines for headless ``live`` / ``replay``: JSON lines (default) or CSV, flushed at once.
+"""Writing results: per-hop lines for headless ``live`` / ``replay``, checked writes to standard
+output (:func:`write_text`) and whole files (:func:`write_file_atomic`).
+
+Per-hop lines: JSON lines (default) or CSV, flushed at once.
 
 JSON lines, one object per line::
 
@@ -20,7 +23,12 @@ than 1 ms: a stream shorter than 10 ms); ``labels`` in CSV are joined with ``+``
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import secrets
+import select
+import stat
 import sys
 
 from .events import LABELS, Hop, Segment, span_decimals
@@ -61,6 +69,83 @@ def segment_csv(seg: Segment) -> str:
     return f"segment,{seg.start_s:.{d}f},{seg.end_s:.{d}f},{seg.label}," + "," * (len(NETWORK_LABELS) + 1)
 
 
+def _write_fd(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to file descriptor ``fd`` (a short write goes on with the rest, a
+    non-blocking descriptor is waited for); raises OSError."""
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:
+            select.select([], [fd], [])
+            continue
+        if n <= 0:
+            raise OSError(errno.EIO, "nothing was written")
+        view = view[n:]
+
+
+def write_text(out, text: str) -> None:
+    """Write ``text`` to the text stream ``out`` (such as ``sys.stdout``) whole, or raise OSError.
+
+    A stream on a file descriptor gets the encoded bytes through ``os.write`` until every byte is
+    written: Python's io layers can drop the rest of a short write (a disk that fills up) without an
+    error, buffered or not (``PYTHONUNBUFFERED=1``). Other streams: ``write`` then ``flush``.
+    """
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation: StringIO, captured output
+        out.write(text)
+        out.flush()
+        return
+    out.flush()  # whatever the stream holds goes first
+    _write_fd(fd, text.encode(getattr(out, "encoding", None) or "utf-8", getattr(out, "errors", None) or "strict"))
+
+
+def write_file_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to the file ``path`` whole or not at all; raises OSError.
+
+    The text goes to a temporary file beside ``path`` (same folder: the rename is atomic), is
+    flushed to the disk (fsync) and renamed over ``path``. On any failure or interruption the
+    temporary file is removed and a previous ``path`` is left as it was. An existing ``path``
+    keeps its permission bits; one that is not a regular file (``/dev/stdout``, a FIFO) is written
+    directly. A symbolic link is followed (its target is replaced).
+    """
+    path = os.fspath(path)
+    data = text.encode("utf-8")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        try:
+            _write_fd(fd, data)
+        finally:
+            os.close(fd)
+        return
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = -1
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        if st is not None and stat.S_ISREG(st.st_mode):
+            os.fchmod(fd, stat.S_IMODE(st.st_mode))
+        _write_fd(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, target)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 class LineWriter:
     """Writes events as lines to ``out`` (stdout by default), flushing after each line.
 
@@ -82,10 +167,9 @@ class LineWriter:
             return
         try:
             if not self._header_done:
-                self.out.write(CSV_HEADER + "\n")
+                text = CSV_HEADER + "\n" + text
                 self._header_done = True
-            self.out.write(text + "\n")
-            self.out.flush()
+            write_text(self.out, text + "\n")
         except (BrokenPipeError, ValueError):
             self.broken = True
         except OSError as e:

@@ -224,9 +224,9 @@ def test_usage_errors_exit_2(bursts_wav, capsys):
         assert e.value.code == 2
         err = capsys.readouterr().err
         assert message in err, argv
-        prog = "stream-tagger" if argv[0] == "frobnicate" else f"stream-tagger {argv[0]}"
-        assert len(err.splitlines()) == 1 and err.startswith(f"{prog}: error: "), err
-        assert err.rstrip().endswith(f"(see {prog} --help)"), err
+        verb = "" if argv[0] == "frobnicate" else argv[0]
+        assert len(err.splitlines()) == 1 and err.startswith("stream-tagger: error: " + (verb and f"{verb}: ")), err
+        assert err.rstrip().endswith(f"(see {f'stream-tagger {verb}'.strip()} --help)"), err
 
 
 def test_error_in_subprocess_has_no_traceback_and_no_tensorflow(engine_model, bursts_wav):
@@ -356,5 +356,5 @@ def test_several_files_on_stdout_get_a_file_column(engine_model, bursts_wav, bur
     rows = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
     assert {r["file"] for r in rows} == {bursts_wav, bursts_flac44} and all(set(r) == {"file", "start", "end", "label"}
                                                                            for r in rows)
-    assert main(["tag", bursts_wav, bursts_flac44, "--model", engine_model, "--format", "textgrid"]) == 1
-    _one_error_line(capsys.readouterr().err, "--format textgrid holds one file's labels", "--out-dir")
+    assert main(["tag", bursts_wav, bursts_flac44, "--model", engine_model, "--format", "textgrid"]) == 2
+    _one_error_line(capsys.readouterr().err, "tag: --format textgrid holds one file's labels", "--out-dir")

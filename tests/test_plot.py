@@ -181,21 +181,22 @@ def test_plot_command_spectrogram_view_and_stretch(tmp_path, engine_model):
 
 
 @pytest.mark.parametrize(
-    "kw, message",
+    "kw, message, status",
     [
-        (dict(file="/nonexistent/a.wav"), "no such file"),
-        (dict(duration=0), "--duration must be positive"),
-        (dict(start=99), "past the end"),
-        (dict(output="/nonexistent/dir/x.png"), "does not exist"),
+        (dict(file="/nonexistent/a.wav"), "no such file", 1),
+        (dict(duration=0), "plot: --duration must be positive", 2),
+        (dict(start=99), "past the end", 1),
+        (dict(output="/nonexistent/dir/x.png"), "does not exist", 1),
     ],
 )
-def test_plot_command_bad_input_is_one_line_and_exit_2(tmp_path, capsys, kw, message):
+def test_plot_command_bad_input_is_one_line(tmp_path, capsys, kw, message, status):
+    """Bad input: exit 1; an option out of range: exit 2; one line ``stream-tagger: error: ...``."""
     wav = str(tmp_path / "known.wav")
     make_known_file(wav)
     kw = {"file": wav, "output": str(tmp_path / "o.png"), **kw}
-    assert plot.run(_args(**kw)) == 2
+    assert plot.run(_args(**kw)) == status
     err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1
+    assert message in err and len(err.strip().splitlines()) == 1 and err.startswith("stream-tagger: error: ")
     assert not os.path.exists(tmp_path / "o.png")
 
 
@@ -204,7 +205,7 @@ def test_plot_command_bad_reference_file(tmp_path, capsys):
     make_known_file(wav)
     bad = tmp_path / "ref.csv"
     bad.write_text("start,end,label\n1.0,oops,speech\n")
-    assert plot.run(_args(file=wav, output=str(tmp_path / "o.png"), reference=str(bad))) == 2
+    assert plot.run(_args(file=wav, output=str(tmp_path / "o.png"), reference=str(bad))) == 1
     err = capsys.readouterr().err
     assert "ref.csv" in err and len(err.strip().splitlines()) == 1
 

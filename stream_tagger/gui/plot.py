@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..audio_io import TARGET_RATE_HZ, read_audio
-from ..errors import TaggerError
+from ..errors import TaggerError, UsageError, report
 from ..events import LABELS, Segment
 from .colors import THRESHOLD_DASH, label_rgb01
 
@@ -105,7 +105,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Render and save the picture; one line on stderr and exit code 2 on bad input."""
+    """Render and save the picture; returns the exit code. Errors print one line on stderr
+    (:func:`stream_tagger.errors.report`): 1 for bad input, 2 for options out of range."""
     try:
         try:
             import matplotlib  # noqa: F401
@@ -120,8 +121,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as e:
             raise TaggerError(f"{args.output}: cannot write ({e.strerror or e})") from None
     except TaggerError as e:
-        print(f"stream-tagger plot: {e}", file=sys.stderr)
-        return 2
+        return report(e, "plot")
     print(f"wrote {args.output}")
     return 0
 
@@ -129,9 +129,9 @@ def run(args: argparse.Namespace) -> int:
 def make_picture(args: argparse.Namespace) -> TimelinePicture:
     """The picture ``run`` saves (raises :class:`TaggerError` on bad input)."""
     if not args.duration > 0:
-        raise TaggerError(f"--duration must be positive, got {args.duration:g}")
+        raise UsageError(f"--duration must be positive, got {args.duration:g}")
     if not args.start >= 0:
-        raise TaggerError(f"--start must not be negative, got {args.start:g}")
+        raise UsageError(f"--start must not be negative, got {args.start:g}")
     audio = read_audio(args.file)
     total_s = audio.shape[0] / TARGET_RATE_HZ
     if args.start >= total_s:
@@ -361,10 +361,10 @@ def _row_background(ax, start_s, end_s, y0):
 
 
 def main(argv=None) -> int:
-    """Run the command on its own (``python -m stream_tagger.gui.plot``)."""
-    parser = argparse.ArgumentParser(prog="stream-tagger plot", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    """Run the command on its own (``python -m stream_tagger.gui.plot``): the same as ``stream-tagger plot``."""
+    from ..cli import main as cli_main
+
+    return cli_main(["plot", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -483,6 +483,7 @@ def _clock(seconds: float) -> str:
 
 def run_window(tagger, source, args) -> int:
     """Open the window on a running analysis of ``source`` by ``tagger``; returns the exit code.
+    No display, a source that cannot start or an error that ended the stream raise :class:`TaggerError`.
 
     Called by the CLI for ``live`` / ``replay`` without ``--headless``. Options read from ``args``
     (with defaults): ``window_s`` (30), ``play`` (False), ``duration`` (None: the whole source).
@@ -494,16 +495,11 @@ def run_window(tagger, source, args) -> int:
     if not QtWidgets.QApplication.instance() and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
     ):
-        print("stream-tagger: no display for the live window (DISPLAY is not set); use --headless", file=sys.stderr)
-        return 2
+        raise TaggerError("no display for the live window (DISPLAY is not set); use --headless")
     quiet_qt_messages()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    try:
-        feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)),
-                          duration_s=getattr(args, "duration", None))
-    except TaggerError as e:
-        print(f"stream-tagger: {e}", file=sys.stderr)
-        return 2
+    feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)),
+                      duration_s=getattr(args, "duration", None))
     win = LiveWindow(feed, window_s=window_s)
     win.show()
     # Ctrl-C / SIGTERM close the window as its close button does (exit 0); Python runs the
@@ -517,6 +513,5 @@ def run_window(tagger, source, args) -> int:
     win.shutdown()
     err = feed.error()
     if err is not None:
-        print(f"stream-tagger: {err}", file=sys.stderr)
-        return 1
+        raise err if isinstance(err, TaggerError) else TaggerError(str(err))
     return 0
