@@ -405,18 +405,20 @@ def _tiny_pipeline(corpus, out, *extra):
 
 def test_the_same_seed_gives_the_same_weights_and_a_missing_assets_dir_is_made(trained, corpus, tmp_path):
     """Training is deterministic on one machine (op determinism, seeded batches, fixed threads):
-    a second run with the same seed, in a new process, gives the same fitted weights and the same
-    .tflite byte for byte; ``install`` creates an ``--assets-dir`` that does not exist yet."""
-    import keras
-
+    a second run with the same seed, in a new process, gives the same float outputs on every
+    validation and test window and the same .tflite byte for byte; ``install`` creates an
+    ``--assets-dir`` that does not exist yet."""
     out, _ = trained
     again = str(tmp_path / "again")
     r = _tiny_pipeline(corpus, again, "--install")
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     assert "Traceback" not in r.stderr
-    w1 = keras.models.load_model(os.path.join(out, "runs", "compact", "model_fitted.keras")).get_weights()
-    w2 = keras.models.load_model(os.path.join(again, "runs", "compact", "model_fitted.keras")).get_weights()
-    assert len(w1) == len(w2) and all(np.array_equal(a, b) for a, b in zip(w1, w2))
+    # the fitted Keras networks' outputs on every validation and test window (TensorFlow is not
+    # imported here: in a process that holds Qt it can crash)
+    with np.load(os.path.join(out, "runs", "compact", "float_probs.npz")) as z1, \
+            np.load(os.path.join(again, "runs", "compact", "float_probs.npz")) as z2:
+        assert sorted(z1.files) == sorted(z2.files)
+        assert all(np.array_equal(z1[k], z2[k]) for k in z1.files)
     with open(os.path.join(out, "assets", "model.tflite"), "rb") as a, \
             open(os.path.join(again, "assets", "model.tflite"), "rb") as b:
         assert a.read() == b.read()
