@@ -60,9 +60,7 @@ shorter than a label's ``min_on`` that is all one label still gets that segment.
 from __future__ import annotations
 
 import math
-import os
 import queue
-import sys
 import threading
 import time
 from collections import deque
@@ -80,7 +78,7 @@ from .events import LABELS, Hop, Segment
 from .level import LevelMeter, power_to_dbfs
 from .postprocess import SILENCE, Decider, DecisionParams, refine_boundary, window_fall_sample
 from .ring_buffer import RingBuffer
-from .sources import StreamingResampler, sanitize_block
+from .resampler import StreamingResampler, sanitize_block
 
 RATE_HZ = 16000
 BLOCK = 160  # 10 ms level/frame grid
