@@ -69,7 +69,7 @@ def _read_blocks(path: str):
     import numpy as np
     import soundfile as sf
 
-    from stream_tagger.sources import StreamingResampler
+    from stream_tagger.resampler import StreamingResampler
 
     with sf.SoundFile(path) as f:
         rate = int(f.samplerate)

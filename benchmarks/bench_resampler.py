@@ -1,4 +1,4 @@
-"""Cost of the streaming resampler (``sources.StreamingResampler``) for usual and awkward rates.
+"""Cost of the streaming resampler (``resampler.StreamingResampler``) for usual and awkward rates.
 
 For each source rate, a fresh child process builds a resampler to 16 kHz and streams
 ``--seconds`` of white noise through it in 20 ms chunks (as a live source delivers), then
@@ -35,7 +35,7 @@ def _child(rate_hz: int, seconds: float) -> dict:
     import numpy as np
     import scipy.signal
 
-    from stream_tagger.sources import StreamingResampler
+    from stream_tagger.resampler import StreamingResampler
 
     x = (0.5 * np.random.default_rng(0).uniform(-1, 1, int(rate_hz * seconds))).astype(np.float32)
     chunk = max(1, int(rate_hz * 0.02))

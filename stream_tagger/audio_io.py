@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 import soundfile as sf
 
-from .errors import AudioFileError, TaggerError
+from .errors import AudioFileError, TaggerError, short_reason
 
 TARGET_RATE_HZ = 16000
 EXACT_MAX_TERM = 1024  # resample exactly (rational polyphase) when both terms of out/in are at most this
@@ -123,12 +123,12 @@ def resample(audio: np.ndarray, rate_hz: int, target_hz: int = TARGET_RATE_HZ) -
 
     scipy's exact rational filter when the ratio's terms are small (44.1 kHz: 160/441); for an
     awkward ratio (48001 Hz: 16000/48001), whose exact filter would take memory in proportion to
-    its terms, the bounded interpolated filter of :class:`~stream_tagger.sources.StreamingResampler`."""
+    its terms, the bounded interpolated filter of :class:`~stream_tagger.resampler.StreamingResampler`."""
     if int(rate_hz) == int(target_hz):
         return np.asarray(audio, dtype=np.float32)
     ratio = Fraction(int(target_hz), int(rate_hz))
     if max(ratio.numerator, ratio.denominator) > EXACT_MAX_TERM:
-        from .sources import StreamingResampler  # noqa: PLC0415 - sources builds on this module
+        from .resampler import StreamingResampler  # noqa: PLC0415 - resampler builds on this module
 
         r = StreamingResampler(int(rate_hz), int(target_hz))
         return np.concatenate([r.push(audio), r.flush()])
@@ -151,7 +151,7 @@ def describe_file(path: str) -> sf._SoundFileInfo:
         with quiet_c_stderr(maybe_mpeg(path)):
             return sf.info(path)
     except Exception as e:  # soundfile raises LibsndfileError / RuntimeError
-        reason = _short(e)
+        reason = short_reason(e)
         if "does not exist" in reason:  # libsndfile's words when its MP3 probe fails on an existing file
             reason = "Format not recognised."
         raise AudioFileError(f"{path}: not a readable audio file ({reason})") from None
@@ -163,13 +163,8 @@ def read_audio(path: str, target_hz: int = TARGET_RATE_HZ) -> np.ndarray:
     try:
         audio, rate = sf.read(path, dtype="float32", always_2d=True)
     except Exception as e:
-        raise AudioFileError(f"{path}: cannot decode audio ({_short(e)})") from None
+        raise AudioFileError(f"{path}: cannot decode audio ({short_reason(e)})") from None
     if audio.shape[0] == 0 or info.frames == 0:
         raise AudioFileError(f"{path}: contains no audio samples")
     check_rate(rate, path)
     return resample(sanitize(to_mono(audio)), rate, target_hz)
-
-
-def _short(e: Exception) -> str:
-    msg = str(e).strip().splitlines()
-    return msg[-1] if msg else type(e).__name__

@@ -60,9 +60,7 @@ shorter than a label's ``min_on`` that is all one label still gets that segment.
 from __future__ import annotations
 
 import math
-import os
 import queue
-import sys
 import threading
 import time
 from collections import deque
@@ -74,16 +72,16 @@ import numpy as np
 from .audio_io import quiet_c_stderr
 from .errors import TaggerError
 
+from .analysis import BLOCK, RATE_HZ, Analysis
+from .events import LABELS, Hop, Segment
+from .level import power_to_dbfs
+from .postprocess import DecisionParams
+from .resampler import StreamingResampler, sanitize_block
+from .ring_buffer import RingBuffer
+
 if TYPE_CHECKING:
     from .model import TagModel
-from .events import LABELS, Hop, Segment
-from .level import LevelMeter, power_to_dbfs
-from .postprocess import SILENCE, Decider, DecisionParams, refine_boundary, window_fall_sample
-from .ring_buffer import RingBuffer
-from .sources import StreamingResampler, sanitize_block
 
-RATE_HZ = 16000
-BLOCK = 160  # 10 ms level/frame grid
 HOP_MIN_S, HOP_MAX_S = 0.1, 1.0
 EVENT_QUEUE_SIZE = 1024
 """Events waiting for the consumer at most. When full, a file's or stdin's analysis waits (the
@@ -137,334 +135,6 @@ class RunStats:
 
 
 _END = object()
-
-
-class _Analysis:
-    """Analysis of one continuous run of 16 kHz samples starting at absolute sample ``base``.
-
-    Not thread-safe; owned by the worker. Emits events through ``emit``.
-    """
-
-    def __init__(self, tagger: "Tagger", base: int, emit, publish):
-        t = tagger
-        self.t = t
-        self.base = base  # absolute 16 kHz sample of this run's sample 0 (multiple of hop)
-        self.H = t.hop_samples
-        self.W = t.params.window_samples
-        self.fph = self.H // BLOCK
-        self.cover = self.W // self.H  # windows covering a cell: m in [k - cover + 1, k]
-        from .frontend import StreamingLogMel  # noqa: PLC0415 - deferred import (see Tagger.load_model)
-
-        self.front = StreamingLogMel(t.params, keep_frames=512)
-        self.meter = LevelMeter(BLOCK)
-        self.n = 0  # samples of this run pushed so far
-        self.end_s: float | None = None  # the run's true end in stream seconds, once finished
-        self.next_window = 0
-        self.next_cell = 0
-        self.win_probs: dict[int, np.ndarray] = {}
-        self.decider = Decider(t.decision, t._model.labels, t.hop_s)
-        # windows kept: those of the cells a closing segment looks back over (window_fall_sample)
-        self.keep_windows = 2 * self.cover + max(tr.min_off for tr in self.decider.trackers.values()) + 1
-        self.emit = emit
-        self.publish = publish
-        # level envelope (block powers) with absolute block index of the first kept block
-        self.env_pow = np.zeros(0)
-        self.env_first = base // BLOCK
-        self.open_starts: dict[str, int] = {}  # label -> refined start block (absolute)
-        self.raw_starts: dict[str, int] = {}  # label -> hop-quantised start block
-        self.last_end: dict[str, int] = {}  # label -> end block of its previous segment
-        self.silence_edges: dict[int, int] = {}  # cell -> refined block of a recent silence start/end
-        # label -> (start block, end block, hop-quantised start block) of its last closed segment,
-        # held back until the label can no longer reopen at that segment's refined end
-        self.held: dict[str, tuple[int, int, int]] = {}
-        self.reach_blocks = max(t.refine_radius_blocks, self.fph) + 2  # how far back a refined start can move
-
-    # -- feeding ---------------------------------------------------------------------------
-    def push(self, x: np.ndarray) -> list[int]:
-        """Analyse new samples; returns the cells emitted (relative indices)."""
-        if x.shape[0] == 0:
-            return []
-        self.n += x.shape[0]
-        new_frames = self.front.push(x)
-        pw = self.meter.push(x)
-        self._add_env(pw)
-        self.publish(self, new_frames, pw)
-        return self._process_windows()
-
-    def _add_env(self, pw: np.ndarray) -> None:
-        if pw.shape[0]:
-            self.env_pow = np.concatenate([self.env_pow, pw])
-            keep = self.t.env_keep_blocks
-            if self.env_pow.shape[0] > 2 * keep:
-                drop = self.env_pow.shape[0] - keep
-                self.env_pow = self.env_pow[drop:]
-                self.env_first += drop
-
-    def _process_windows(self) -> list[int]:
-        ms = []
-        m = self.next_window
-        while self.front.has_window(m * self.H):
-            ms.append(m)
-            m += 1
-        if not ms:
-            return []
-        feats = np.stack([self.front.window(mm * self.H) for mm in ms])
-        probs = self._predict(feats)
-        for mm, p in zip(ms, probs):
-            self.win_probs[mm] = p
-        self.next_window = m
-        self.t._stats.windows += len(ms)
-        emitted = []
-        for k in ms:  # cell k is complete once window k exists
-            self._emit_cell(k, [self.win_probs[j] for j in range(max(0, k - self.cover + 1), k + 1)])
-            emitted.append(k)
-        for j in [j for j in self.win_probs if j <= m - self.keep_windows]:
-            del self.win_probs[j]
-        return emitted
-
-    def _predict(self, feats: np.ndarray) -> np.ndarray:
-        out = []
-        bs = self.t.max_batch
-        for i in range(0, feats.shape[0], bs):
-            out.append(self.t._model.predict(feats[i : i + bs]))
-        p = np.concatenate(out, axis=0)
-        return np.nan_to_num(p, nan=0.0, posinf=1.0, neginf=0.0).clip(0.0, 1.0)
-
-    # -- cells -----------------------------------------------------------------------------
-    def _cell_level_dbfs(self, k: int, end_sample: int | None = None) -> float:
-        a = (self.base + k * self.H) // BLOCK - self.env_first
-        b = a + self.fph
-        if end_sample is not None:
-            b = min(b, -(-(self.base + end_sample) // BLOCK) - self.env_first)
-        seg = self.env_pow[max(0, a) : max(0, b)]
-        return float(power_to_dbfs(seg.mean())) if seg.shape[0] else -120.0
-
-    def _emit_cell(self, k: int, windows: list[np.ndarray], end_sample: int | None = None) -> None:
-        t = self.t
-        p = np.mean(windows, axis=0) if windows else np.zeros(len(t._model.labels), np.float32)
-        probs = {lab: round(float(v), 4) for lab, v in zip(t._model.labels, p)}
-        level = self._cell_level_dbfs(k, end_sample)
-        labels, opened, closed = self.decider.update(k, probs, level)
-        # silence edges first: a network label starting or ending on the same cell shares the
-        # silence's refined edge (a level decision, more reliable than a search of its own)
-        segs = [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab == SILENCE]
-        for lab, c0 in sorted(opened, key=lambda e: e[0] != SILENCE):
-            self.open_starts[lab] = self._refine(lab, c0, rising=lab != SILENCE)
-            self.raw_starts[lab] = (self.base + c0 * self.H) // BLOCK
-            if lab == SILENCE:
-                self._edge(c0, self.open_starts[lab])
-                self._cut_held_at_silence(self.open_starts[lab])
-            held = self.held.get(lab)
-            if held is not None and self.open_starts[lab] <= held[1]:
-                # reopened at the refined end of its last segment: one run, that segment goes on
-                self.open_starts[lab], self.raw_starts[lab] = held[0], held[2]
-                del self.held[lab]
-        segs += [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab != SILENCE]
-        start = self.base + k * self.H
-        end_s = self._time_s(self.base + end_sample) if end_sample is not None else (start + self.H) / RATE_HZ
-        hop = Hop(index=(self.base // self.H) + k, start_s=start / RATE_HZ, end_s=end_s,
-                  probabilities=probs, level_dbfs=round(level, 2), labels=labels,
-                  dropped_samples=t._dropped16)
-        t._on_hop(hop, self.base + (k * self.H) + self.W)
-        for lab, seg in segs:
-            if seg is not None:
-                self._hold(lab, seg)
-        self._release(k)
-
-    def _cut_held_at_silence(self, start_block: int) -> None:
-        """A silence starting at ``start_block``: held segments of other labels end there (their
-        end was refined before the silence was confirmed); one lying wholly inside it is dropped."""
-        for lab, (s0, e0, r0) in list(self.held.items()):
-            if lab == SILENCE or e0 <= start_block:
-                continue
-            if s0 < start_block:
-                self.held[lab] = (s0, start_block, r0)
-                self.last_end[lab] = start_block
-            else:
-                del self.held[lab]
-
-    def _hold(self, lab: str, seg: tuple[int, int, int]) -> None:
-        """Keep ``lab``'s just-closed segment back (see :meth:`_release`); one held per label."""
-        if lab in self.held:  # the label reopened after a gap: its earlier segment is final
-            self._emit_segment(lab, self.held.pop(lab))
-        self.held[lab] = seg
-
-    def _release(self, k: int | None) -> None:
-        """Emit held segments that no later cell can continue: after cell ``k``, a label opening
-        is back-dated at most ``min_on - 1`` cells and its refined start moves back at most
-        ``reach_blocks``. ``k=None``: emit all (end of the run), in order of end."""
-        for lab, seg in sorted(self.held.items(), key=lambda e: (e[1][1], e[0] != SILENCE)):
-            if k is not None:
-                earliest_start = k + 2 - self.decider.trackers[lab].min_on
-                if (self.base + earliest_start * self.H) // BLOCK - self.reach_blocks <= seg[1]:
-                    continue
-            del self.held[lab]
-            self._emit_segment(lab, seg)
-
-    def _emit_segment(self, lab: str, seg: tuple[int, int, int]) -> None:
-        """Emit ``seg`` (start block, end block, ...) of ``lab`` as a :class:`Segment` in seconds."""
-        start_s, end_s = (self._time_s(b * BLOCK) for b in seg[:2])
-        self.t._on_segment(Segment(start_s, end_s, lab))
-
-    def _time_s(self, sample: int) -> float:
-        """Stream seconds of absolute 16 kHz ``sample`` on the 10 ms grid: a point at or past the
-        run's last sample is the run's true end (:attr:`end_s`, the source's own sample count)."""
-        end = self.base + self.n
-        if sample < end:
-            return round(sample / RATE_HZ, 2)
-        return self.end_s if self.end_s is not None else end / RATE_HZ
-
-    def _edge(self, cell: int, block: int) -> None:
-        self.silence_edges[cell] = block
-        if len(self.silence_edges) > 16:
-            del self.silence_edges[min(self.silence_edges)]
-
-    def _close(self, lab: str, end_cell: int, end_block: int | None = None) -> tuple[int, int, int] | None:
-        """``(start block, end block, hop-quantised start block)`` of the segment of ``lab`` ending
-        at ``end_cell`` (or at ``end_block``), with refined bounds; ``None`` if ``lab`` was not open."""
-        if end_block is None:
-            end_block = self._refine(lab, end_cell, rising=lab == SILENCE)
-        if lab == SILENCE:
-            self._edge(end_cell, end_block)
-        start_block = self.open_starts.pop(lab, None)
-        raw_start = self.raw_starts.pop(lab, start_block)
-        if start_block is None:
-            return None
-        raw_end = (self.base + end_cell * self.H) // BLOCK if end_cell is not None else end_block
-        if end_block - start_block < max(1, (raw_end - raw_start) // 2):
-            # refinement collapsed the segment (both edges moved onto one level change): keep
-            # the hop-quantised start, and the refined end only if it still lies after it
-            start_block = max(raw_start, self.last_end.get(lab, raw_start))
-            if end_block <= start_block:
-                end_block = max(raw_end, start_block + 1)
-        if lab != SILENCE:  # silence forces the other labels off: their segments stop at its edges
-            sil_end, sil_start = self.last_end.get(SILENCE), self.open_starts.get(SILENCE)
-            if sil_end is not None and start_block < sil_end < end_block:
-                start_block = sil_end
-            if sil_start is not None and start_block < sil_start < end_block:
-                end_block = sil_start
-        self.last_end[lab] = end_block
-        return start_block, end_block, raw_start
-
-    def _starts_loud(self) -> bool:
-        """Whether the run's first 10 ms block is at or above the silence level (dBFS)."""
-        i = self.base // BLOCK - self.env_first
-        return 0 <= i < self.env_pow.shape[0] and power_to_dbfs(self.env_pow[i]) >= self.t.decision.silence_dbfs
-
-    def _refine(self, lab: str, cell: int, rising: bool) -> int:
-        """Refined absolute block of the boundary at the start of ``cell``."""
-        b = (self.base + cell * self.H) // BLOCK
-        if not self.t.decision.refine:
-            return b
-        is_end = rising != (lab != SILENCE)  # network labels end on a fall, silence on a rise
-        if lab != SILENCE and cell in self.silence_edges:
-            e = self.silence_edges[cell]
-            if (not is_end and e >= self.last_end.get(lab, e)) or (is_end and e > self.open_starts.get(lab, e - 1)):
-                return e
-        if lab != SILENCE and not is_end and cell == 0 and self._starts_loud():
-            return b  # the run begins with sound: it starts at its first sample, not at a later step
-        if lab == SILENCE:  # level decisions: the true edge lies within the cell before/after
-            if rising:  # silence ends -> sound starts within the first non-silent cell
-                lo, hi = b - 2, b + self.fph
-            else:  # silence starts -> sound ended within the last non-silent cell
-                lo, hi = b - self.fph, b + 2
-        else:
-            r = self.t.refine_radius_blocks
-            lo, hi = b - r, b + r
-            fall = self._window_fall_block(lab, cell) if is_end else None
-            if fall is not None and lo <= fall <= hi:  # search near the windows' fall, not the hop grid
-                rf = int(round(self.t.decision.fall_radius_s * RATE_HZ / BLOCK))
-                b, lo, hi = fall, fall - rf, fall + rf
-        lo = max(lo, self.base // BLOCK, self.last_end.get(lab, lo))
-        if is_end and lab in self.open_starts:
-            lo = max(lo, self.open_starts[lab] + 1)
-        hi = min(hi, (self.base + self.n) // BLOCK)
-        if hi < lo:
-            return b
-        env_db = power_to_dbfs(self.env_pow)
-        floor = self.t.decision.silence_dbfs - 20.0
-        d = self.t.decision
-        if lab == SILENCE:  # silence starts at the last drop into quiet, ends at the first rise out of it
-            return refine_boundary(env_db, self.env_first, b, lo, hi, rising, floor, d.min_step_db,
-                                   pick="first" if rising else "last", gate_dbfs=d.silence_dbfs)
-        direction = None if d.refine_any_direction else rising
-        return refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, d.min_step_db,
-                               distance_db_per_s=d.refine_distance_db_per_s)
-
-    def _window_fall_block(self, lab: str, cell: int) -> int | None:
-        """Absolute block where ``lab``'s window probabilities fall before ``cell`` (its first off
-        cell), see :func:`~stream_tagger.postprocess.window_fall_sample`; None if they show none."""
-        i = self.decider.labels.index(lab)
-        probs = {m: float(p[i]) for m, p in self.win_probs.items()}
-        thr = float(self.t.decision.thresholds.get(lab, 0.5))
-        fall = window_fall_sample(probs, cell, thr, self.H, self.cover)
-        return None if fall is None else (self.base + fall + BLOCK // 2) // BLOCK
-
-    # -- end -------------------------------------------------------------------------------
-    def finish(self, end_s: float | None = None) -> None:
-        """End of this run: remaining cells (last partial one included), open segments.
-        ``end_s``: the run's true end in stream seconds (source samples / source rate); the
-        16 kHz count can overshoot it by up to one sample."""
-        n = self.n
-        if n <= 0:
-            return
-        self.end_s = min(end_s, (self.base + n) / RATE_HZ) if end_s is not None else (self.base + n) / RATE_HZ
-        pw = self.meter.flush()
-        self._add_env(pw)
-        p = self.t.params
-        # frames past the end see zeros (as signal_logmel pads); short runs get one padded window
-        pad = p.context_samples + max(0, self.W - n)
-        self.front.push(np.zeros(pad, np.float32))
-        self._process_windows_bounded(n)
-        n_cells = -(-n // self.H)
-        tail = None
-        if self.next_cell_pending(n_cells):
-            t0 = max(0, ((n - self.W) // BLOCK) * BLOCK) if n >= self.W else 0
-            tail = self._predict(self.front.window(t0)[None])[0]
-            self.t._stats.windows += 1
-        last_w = self.next_window - 1
-        for k in range(self.next_cell, n_cells):
-            ws = [self.win_probs[j] for j in range(max(0, k - self.cover + 1), min(k, last_w) + 1)
-                  if j in self.win_probs and j * self.H + self.W >= min((k + 1) * self.H, n)]
-            if not ws and tail is not None:
-                ws = [tail]
-            self._emit_cell(k, ws, end_sample=min((k + 1) * self.H, n))
-        self.next_cell = n_cells
-        end_block = -(-(self.base + n) // BLOCK)  # past the last sample: the run's true end
-        flushed = sorted(self.decider.flush(n_cells), key=lambda e: e[0] != SILENCE)
-        for lab, c0, c1 in flushed:
-            if lab not in self.open_starts:  # a whole-stream run shorter than min_on (see RunTracker.flush)
-                self.open_starts[lab] = self.raw_starts[lab] = (self.base + c0 * self.H) // BLOCK
-            seg = self._close(lab, c1, end_block=end_block if c1 >= n_cells else None)
-            if seg is not None:
-                self._hold(lab, seg)
-        self._release(None)
-
-    def _process_windows_bounded(self, n: int) -> None:
-        """Windows that lie completely inside the run (not in the zero padding)."""
-        m = self.next_window
-        ms = []
-        while m * self.H + self.W <= n and self.front.has_window(m * self.H):
-            ms.append(m)
-            m += 1
-        if ms:
-            probs = self._predict(np.stack([self.front.window(mm * self.H) for mm in ms]))
-            for mm, pr in zip(ms, probs):
-                self.win_probs[mm] = pr
-            self.t._stats.windows += len(ms)
-            for k in ms:
-                self._emit_cell(k, [self.win_probs[j] for j in range(max(0, k - self.cover + 1), k + 1)])
-            self.next_window = m
-        self.next_cell = self.next_window
-
-    def next_cell_pending(self, n_cells: int) -> bool:
-        """Whether some remaining cell has no full regular window containing it."""
-        last_w = self.next_window - 1
-        for k in range(self.next_window, n_cells):
-            end = min((k + 1) * self.H, self.n)
-            if not any(j >= 0 and j * self.H + self.W >= end for j in range(k - self.cover + 1, min(k, last_w) + 1)):
-                return True
-        return False
 
 
 class Tagger:
@@ -693,7 +363,7 @@ class Tagger:
             except queue.Full:
                 pass
 
-    def _publish(self, an: _Analysis, new_frames: int, block_pow: np.ndarray) -> None:
+    def _publish(self, an: Analysis, new_frames: int, block_pow: np.ndarray) -> None:
         """Update the display state (worker thread; short lock)."""
         with self._lock:
             if new_frames:
@@ -705,6 +375,16 @@ class Tagger:
                 self._snap.level_dbfs = float(db[-1])
             self._snap.stream_time_s = (an.base + an.n) / RATE_HZ
             self._snap.logmel_end_s = (an.base + an.front.frames_available * BLOCK) / RATE_HZ
+
+    def _new_analysis(self, base: int) -> Analysis:
+        """An :class:`Analysis` of a run starting at 16 kHz sample ``base``, wired to this tagger."""
+        def count_windows(n: int) -> None:
+            self._stats.windows += n
+
+        return Analysis(self._model, self.params, self.decision, self.hop_samples, base, max_batch=self.max_batch,
+                        refine_radius_blocks=self.refine_radius_blocks, env_keep_blocks=self.env_keep_blocks,
+                        on_hop=self._on_hop, on_segment=self._on_segment, on_windows=count_windows,
+                        publish=self._publish, dropped_samples=lambda: self._dropped16)
 
     def _work(self, source, ring: RingBuffer, q: queue.Queue, limit: int | None = None) -> None:
         """The analysis loop (worker thread); ``limit``: source samples to analyse at most."""
@@ -751,7 +431,7 @@ class Tagger:
                         base = 0
                     self._resampler = StreamingResampler(rate, RATE_HZ)
                     self._src_base, self._src_base16 = start, base - skip16
-                    an = _Analysis(self, base, q.put, self._publish)
+                    an = self._new_analysis(base)
                 expected = start + x.shape[0]
                 self._src_end = expected
                 y = self._resampler.push(sanitize_block(x))

@@ -52,3 +52,9 @@ def report(exc: BaseException | str, command: str | None = None) -> int:
     sys.stderr.write(error_line(str(exc), command, usage) + "\n")
     sys.stderr.flush()
     return 2 if usage else 1
+
+
+def short_reason(e: BaseException) -> str:
+    """The last line of an exception's message (library errors often hold several), or its type's name."""
+    msg = str(e).strip().splitlines()
+    return msg[-1] if msg else type(e).__name__

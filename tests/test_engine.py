@@ -16,7 +16,8 @@ from stream_tagger.level import LevelMeter, envelope_dbfs, power_to_dbfs
 from stream_tagger.model import TagModel
 from stream_tagger.postprocess import RunTracker, refine_boundary
 from stream_tagger.ring_buffer import RingBuffer
-from stream_tagger.sources import FileSource, StdinSource, StreamingResampler
+from stream_tagger.resampler import StreamingResampler
+from stream_tagger.sources import FileSource, StdinSource
 
 
 # ------------------------------------------------------------------------------ building blocks

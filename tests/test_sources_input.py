@@ -20,7 +20,9 @@ import soundfile as sf
 from stream_tagger.audio_io import MAX_RATE_HZ, MIN_RATE_HZ, check_rate, quiet_c_stderr, read_audio
 from stream_tagger.errors import AudioFileError, DeviceError
 from stream_tagger.ring_buffer import RingBuffer
-from stream_tagger.sources import FileSource, StdinSource, _sniff, sanitize_block
+from stream_tagger.resampler import sanitize_block
+from stream_tagger.sources import FileSource, StdinSource
+from stream_tagger.sources.formats import sniff as _sniff
 
 RATE = 16000
 
@@ -357,7 +359,7 @@ def test_truncated_ogg_cli_one_line(engine_model, oggs):
 # ------------------------------------------------------ 9. MP3 files without a frame-count tag
 def _mp3_frames(data: bytes) -> list[int]:
     """Offsets of the Layer III frames of an MP3 byte string that starts with a frame."""
-    from stream_tagger.sources import _mp3_frame_len
+    from stream_tagger.sources.formats import mp3_frame_len as _mp3_frame_len
 
     pos, starts = 0, []
     while pos + 4 <= len(data) and (n := _mp3_frame_len(data[pos:pos + 4])):
