@@ -1,0 +1,1 @@
+"""The verbs' implementations, one module per verb family; :mod:`stream_tagger.cli` holds the parser."""
