@@ -16,6 +16,8 @@ Public API
 ``tagger.stop()``
     from any thread or a signal handler: the source stops, buffered audio is analysed, open
     segments are closed and flushed, and ``stream``/``run`` return normally.
+``tagger.delivery()`` -> ``(samples, last_s, rate_hz, ended)``
+    source samples delivered so far and when the latest arrived (a watchdog's view, lock-free).
 ``tagger.snapshot()`` -> :class:`EngineSnapshot`
     for displays (GUI), safe to call from any thread at any rate; never blocks the audio
     callback or the worker for longer than a small copy. Holds: ``running``,
@@ -295,6 +297,17 @@ class Tagger:
     @property
     def stats(self) -> RunStats:
         return self._stats
+
+    def delivery(self) -> tuple[int, float | None, int, bool]:
+        """``(samples, last_s, rate_hz, ended)`` of the current run: source samples delivered so
+        far, the monotonic time (s) of the latest delivery (None before the first), the source's
+        rate (Hz) and whether the source has ended. Cheap and lock-free, from any thread (a
+        watchdog telling a stream that has stopped delivering audio); ``(0, None, 0, False)``
+        before the first run."""
+        ring, source = self._ring, self._source
+        if ring is None or source is None:
+            return 0, None, 0, False
+        return ring.written, ring.last_write_s, int(getattr(source, "sample_rate_hz", 0) or 0), ring.closed
 
     def snapshot(self) -> EngineSnapshot:
         """A copy of the engine's display state (see module docstring)."""

@@ -121,6 +121,15 @@ class RingBuffer:
     def written(self) -> int:
         return self._written
 
+    @property
+    def last_write_s(self) -> float | None:
+        """Monotonic time (s) of the latest write, None before the first."""
+        marks = self._marks
+        try:
+            return marks[-1][1]
+        except IndexError:
+            return None
+
     def available(self) -> int:
         with self._cond:
             return self._written - self._read
