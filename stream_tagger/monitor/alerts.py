@@ -177,10 +177,11 @@ class AlertBook:
                     at = since + r.seconds
                     self._change(r, True, utc_of(at), at)
 
-    def idle(self, idle_s: float, now_utc_s: float, stream_s: float, samples: int) -> None:
-        """The watchdog's view: the latest audio arrived ``idle_s`` wall-clock seconds ago, at
-        stream time ``stream_s``, ``samples`` delivered so far. A gap rule fires once ``idle_s``
-        reaches its seconds and clears when more samples have arrived since."""
+    def idle(self, idle_s: float, now_utc_s: float, samples: int, rate_hz: int) -> None:
+        """The watchdog's view: the latest audio arrived ``idle_s`` wall-clock seconds ago, with
+        ``samples`` delivered so far at ``rate_hz``. A gap rule fires once ``idle_s`` reaches its
+        seconds and clears when more samples have arrived since; both at the stream time where the
+        audio stopped (the stream's time has no gap: it counts samples)."""
         with self._lock:
             for r in self.rules:
                 if not r.is_gap:
@@ -188,10 +189,10 @@ class AlertBook:
                 at_fire = self._since.get(r.text)
                 if not self.firing[r.text] and idle_s >= r.seconds:
                     self._since[r.text] = samples
-                    self._change(r, True, now_utc_s - idle_s + r.seconds, stream_s)
+                    self._change(r, True, now_utc_s - idle_s + r.seconds, samples / rate_hz if rate_hz else 0.0)
                 elif self.firing[r.text] and at_fire is not None and samples > at_fire:
                     self._since[r.text] = None
-                    self._change(r, False, now_utc_s - idle_s, stream_s)
+                    self._change(r, False, now_utc_s - idle_s, at_fire / rate_hz if rate_hz else 0.0)
 
     def gap(self, seconds: float, start_utc_s: float | None, end_utc_s: float | None, stream_s: float) -> None:
         """A gap the source reported once it was over: gap rules it would have fired and the

@@ -255,7 +255,7 @@ class StreamObserver:
         idle = now - (last_s if last_s is not None else self._attached_s)
         if not self._watching:  # the run ended meanwhile
             return
-        self.book.idle(max(0.0, idle), self.clock(), samples / rate if rate else 0.0, samples)
+        self.book.idle(max(0.0, idle), self.clock(), samples, rate)
 
     # -- alert changes (under the book's lock) -------------------------------------------------
     def _on_change(self, change: Change) -> None:
