@@ -108,7 +108,7 @@ class AsRunLog:
         if path == self._path and self._fd >= 0:
             return self._fd
         self._close_fd()
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)  # read: its last byte
         self._fd, self._path = fd, path
         self._start_row(fd)
         return fd
