@@ -54,7 +54,8 @@ def make_source(feed):
             raise TaggerError("url feeds need network stream support (stream_tagger.sources.stream), "
                               "which this installation lacks") from None
         raise TaggerError(f"url feeds are not available ({e}): pip install 'stream-tagger[monitor]'") from None
-    return StreamSource(feed.target, timeout_s=feed.timeout_s, max_retries=feed.max_retries, name=feed.name)
+    extra = {} if feed.realtime else {"realtime": False}
+    return StreamSource(feed.target, timeout_s=feed.timeout_s, max_retries=feed.max_retries, name=feed.name, **extra)
 
 
 class FeedRunner:

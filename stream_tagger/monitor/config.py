@@ -57,6 +57,7 @@ FEED_KEYS = {
     "speed": "pace of a file feed (default 1; 0: as fast as possible)",
     "max_retries": "reconnections of a url feed before it gives up (default: forever)",
     "timeout_s": "seconds a url feed's read may take before it counts as stalled (default 10)",
+    "realtime": "false: a url feed's recording served faster than real time is read whole, without drops",
 }
 SOURCE_KEYS = ("url", "device", "file")
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -74,6 +75,7 @@ class FeedConfig:
     speed: float | None = 1.0
     max_retries: int | None = None
     timeout_s: float = 10.0
+    realtime: bool = True
 
 
 @dataclass
@@ -226,7 +228,7 @@ def parse(data: dict, path: str = "config") -> MonitorConfig:
             feed.hop = float(place.number(d, "hop", 0.1, 1.0))
         if "silence_db" in d:
             feed.silence_db = float(place.number(d, "silence_db", lo, hi))
-        only = {"device_rate": "device", "speed": "file", "max_retries": "url", "timeout_s": "url"}
+        only = {"device_rate": "device", "speed": "file", "max_retries": "url", "timeout_s": "url", "realtime": "url"}
         for key, for_kind in only.items():
             if key in d and kind != for_kind:
                 raise place.error(f"{key} is for {for_kind} feeds, and this one is a {kind} feed")
@@ -239,5 +241,9 @@ def parse(data: dict, path: str = "config") -> MonitorConfig:
             feed.max_retries = int(place.number(d, "max_retries", 0, 10**9, integer=True))
         if "timeout_s" in d:
             feed.timeout_s = float(place.number(d, "timeout_s", 0.1, 3600))
+        if "realtime" in d:
+            if not isinstance(d["realtime"], bool):
+                raise place.error(f"realtime must be true or false, not {d['realtime']!r}")
+            feed.realtime = d["realtime"]
         cfg.feeds.append(feed)
     return cfg
