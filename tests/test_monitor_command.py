@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 
 import pytest
 import soundfile as sf
@@ -175,3 +176,32 @@ def test_monitor_help_lists_its_options():
     assert r.returncode == 0
     for opt in ("--check", "--hops", "--metrics-port", "--log-dir"):
         assert opt in r.stdout
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_readme_config_is_valid_and_the_unit_verifies(tmp_path):
+    import re
+    import shutil
+
+    readme = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    block = re.search(r"A config with a network stream and a sound card:\n\n```toml\n(.*?)```", readme, re.S).group(1)
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text(block)
+    r = run("monitor", "--check", cfg)
+    assert r.returncode == 0 and r.stderr.strip().endswith("2 feeds (radio1, studio), fine"), r.stderr
+    unit = open(os.path.join(REPO, "docs", "stream-tagger-monitor.service")).read()
+    for line in ("Restart=on-failure", "RestartPreventExitStatus=2", "StandardOutput=journal",
+                 "ExecStart=/opt/stream-tagger/.venv/bin/stream-tagger monitor /etc/stream-tagger/monitor.toml"):
+        assert line in unit.splitlines()
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze not installed")
+    exe = tmp_path / "stream-tagger"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    (tmp_path / "stream-tagger-monitor.service").write_text(unit.replace("/opt/stream-tagger/.venv/bin/stream-tagger",
+                                                                         str(exe)))
+    r = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "stream-tagger-monitor.service")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "stream-tagger-monitor.service" not in r.stderr, r.stderr

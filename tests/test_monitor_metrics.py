@@ -81,6 +81,14 @@ def test_metrics_endpoint_figures_move(engine_model, minute_wav):
     assert 0 < v(second, "stream_tagger_hop_latency_seconds", quantile="0.99") < 5
     ours = [k for k in second if k[0].startswith("stream_tagger_")]
     assert len(ours) >= 20 and all(("stream", "studio") in labels for _, labels in ours)
+    # the Grafana dashboard asks for metrics the endpoint serves
+    import json
+    import pathlib
+
+    dash = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "grafana-dashboard.json").read_text()
+    json.loads(dash)
+    asked = set(re.findall(r"stream_tagger_[a-z_]+", dash))
+    assert len(asked) >= 10 and asked <= {name for name, _ in second}, asked - {name for name, _ in second}
 
 
 def test_metrics_without_prometheus_client_is_one_line(minute_wav):
