@@ -205,3 +205,26 @@ def test_readme_config_is_valid_and_the_unit_verifies(tmp_path):
     r = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "stream-tagger-monitor.service")],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "stream-tagger-monitor.service" not in r.stderr, r.stderr
+
+
+def test_a_device_feed_that_fails_is_restarted_and_its_gap_rule_fires_meanwhile(engine_model, tmp_path):
+    cfg = tmp_path / "dev.toml"
+    cfg.write_text(f'model = "{engine_model}"\n\n[[feeds]]\nname = "studio"\ndevice = "no-such-device-xyz"\n'
+                   'alerts = ["gap>=1.5"]\n')
+    proc = popen("monitor", cfg)
+    out, err = Lines(proc.stdout), Lines(proc.stderr)
+    try:
+        fired = out.wait_for(lambda ln: '"gap>=1.5", "state": "firing"' in ln, 30)
+        assert fired, (out.lines, err.lines)
+        assert err.wait_for(lambda ln: "restarting in 2 s" in ln, 30), err.lines
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err.join()
+    assert proc.returncode == 0
+    assert json.loads(fired)["stream"] == "studio"
+    fails = [ln for ln in err.lines if ln.startswith("stream-tagger: error: monitor: feed 'studio': ")]
+    assert len(fails) >= 2  # tried again after 1 s
+    assert any("restarting in 1 s" in ln for ln in err.lines)

@@ -97,10 +97,12 @@ class FeedRunner:
                     return
                 raise TaggerError("the source ended")
             except TaggerError as e:
+                self.observer.finish(failed=True)  # also when it failed to start: gap rules count on
                 self.failed = str(e)
                 sys.stderr.write(f"stream-tagger: error: monitor: feed '{self.feed.name}': {e}\n")
                 sys.stderr.flush()
             except Exception as e:  # noqa: BLE001 - one feed's failure never ends the others
+                self.observer.finish(failed=True)
                 self.failed = f"{type(e).__name__}: {e}"
                 sys.stderr.write(f"stream-tagger: error: monitor: feed '{self.feed.name}': internal error "
                                  f"({self.failed})\n")
@@ -138,8 +140,12 @@ class FeedRunner:
                     self._say(f"source: {source.description} ({source.sample_rate_hz} Hz), hop {tagger.hop_s:g} s")
                 if self._stop.is_set():
                     tagger.stop()
+        except BaseException:
+            self.observer.finish(failed=True)  # gap rules keep counting while the feed is down
+            raise
+        else:
+            self.observer.finish(failed=feed.kind != "file" and not self._stop.is_set())
         finally:
-            self.observer.finish()
             join = getattr(source, "join", None)
             if join is not None:
                 join(5)

@@ -163,6 +163,8 @@ class StreamObserver:
         self.source = None
         self.changes: list[Change] = []  # the latest changes (for the window's status), bounded
         self._watching = False
+        self._between_runs = False  # a failed run is over, the next has not begun
+        self._seen: tuple = (0, None, 0)  # (samples, monotonic s of the latest, rate Hz) the watchdog saw
         self._attached_s = time.monotonic()
         self._gap = gap_type()
 
@@ -182,12 +184,18 @@ class StreamObserver:
         self.utc_of.reset()
         self._attached_s = time.monotonic()
         f.up = True
+        self._between_runs = False
         self._watching = True
 
-    def finish(self) -> None:
-        """The run has ended (its open segments are flushed): no more gap checks until the next."""
-        self._watching = False
+    def finish(self, failed: bool = False) -> None:
+        """The run has ended (its open segments are flushed). After a clean end (a file's), no
+        more gap checks; after a failure (a vanished device, a stream that gave up) the gap rules
+        go on counting from the last audio, until a new run delivers again."""
         self.figures.up = False
+        if failed:
+            self._between_runs = self._watching = True
+        else:
+            self._watching = False
         if self.asrun is not None:
             self.asrun.close()
 
@@ -246,14 +254,19 @@ class StreamObserver:
     def watch(self) -> None:
         """Gap rules: how long since the source last delivered audio (wall clock)."""
         tagger = self.tagger
-        if not self._watching or tagger is None or not any(r.is_gap for r in self.book.rules):
+        if not self._watching or not any(r.is_gap for r in self.book.rules):
+            return
+        now = time.monotonic()
+        if self._between_runs or tagger is None:  # the feed failed: no audio since what the last run delivered
+            samples, last_s, rate = self._seen
+            self.book.idle(max(0.0, now - (last_s or self._attached_s)), self.clock(), samples, rate)
             return
         samples, last_s, rate, ended = tagger.delivery()[:4]
         if ended:
             return
-        now = time.monotonic()
+        self._seen = (samples, last_s, rate)
         idle = now - (last_s if last_s is not None else self._attached_s)
-        if not self._watching:  # the run ended meanwhile
+        if not self._watching or self._between_runs:  # the run ended meanwhile
             return
         self.book.idle(max(0.0, idle), self.clock(), samples, rate)
 
