@@ -10,9 +10,10 @@ Rules (``--alert RULE``, repeatable; a feed's ``alerts`` list in ``monitor``'s c
     stream's start too); clears at the first hop with it.
 ``gap>=SECONDS``
     fires once the source has delivered no audio for SECONDS of wall-clock time, during the
-    outage (a watchdog looks about every 0.1 s); clears when audio arrives again. A ``gap`` event
-    of a network stream at least SECONDS long that the watchdog did not see (the process was
-    stopped) fires and clears at once.
+    outage (a watchdog looks about every 0.1 s); clears when audio arrives again (for a network
+    stream, with its ``gap`` event: at the gap's end). A ``gap`` event at least SECONDS long that
+    the watchdog did not see (the process was held up) fires and clears at once. After a gap,
+    label rules start counting again.
 
 LABEL is one of :data:`~stream_tagger.events.LABELS`; SECONDS a positive number. Label rules
 read the hop lines' labels (a label shows there its ``min_on`` after it begins, so an alert
@@ -44,6 +45,7 @@ from dataclasses import dataclass
 from ..events import LABELS
 
 GAP = "gap"
+GAP_EVENT_WAIT_S = 5.0  # a firing gap rule of a source that reports gaps waits this long for its gap event
 _RULE_RE = re.compile(r"^\s*(!?)\s*([A-Za-z_]+)\s*>=\s*([0-9.eE+-]+)\s*$")
 RULE_SYNTAX = "LABEL>=SECONDS, !LABEL>=SECONDS or gap>=SECONDS"
 
@@ -144,6 +146,7 @@ class AlertBook:
         self._lock = threading.Lock()
         self.firing: dict[str, bool] = {r.text: False for r in self.rules}
         self._since: dict[str, float | None] = {}  # label rule -> stream s its condition began to hold
+        self._resumed: dict[str, float] = {}  # firing gap rule -> UTC s the watchdog first saw audio again
 
     def reset(self) -> None:
         """A new run of the stream (a restarted feed): label conditions start again at its time 0."""
@@ -177,11 +180,12 @@ class AlertBook:
                     at = since + r.seconds
                     self._change(r, True, utc_of(at), at)
 
-    def idle(self, idle_s: float, now_utc_s: float, samples: int, rate_hz: int) -> None:
+    def idle(self, idle_s: float, now_utc_s: float, samples: int, rate_hz: int, gap_events: bool = False) -> None:
         """The watchdog's view: the latest audio arrived ``idle_s`` wall-clock seconds ago, with
         ``samples`` delivered so far at ``rate_hz``. A gap rule fires once ``idle_s`` reaches its
-        seconds and clears when more samples have arrived since; both at the stream time where the
-        audio stopped (the stream's time has no gap: it counts samples)."""
+        seconds, at the stream time where the audio stopped. It clears when more samples have
+        arrived; ``gap_events``: the source reports its gaps (a network stream), whose ``gap``
+        event clears it with the gap's own end, unless none comes within :data:`GAP_EVENT_WAIT_S`."""
         with self._lock:
             for r in self.rules:
                 if not r.is_gap:
@@ -189,21 +193,35 @@ class AlertBook:
                 at_fire = self._since.get(r.text)
                 if not self.firing[r.text] and idle_s >= r.seconds:
                     self._since[r.text] = samples
+                    self._resumed.pop(r.text, None)
                     self._change(r, True, now_utc_s - idle_s + r.seconds, samples / rate_hz if rate_hz else 0.0)
                 elif self.firing[r.text] and at_fire is not None and samples > at_fire:
+                    first_seen = self._resumed.setdefault(r.text, now_utc_s)
+                    if gap_events and now_utc_s - first_seen < GAP_EVENT_WAIT_S:
+                        continue  # its gap event will tell where the audio came back
                     self._since[r.text] = None
-                    self._change(r, False, now_utc_s - idle_s, at_fire / rate_hz if rate_hz else 0.0)
+                    self._resumed.pop(r.text, None)
+                    self._change(r, False, first_seen - idle_s, at_fire / rate_hz if rate_hz else 0.0)
 
-    def gap(self, seconds: float, start_utc_s: float | None, end_utc_s: float | None, stream_s: float) -> None:
-        """A gap the source reported once it was over: gap rules it would have fired and the
-        watchdog did not, fire and clear now."""
+    def gap(self, seconds: float, start_utc_s: float | None, end_utc_s: float | None, start_s: float,
+            end_s: float) -> None:
+        """A gap the source reported once it was over (audio missing from ``start_utc_s`` to
+        ``end_utc_s``, stream time ``start_s`` to ``end_s``): a firing gap rule clears at its end;
+        one the watchdog did not fire (the process was held up) fires and clears now. Label rules
+        start counting again after it (nothing is known of the labels in a gap)."""
+        end = end_utc_s if end_utc_s is not None else time.time()
+        start = start_utc_s if start_utc_s is not None else end - seconds
         with self._lock:
             for r in self.rules:
-                if r.is_gap and not self.firing[r.text] and seconds >= r.seconds:
-                    end = end_utc_s if end_utc_s is not None else time.time()
-                    start = start_utc_s if start_utc_s is not None else end - seconds
-                    self._change(r, True, start + r.seconds, stream_s)
-                    self._change(r, False, end, stream_s)
+                if not r.is_gap:
+                    self._since.pop(r.text, None)
+                elif self.firing[r.text]:
+                    self._since[r.text] = None
+                    self._resumed.pop(r.text, None)
+                    self._change(r, False, end, end_s)
+                elif seconds >= r.seconds:
+                    self._change(r, True, start + r.seconds, start_s)
+                    self._change(r, False, end, end_s)
 
     def firing_now(self) -> list[str]:
         return [k for k, v in self.firing.items() if v]

@@ -11,8 +11,8 @@ the previous run was cut mid-row). ``start_utc``/``end_utc``: wall-clock times (
 ``start_s``/``end_s``: stream seconds from the sample count, ``duration_s`` their difference. A
 segment running over midnight UTC is split there: its part before midnight ends the day's file,
 the rest opens the next day's (rotation follows the rows' UTC times). A ``gap`` of a network
-stream (audio missing) is a row with label ``gap``, its wall-clock span, ``start_s`` = ``end_s``
-= the stream time where it happened and ``duration_s`` the missing seconds.
+stream (audio missing) is a row with label ``gap``: its wall-clock span, where it lies in stream
+time (which skips the missing time) and the missing seconds in ``duration_s``.
 
 A row that cannot be written (a full disk) is kept in memory (up to :data:`MAX_PENDING_ROWS`,
 oldest dropped beyond) and written before the next one once the disk takes it again; the
@@ -91,10 +91,11 @@ class AsRunLog:
         self._row(a_utc, max(a_utc, end_utc_s), label, a_s, end_s)
         self._flush()
 
-    def gap(self, seconds: float, start_utc_s: float, end_utc_s: float, stream_s: float) -> None:
-        """Append a gap row: audio missing from ``start_utc_s`` to ``end_utc_s``."""
+    def gap(self, seconds: float, start_utc_s: float, end_utc_s: float, start_s: float, end_s: float) -> None:
+        """Append a gap row: audio missing from ``start_utc_s`` to ``end_utc_s`` (stream time ``start_s``
+        to ``end_s``: a network stream's stream time skips the missing time)."""
         self._pending.append((self.path_for(start_utc_s),
-                              f"{utc_text(start_utc_s)},{utc_text(end_utc_s)},gap,{stream_s:.3f},{stream_s:.3f},"
+                              f"{utc_text(start_utc_s)},{utc_text(end_utc_s)},gap,{start_s:.3f},{end_s:.3f},"
                               f"{seconds:.3f}"))
         self._flush()
 

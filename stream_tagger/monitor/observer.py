@@ -244,11 +244,13 @@ class StreamObserver:
         f.gaps += 1
         f.gap_seconds += seconds
         a, b = parse_utc(getattr(gap, "start_utc", None)), parse_utc(getattr(gap, "end_utc", None))
-        stream_s = self.tagger.snapshot().stream_time_s if self.tagger is not None else 0.0
-        self.book.gap(seconds, a, b, stream_s)
+        b = b if b is not None else self.clock()
+        a = a if a is not None else b - seconds
+        start_s = float(getattr(gap, "start_s", 0.0) or 0.0)
+        end_s = float(getattr(gap, "end_s", start_s) or start_s)
+        self.book.gap(seconds, a, b, start_s, end_s)
         if self.asrun is not None:
-            b = b if b is not None else self.clock()
-            self.asrun.gap(seconds, a if a is not None else b - seconds, b, stream_s)
+            self.asrun.gap(seconds, a, b, start_s, end_s)
 
     # -- the watchdog's thread ---------------------------------------------------------------
     def watch(self) -> None:
@@ -268,7 +270,7 @@ class StreamObserver:
         idle = now - (last_s if last_s is not None else self._attached_s)
         if not self._watching or self._between_runs:  # the run ended meanwhile
             return
-        self.book.idle(max(0.0, idle), self.clock(), samples, rate)
+        self.book.idle(max(0.0, idle), self.clock(), samples, rate, gap_events=hasattr(self.source, "gaps"))
 
     # -- alert changes (under the book's lock) -------------------------------------------------
     def _on_change(self, change: Change) -> None:
