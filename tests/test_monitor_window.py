@@ -40,11 +40,11 @@ def test_status_bar_shows_a_firing_alert_until_it_clears(qtbot, engine_model, tm
     qtbot.addWidget(win)
     win.show()
     field = win.status_fields["alerts"]
-    qtbot.waitUntil(lambda: field.text() == "ALERT silence>=1.5", timeout=20000)
+    qtbot.waitUntil(lambda: field.text() == "ALERT silence>=1.5", timeout=60000)
     assert "e74c3c" in field.styleSheet()  # in red
-    qtbot.waitUntil(lambda: field.text() == "alerts ok", timeout=20000)
+    qtbot.waitUntil(lambda: field.text() == "alerts ok", timeout=60000)
     assert field.styleSheet() == ""
-    qtbot.waitUntil(lambda: not feed.running, timeout=20000)
+    qtbot.waitUntil(lambda: not feed.running, timeout=60000)
     win.close()
     recs = [json.loads(ln) for ln in lines.getvalue().splitlines()]
     assert [(r["alert"], r["state"]) for r in recs] == [("silence>=1.5", "firing"), ("silence>=1.5", "cleared")]

@@ -181,6 +181,12 @@ class EngineFeed(Feed):
                                       index=hop.index + int(round(off / (hop.end_s - hop.start_s or 1))))
         self._events.put(hop)
 
+    def on_gap(self, gap) -> None:
+        """A network stream's gap (when the engine reports gaps): to the observer, then the window."""
+        if self.observer is not None:
+            self.observer.event(gap)
+        self._events.put(gap)
+
     def on_segment(self, seg: Segment) -> None:
         if self.observer is not None:
             self.observer.event(seg)
