@@ -24,6 +24,7 @@ from ..errors import TaggerError
 from .alerts import log
 
 STOP_WAIT_S = 20.0  # after Ctrl-C/SIGTERM: longest wait for the feeds to flush and end
+LIVE_READ_S = 0.05  # each feed's live audio analysed 50 ms at a time: many feeds per core (Tagger.live_read_s)
 
 
 def add_arguments(p) -> None:
@@ -120,7 +121,7 @@ class FeedRunner:
 
         feed = self.feed
         if self.tagger is None:
-            self.tagger = Tagger(self.cfg.model, hop_s=feed.hop, silence_dbfs=feed.silence_db)
+            self.tagger = Tagger(self.cfg.model, hop_s=feed.hop, silence_dbfs=feed.silence_db, live_read_s=LIVE_READ_S)
         tagger = self.tagger
         source = make_source(feed)
         source.open()
@@ -202,7 +203,7 @@ def run(args) -> int:
         obs = StreamObserver(feed.name, feed.alerts, out=line_out, notifier=notifier, asrun=asrun)
         observers.append(obs)
         runner = FeedRunner(feed, cfg, obs, line_out)
-        runner.tagger = Tagger(cfg.model, hop_s=feed.hop, silence_dbfs=feed.silence_db)
+        runner.tagger = Tagger(cfg.model, hop_s=feed.hop, silence_dbfs=feed.silence_db, live_read_s=LIVE_READ_S)
         runners.append(runner)
     stopping = threading.Event()
 
