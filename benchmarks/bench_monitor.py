@@ -18,8 +18,9 @@ A count holds when every feed ends with no audio dropped, no events lost and a 9
 hop latency (engine: from the audio completing a hop's last window entering the ring buffer to
 the hop leaving the analysis) under 100 ms, all read from the feeds' ``done`` lines. Printed per
 count: the worst feed's dropped seconds, lost events and p99 latency, the monitor's CPU use (in
-cores) and its resident memory near the end; then the largest count that held, and resident
-memory per extra feed ((RSS(N) - RSS(1)) / (N - 1)). Aims (issue 19): at least 40 feeds per
+cores) and its resident memory near the end; then the largest count that held, the CPU one feed
+takes at the largest count tried (and the feeds per core that leaves room for, by CPU alone), and
+resident memory per extra feed ((RSS(N) - RSS(1)) / (N - 1)). Aims (issue 19): at least 40 feeds per
 core, at most 30 MB per extra feed. The machine's load from other processes is printed too:
 figures from a shared machine are lower bounds.
 """
@@ -262,6 +263,10 @@ def main(argv=None) -> int:
         return 1
     say(f"largest count that held on one core: {last_ok} feeds"
         + (f" (the next tried, {first_bad}, did not)" if first_bad else " (every count tried held)"))
+    busiest = max(results.values(), key=lambda r: r["n"])
+    per_feed = busiest["cpu_cores"] / busiest["n"]
+    say(f"CPU per feed at {busiest['n']} feeds: {100 * per_feed:.1f} % of a core, so at most {1 / per_feed:.0f} feeds "
+        "per core by CPU alone (an idle core; the latency aim is the measured criterion above)")
     if 1 in results and last_ok > 1:
         per = (results[last_ok]["rss_mb"] - results[1]["rss_mb"]) / (last_ok - 1)
         say(f"resident memory: 1 feed {results[1]['rss_mb']:.0f} MB, {last_ok} feeds {results[last_ok]['rss_mb']:.0f} MB, "
