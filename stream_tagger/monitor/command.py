@@ -30,6 +30,9 @@ LIVE_READ_S = 0.05  # each feed's live audio analysed 50 ms at a time: many feed
 def add_arguments(p) -> None:
     from .options import port_type
 
+    p.epilog = ("exit status: 0 after Ctrl-C/SIGTERM (every feed's open segments flushed) or when every feed "
+                "ended well; 1 when the feeds ended and one failed, or the metrics port, log folder or model "
+                "cannot be used; 2 for a problem in the config (one line naming its place)")
     p.add_argument("config", metavar="CONFIG.toml", help="the feeds and settings (see README 'Monitoring')")
     p.add_argument("--check", action="store_true", help="check the config and exit (0: fine, 2: a problem)")
     p.add_argument("--hops", action="store_true", help="write every hop line too (default: segments, gaps, alerts)")
