@@ -424,7 +424,9 @@ class Tagger:
         last_check = time.monotonic()
         try:
             while True:
-                got = ring.read(chunk, timeout_s=0.5, min_samples=least)
+                if least > 1:  # live_read_s: a batch of the live source's audio at a time
+                    ring.wait_available(least, 0.5)
+                got = ring.read(chunk, timeout_s=0.5)
                 now = time.monotonic()
                 if now - last_check > 0.5:
                     last_check = now

@@ -134,29 +134,21 @@ class RingBuffer:
         with self._cond:
             return self._written - self._read
 
-    def read(self, max_samples: int, timeout_s: float | None = None,
-             min_samples: int = 1) -> tuple[int, np.ndarray] | None:
+    def read(self, max_samples: int, timeout_s: float | None = None) -> tuple[int, np.ndarray] | None:
         """Up to ``max_samples`` unread samples as ``(absolute_start, samples)``.
 
-        Waits until at least ``min_samples`` (default 1) are there, or the stream is closed, or
-        ``timeout_s`` passes: then returns what there is, ``(position, empty array)`` if nothing.
-        Returns ``None`` once closed and drained. A start beyond the previous read's end means
-        audio was dropped in between. (A live source's reader asks for a few tens of ms at once:
-        waking up for every 20 ms block a source writes costs more than the analysis itself.)
+        Waits until at least one sample is there (or ``timeout_s`` passes: returns
+        ``(position, empty array)``). Returns ``None`` once closed and drained.
+        A start beyond the previous read's end means audio was dropped in between.
         """
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        want = max(1, min(int(min_samples), int(max_samples), self.capacity))
         with self._cond:
-            while self._written - self._read < want:
+            while self._written == self._read:
                 if self._closed:
-                    if self._written == self._read:
-                        return None
-                    break
+                    return None
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    if self._written == self._read:
-                        return self._read, np.zeros(0, np.float32)
-                    break
+                    return self._read, np.zeros(0, np.float32)
                 self._cond.wait(0.1 if remaining is None else min(0.1, remaining))
             n = min(int(max_samples), self._written - self._read)
             start = self._read
@@ -177,3 +169,15 @@ class RingBuffer:
                 if end >= position:
                     return t
         return None
+
+    def wait_available(self, samples: int, timeout_s: float) -> None:
+        """Wait until ``samples`` are unread, the stream is closed, or ``timeout_s`` passes: a
+        reader that takes a live source's audio in batches (:attr:`Tagger.live_read_s`) instead
+        of waking up for every block the source writes."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._written - self._read < samples and not self._closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._cond.wait(min(0.1, remaining))

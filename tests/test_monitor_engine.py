@@ -1,5 +1,5 @@
 """What the monitor asks of the engine: a live source's audio read tens of ms at a time
-(``Tagger(live_read_s=...)``, ``RingBuffer.read(min_samples=...)``) gives the same events, and
+(``Tagger(live_read_s=...)``, ``RingBuffer.wait_available``) gives the same events, and
 ``Tagger.delivery()`` tells the watchdog how much audio has come and when."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from stream_tagger.ring_buffer import RingBuffer
 from stream_tagger.sources import FileSource
 
 
-def test_read_waits_for_min_samples_then_returns_what_there_is():
+def test_wait_available_waits_for_a_batch_or_the_timeout_or_the_end():
     ring = RingBuffer(1000)
     ring.write(np.ones(10, np.float32))
     t0 = time.monotonic()
-    start, x = ring.read(100, timeout_s=0.3, min_samples=50)  # only 10 there: waits the timeout, then takes them
-    assert time.monotonic() - t0 >= 0.25 and start == 0 and x.shape[0] == 10
+    ring.wait_available(50, 0.3)  # only 10 there: waits the timeout
+    assert time.monotonic() - t0 >= 0.25 and ring.available() == 10
 
     def later():
         time.sleep(0.1)
@@ -29,12 +29,13 @@ def test_read_waits_for_min_samples_then_returns_what_there_is():
         ring.write(np.ones(30, np.float32))
 
     threading.Thread(target=later).start()
-    start, x = ring.read(100, timeout_s=5, min_samples=50)
-    assert start == 10 and x.shape[0] == 60  # woke once 50 were there, not at the first 30
-    ring.write(np.ones(5, np.float32))
+    ring.wait_available(50, 5)
+    assert ring.available() == 70  # woke once 50 were there, not at the first 30
+    ring.read(100)
     ring.close()
-    assert ring.read(100, timeout_s=5, min_samples=50)[1].shape[0] == 5  # closed: the rest at once
-    assert ring.read(100, min_samples=50) is None
+    t0 = time.monotonic()
+    ring.wait_available(50, 5)  # closed: no wait
+    assert time.monotonic() - t0 < 1
 
 
 def test_live_read_s_gives_the_same_events(engine_model, bursts_wav):
