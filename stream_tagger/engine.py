@@ -424,6 +424,9 @@ class Tagger:
         def count_windows(n: int) -> None:
             self._stats.windows += n
 
+        with self._lock:  # the display's recent frames are those of this run (none across a gap)
+            self._spec = np.zeros((self._spec.shape[0], 0), np.float32)
+
         return Analysis(self._model, self.params, self.decision, self.hop_samples, base, max_batch=self.max_batch,
                         refine_radius_blocks=self.refine_radius_blocks, env_keep_blocks=self.env_keep_blocks,
                         on_hop=self._on_hop, on_segment=self._on_segment, on_windows=count_windows,

@@ -125,6 +125,15 @@ class HopHistory:
         self._level[i] = hop.level_dbfs
         self._n += 1
 
+    def add_break(self, time_s: float) -> None:
+        """No data at ``time_s`` (a gap): a point of NaN probabilities, so curves drawn with
+        ``connect="finite"`` are not joined across it."""
+        i = self._n % self.capacity
+        self._t[i] = time_s
+        self._p[:, i] = np.nan
+        self._level[i] = self._level[(self._n - 1) % self.capacity] if self._n else -120.0
+        self._n += 1
+
     def __len__(self) -> int:
         return min(self._n, self.capacity)
 

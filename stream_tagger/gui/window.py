@@ -161,7 +161,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.threshold_lines = {}
         for k, lab in enumerate(self.feed.network_labels):
             color = LABEL_RGB[lab]
-            self.curves[lab] = self.prob_plot.plot(pen=pg.mkPen(color, width=2))
+            self.curves[lab] = self.prob_plot.plot(pen=pg.mkPen(color, width=2), connect="finite")  # gaps: NaN
             self.prob_legend.addItem(self.curves[lab], lab)
             thr = self.feed.thresholds.get(lab)
             if thr is not None:
@@ -324,6 +324,7 @@ class LiveWindow(QtWidgets.QMainWindow):
                 self._all_timeline.add_segment(ev)
             elif isinstance(ev, Gap):
                 self.timeline.add_gap(ev)
+                self.history.add_break(0.5 * (ev.start_s + ev.end_s))
                 self._gaps.append(ev)
                 self._show_gaps()
         snap = self.feed.snapshot()
