@@ -78,7 +78,7 @@ from .audio_io import quiet_c_stderr
 from .errors import TaggerError
 
 from .analysis import BLOCK, RATE_HZ, Analysis
-from .events import LABELS, Gap, Hop, Segment, utc_iso
+from .events import LABELS, Gap, Hop, Segment
 from .level import power_to_dbfs
 from .postprocess import DecisionParams
 from .resampler import StreamingResampler, sanitize_block
@@ -187,7 +187,6 @@ class Tagger:
         self._finishing = False
         self._src_base = self._src_base16 = self._src_end = 0
         self._clock = None  # the live source's SampleClock: hops and segments get their UTC time
-        self._src_rate = 0
 
     def load_model(self) -> None:
         """Load the model now (done by the constructor unless ``defer_load``; then by :meth:`stream`
@@ -250,7 +249,6 @@ class Tagger:
         self._source = source
         self._events = q = queue.Queue(maxsize=EVENT_QUEUE_SIZE)
         self._live = bool(getattr(source, "live", False))
-        self._src_rate = rate
         self._consumer_gone = gone = threading.Event()
         with self._lock:
             self._snap = EngineSnapshot(running=True, source_description=source.description, source_rate_hz=rate)
@@ -335,14 +333,6 @@ class Tagger:
         return sorted(segs, key=lambda s: (s.start_s, order.get(s.label, 9), s.end_s))
 
     # -- worker ----------------------------------------------------------------------------
-    def _utc(self, time_s: float) -> str | None:
-        """UTC time (ISO 8601) of stream second ``time_s`` by the live source's clock, else None."""
-        clock = self._clock
-        if clock is None:
-            return None
-        t = clock.utc_at(time_s * self._src_rate)
-        return None if t is None else utc_iso(t)
-
     def _end_run(self, an: Analysis, end_sample: int, rate: int, ring: RingBuffer) -> None:
         """End the run ``an`` at source sample ``end_sample`` (audio dropped or missing after it)."""
         self._finishing = True
@@ -375,14 +365,14 @@ class Tagger:
             if ta is not None:
                 st.latencies_s.append(now - ta)
         if self._clock is not None:
-            hop = dataclasses.replace(hop, utc=self._utc(hop.start_s))
+            hop = dataclasses.replace(hop, utc=self._clock.iso_at_s(hop.start_s))
         self._last_hop = hop
         self._deliver(hop)
 
     def _on_segment(self, seg: Segment) -> None:
         self._stats.segments += 1
         if self._clock is not None:
-            seg = dataclasses.replace(seg, utc=self._utc(seg.start_s))
+            seg = dataclasses.replace(seg, utc=self._clock.iso_at_s(seg.start_s))
         self._deliver(seg)
 
     def _deliver(self, ev) -> None:

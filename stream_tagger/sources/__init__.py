@@ -23,7 +23,7 @@ Source protocol (duck-typed):
 
 One module per kind: :mod:`.file` (soundfile), :mod:`.stdin` (raw PCM or WAV on standard
 input), :mod:`.device` (sounddevice), :mod:`.stream` (network streams through PyAV, with
-reconnection and gaps), with the byte-level format checks in :mod:`.formats` and the
+reconnection and gaps; :mod:`.stream_connect` opens them), with the byte-level format checks in :mod:`.formats` and the
 samples' wall-clock times in :mod:`.clock`.
 """
 

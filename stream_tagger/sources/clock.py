@@ -19,6 +19,8 @@ import threading
 import time
 from collections import deque
 
+from ..events import utc_iso
+
 RELAX_S_PER_S = 0.001
 """How fast the anchor may move later: seconds per second of wall-clock time (1 ms/s follows a
 sample clock up to 1000 ppm slow and forgets a one-off early arrival within seconds)."""
@@ -70,3 +72,9 @@ class SampleClock:
                         anchor = span[1]
                         break
         return None if anchor is None else anchor + position / self.rate_hz
+
+    def iso_at_s(self, time_s: float) -> str | None:
+        """The UTC time of stream second ``time_s`` (position ``time_s * rate``) as ISO 8601
+        with milliseconds (:func:`~stream_tagger.events.utc_iso`), None before it is known."""
+        t = self.utc_at(time_s * self.rate_hz)
+        return None if t is None else utc_iso(t)

@@ -13,17 +13,16 @@ doubling up to :data:`BACKOFF_MAX_S`), forever or until ``max_retries`` attempts
 have failed; each step is one line on stderr. The wall-clock time without audio is marked in
 the ring buffer as a :class:`~stream_tagger.events.Gap` (stream time skips it, the analysis is
 not glued across it). A file URL (``file:`` or a path) ends at its end.
+
+Opening a URL, its errors in words and decoding are in :mod:`.stream_connect`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import math
-import socket
 import sys
 import threading
 import time
-import urllib.parse
 
 import numpy as np
 
@@ -32,8 +31,8 @@ from ..errors import PROG, StreamError, TaggerError, short_reason
 from ..events import Gap, utc_iso
 from ..resampler import StreamingResampler
 from .clock import SampleClock
+from .stream_connect import Connection, connect, display_url, frame_to_array, is_file_url
 
-MONITOR_EXTRA = "pip install 'stream-tagger[monitor]'"
 BACKOFF_FIRST_S = 0.5
 """Wait before the first reconnection attempt, seconds; it doubles with each failed attempt..."""
 BACKOFF_MAX_S = 15.0
@@ -43,47 +42,9 @@ REALTIME_LEAD_S = 5.0
 time once it is this many seconds ahead of the wall clock (a server's start-up burst passes)."""
 STOP_GAP_S = 2.0
 """A stream stopped this long after its last audio arrived was stalled: a gap up to the stop."""
-MAX_BAD_PACKETS = 50
-"""Packets in a row that do not decode before the stream is given up as undecodable."""
 OUTAGE = "outage"
 """The mark put in the ring buffer where audio stopped (the engine ends its run there at once,
 without waiting for the gap's end)."""
-NETWORK_SCHEMES = ("http", "https", "icy", "rtsp", "rtsps", "rtmp", "rtmps", "mms", "mmsh", "tcp", "udp", "srt", "rtp")
-
-
-def av_module():
-    """The PyAV module, or a one-line :class:`StreamError` naming the extra that installs it."""
-    try:
-        import av  # noqa: PLC0415
-    except ImportError:
-        raise StreamError(f"network streams (--url) need PyAV, in the 'monitor' extra: {MONITOR_EXTRA}") from None
-    return av
-
-
-def display_url(url: str) -> str:
-    """``url`` without a password (``user:secret@host`` -> ``user:***@host``)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        if parts.password:
-            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-            return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-    except ValueError:
-        pass
-    return url
-
-
-def frame_to_array(frame) -> np.ndarray:
-    """A decoded PyAV audio frame as float32 ``(samples, channels)``, scaled as libsndfile
-    scales integers (``x / 2**(bits-1)``; unsigned 8-bit centred on 128)."""
-    a = frame.to_ndarray()
-    channels = max(1, len(frame.layout.channels))
-    a = a.T if frame.format.is_planar else a.reshape(-1, channels)
-    kind, size = a.dtype.kind, a.dtype.itemsize
-    if kind == "f":
-        return a.astype(np.float32, copy=False)
-    if kind == "u":
-        return (a.astype(np.float32) - 128.0) / 128.0
-    return (a.astype(np.float64) / float(2 ** (8 * size - 1))).astype(np.float32)
 
 
 def _status_to_stderr(message: str) -> None:
@@ -135,14 +96,13 @@ class StreamSource:
         self.gaps = 0
         self.outage_since_utc: float | None = None
         self._status = on_status or _status_to_stderr
-        scheme = urllib.parse.urlsplit(self.url).scheme.lower()
-        self._is_file = scheme in ("", "file") or (len(scheme) == 1 and self.url[1:3] in (":\\", ":/"))
+        self._is_file = is_file_url(self.url)
         self._stop = threading.Event()
         self._lock = threading.Lock()  # outage state: the reader thread and stop()
         self._ring = None
         self._thread: threading.Thread | None = None
         self._opened = False
-        self._conn = None  # the open connection: _Connection
+        self._conn: Connection | None = None  # the open connection
         self._conv: StreamingResampler | None = None  # stream rate -> first rate, after a rate change
         self._conv_rate = 0
         self._format: tuple[int, int] | None = None  # (rate, channels) of the frames last seen
@@ -159,7 +119,7 @@ class StreamSource:
             return
         conn = self._connect()
         try:
-            rate, channels = conn.first_format()
+            rate, channels = conn.first_format(REALTIME_LEAD_S)
             check_rate(rate, self.name, StreamError)
         except BaseException:
             conn.close()
@@ -197,78 +157,8 @@ class StreamSource:
         """Nothing to poll: failures arrive through the ring buffer."""
 
     # -- connecting ----------------------------------------------------------------------------
-    def _connect(self) -> "_Connection":
-        av = av_module()
-        self._check_host()
-        try:
-            container = av.open(self.url, timeout=(self.timeout_s, self.timeout_s))
-        except av.error.FFmpegError as e:
-            raise StreamError(f"{self.name}: {self._open_error(av, e)}") from None
-        except Exception as e:  # noqa: BLE001 - anything else PyAV raises: one line
-            raise StreamError(f"{self.name}: cannot open ({short_reason(e)})") from None
-        try:
-            return _Connection(av, container, self)
-        except BaseException:
-            container.close()
-            raise
-
-    def _check_host(self) -> None:
-        """A host name that does not resolve is said so (FFmpeg says 'Input/output error');
-        the look-up waits at most ``timeout_s``."""
-        parts = urllib.parse.urlsplit(self.url)
-        host = parts.hostname
-        if parts.scheme.lower() not in NETWORK_SCHEMES or not host:
-            return
-        try:
-            ipaddress.ip_address(host)
-            return
-        except ValueError:
-            pass
-        result: list = []
-
-        def look_up():
-            try:
-                socket.getaddrinfo(host, None)
-                result.append(None)
-            except OSError as e:
-                result.append(e)
-
-        t = threading.Thread(target=look_up, name="StreamResolve", daemon=True)
-        t.start()
-        t.join(self.timeout_s)
-        if not result:
-            raise StreamError(f"{self.name}: host '{host}' not resolved within {self.timeout_s:g} s")
-        if result[0] is not None:
-            why = getattr(result[0], "strerror", None) or short_reason(result[0])
-            raise StreamError(f"{self.name}: cannot resolve host '{host}' ({why})")
-
-    def _open_error(self, av, e) -> str:
-        """The reason ``av.open`` failed, in words."""
-        err = av.error
-        if isinstance(e, err.ExitError):
-            return f"no answer within {self.timeout_s:g} s"
-        if isinstance(e, err.ConnectionRefusedError):
-            return "connection refused (is the server running?)"
-        if isinstance(e, err.FileNotFoundError) and self._is_file:
-            return "no such file"
-        if isinstance(e, err.InvalidDataError):
-            kind = self._content_type()
-            return (f"serves {kind}, not audio" if kind and not kind.startswith(("audio/", "application/ogg"))
-                    else "not an audio stream FFmpeg can read (invalid data)")
-        reason = (getattr(e, "strerror", None) or short_reason(e)).strip()
-        return reason[0].lower() + reason[1:] if reason else type(e).__name__
-
-    def _content_type(self) -> str | None:
-        """The Content-Type an HTTP(S) URL answers with (to name what it serves), else None."""
-        if urllib.parse.urlsplit(self.url).scheme.lower() not in ("http", "https"):
-            return None
-        from urllib.request import urlopen  # noqa: PLC0415 - only on this error path
-
-        try:
-            with urlopen(self.url, timeout=self.timeout_s) as r:
-                return (r.headers.get_content_type() or "").lower() or None
-        except Exception:  # noqa: BLE001 - only a hint
-            return None
+    def _connect(self) -> Connection:
+        return connect(self.url, self.name, self.timeout_s)
 
     # -- reading -----------------------------------------------------------------------------
     def _run(self) -> None:
@@ -319,7 +209,7 @@ class StreamSource:
             attempts += 1
             try:
                 conn = self._connect()
-                conn.first_format()
+                conn.first_format(REALTIME_LEAD_S)
                 return conn, attempts
             except TaggerError as e:
                 reason = str(e).removeprefix(f"{self.name}: ")
@@ -329,7 +219,7 @@ class StreamSource:
                              + (f"; next in {nxt:g} s" if self.max_retries is None or attempts < self.max_retries else ""))
         return None, attempts
 
-    def _pump(self, conn: "_Connection") -> str:
+    def _pump(self, conn: Connection) -> str:
         """Deliver a connection's audio until it ends, stalls or fails; returns why it stopped."""
         self._delivered_since_connect = False
         self._conn_samples = 0
@@ -409,97 +299,3 @@ class StreamSource:
             self._ring.skip(n, Gap(utc_iso(start), utc_iso(end_utc_s), round(seconds, 3), pos / rate, (pos + n) / rate))
             self.clock.start_span(pos + n, not_before_s=end_utc_s)  # no audio dated inside its gap
         return seconds
-
-
-class _Connection:
-    """One open container: its audio stream's packets, decoded with a decoder that is replaced
-    when the stream changes format under it (an MP3 stream switching rate)."""
-
-    def __init__(self, av, container, source: StreamSource):
-        self.av = av
-        self.container = container
-        self.source = source
-        name = source.name
-        if not container.streams.audio:
-            raise StreamError(f"{name}: holds no audio stream")
-        self.stream = container.streams.audio[0]
-        self.decoder = self.stream.codec_context
-        if self.decoder is None:
-            raise StreamError(f"{name}: FFmpeg has no decoder for its audio codec")
-        self.codec_name = self.decoder.name
-        self._packets = container.demux(self.stream)
-        self._pending: list = []  # frames decoded by first_format(), delivered first
-        self._bad = 0
-        self.live_edge_s = time.time()
-        self.buffered_s = 0.0
-
-    def first_format(self) -> tuple[int, int]:
-        """Decode the audio the server sent at once (its start-up burst, what FFmpeg read to probe
-        the stream), up to :data:`REALTIME_LEAD_S` seconds of it: the ``(rate, channels)`` of its
-        first frame. :attr:`live_edge_s`: the UTC time at which that audio ends (it ends at the
-        stream's present), :attr:`buffered_s`: its length, seconds."""
-        if self._pending:
-            f = self._pending[0][0]
-            return int(f.sample_rate), max(1, len(f.layout.channels))
-        buffered_s = 0.0
-        while True:
-            t0 = time.monotonic()
-            try:
-                packet = next(self._packets)
-            except StopIteration:
-                if self._pending:
-                    break
-                raise StreamError(f"{self.source.name}: ended before any audio") from None
-            except self.av.error.ExitError:
-                if self._pending:
-                    break
-                raise StreamError(f"{self.source.name}: no audio within {self.source.timeout_s:g} s") from None
-            except self.av.error.FFmpegError as e:
-                raise StreamError(f"{self.source.name}: cannot read ({short_reason(e)})") from None
-            waited = time.monotonic() - t0
-            frames = self._decode(packet)
-            t = time.time()
-            self._pending += [(f, t) for f in frames]
-            dur = sum(f.samples / f.sample_rate for f in frames if f.sample_rate)
-            buffered_s += dur
-            self.live_edge_s = t
-            # the burst is over when a packet had to be waited for (audio now comes in real time)
-            if self._pending and (buffered_s >= REALTIME_LEAD_S or (dur > 0 and waited > dur / 2)):
-                break
-        self.buffered_s = buffered_s
-        f = self._pending[0][0]
-        return int(f.sample_rate), max(1, len(f.layout.channels))
-
-    def frames(self):
-        """(frame, UTC s of its arrival) until the end; PyAV's errors pass through."""
-        pending, self._pending = self._pending, []
-        yield from pending
-        for packet in self._packets:
-            t = time.time()
-            for f in self._decode(packet):
-                yield f, t
-
-    def _decode(self, packet) -> list:
-        try:
-            frames = self.decoder.decode(packet)
-            self._bad = 0
-            return frames
-        except self.av.error.FFmpegError as e:
-            self._bad += 1
-            if self._bad > MAX_BAD_PACKETS:
-                raise StreamError(f"{self.source.name}: cannot decode its audio ({short_reason(e)})") from None
-        # a format the decoder does not follow (an MP3 stream changing rate): a fresh decoder
-        old = self.decoder
-        self.decoder = self.av.CodecContext.create(old.codec, "r")
-        if old.extradata:
-            self.decoder.extradata = old.extradata
-        try:
-            return self.decoder.decode(packet)
-        except self.av.error.FFmpegError:
-            return []
-
-    def close(self) -> None:
-        try:
-            self.container.close()
-        except Exception:  # noqa: BLE001 - already closed or broken
-            pass
