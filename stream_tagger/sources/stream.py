@@ -98,7 +98,7 @@ class StreamSource:
         self._status = on_status or _status_to_stderr
         self._is_file = is_file_url(self.url)
         self._stop = threading.Event()
-        self._lock = threading.Lock()  # outage state: the reader thread and stop()
+        self._lock = threading.RLock()  # outage state: the reader thread and stop() (a signal handler may nest)
         self._ring = None
         self._thread: threading.Thread | None = None
         self._opened = False
@@ -152,6 +152,8 @@ class StreamSource:
             self._close_gap(time.time())
         if self._ring is not None:
             self._ring.close()
+        if self._thread is None and self._conn is not None:  # opened, never started: the reader closes it otherwise
+            self._conn.close()
 
     def check(self) -> None:
         """Nothing to poll: failures arrive through the ring buffer."""
@@ -265,11 +267,13 @@ class StreamSource:
         ring = self._ring
         if not self._delivered_since_connect:
             self._delivered_since_connect = True
+            missing = None
             with self._lock:
                 if self.outage_since_utc is not None:  # the new audio begins its burst's length before its end
                     missing = self._close_gap(self._conn.live_edge_s - self._conn.buffered_s)
                     self.reconnects += 1
-                    self._status(f"{self.name}: reconnected; no audio for {missing:.1f} s (gap)")
+            if missing is not None:
+                self._status(f"{self.name}: reconnected; no audio for {missing:.1f} s (gap)")
             self._conn_t0 = time.monotonic()
         if self.realtime:
             ring.write(y)
