@@ -211,7 +211,11 @@ class StreamSource:
             attempts += 1
             try:
                 conn = self._connect()
-                conn.first_format(REALTIME_LEAD_S)
+                try:
+                    conn.first_format(REALTIME_LEAD_S)
+                except BaseException:
+                    conn.close()
+                    raise
                 return conn, attempts
             except TaggerError as e:
                 reason = str(e).removeprefix(f"{self.name}: ")
