@@ -12,7 +12,8 @@ Sources (one or more; later rows for the same file replace earlier ones in the t
     ignored): ``file,status,duration_s,speech_s,music_s,noise_s,silence_s,segments,error``;
     ``status`` is ``ok``, ``failed`` or ``skipped``; seconds are non-negative numbers, empty when
     unknown (a failed file). Several summaries (a run and its ``--resume``) are read in order: a
-    file's failures are counted over all of them ("most failed"), its last row counts in the totals.
+    file's failures are counted over all of them ("most failed"), its last row counts in the totals
+    (but a ``skipped`` row after an ``ok`` one keeps the ``ok`` row and its figures).
 a folder
     Summaries found in it (``*.csv`` files whose header is the summary's) are read as above, and the
     folder gives the label files. Without a summary, every label file in it (``.csv``, ``.jsonl``,
@@ -311,12 +312,16 @@ class LabelIndex:
 
 
 def merge_rows(groups: list[list[FileRow]]) -> list[FileRow]:
-    """Rows of several sources by file: the last row counts, failures add up, first place kept."""
+    """Rows of several sources by file: the last row counts, failures add up, first place kept;
+    a ``skipped`` row after an ``ok`` one (a resumed run passing a finished file by) keeps the ok row."""
     merged: dict[str, FileRow] = {}
     for rows in groups:
         for row in rows:
             before = merged.get(row.file)
             if before is not None:
+                if row.status == "skipped" and before.status == "ok":
+                    before.failures += row.failures
+                    continue
                 row.failures += before.failures
                 row.label_path = row.label_path or before.label_path
             merged[row.file] = row

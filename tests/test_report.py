@@ -117,6 +117,7 @@ def test_a_resumed_run_counts_failures_over_both_summaries(tmp_path):
     assert [r.file for r in a.rows] == ["a.wav", "b.wav", "c.wav"]
     assert [(r.file, r.failures, r.status) for r in a.most_failed()] == [("b.wav", 2, "failed"), ("a.wav", 1, "ok")]
     assert a.total_duration_s() == 30.0 and a.label_totals_s()["music"] == 15.0
+    assert [r.status for r in a.rows] == ["ok", "failed", "ok"]  # c.wav: done in the first run, skipped after
     assert a.error_reasons() == [("HTTP 404", 1)]
 
 
