@@ -24,7 +24,9 @@ a folder
 
 Timeline strips need segments: each shown file's label file is looked for in ``--labels DIR`` (or
 the folder) as ``<name><ext>`` (what ``tag --out-dir`` writes: the input's name without its
-extension), in the input's own sub-folder first; a file without one gets bars of its shares.
+extension, below the sub-folders it had in a folder given to ``tag``), under the longest trailing
+part of the input's own folders that is there (``a/1991/x.flac``: ``1991/x.csv``, then ``x.csv``),
+else the one label file of that name; a file without one gets bars of its shares.
 
 Totals, shares and the histograms count files whose status is ``ok`` or ``skipped`` (done by an
 earlier run) and whose duration is known. Shares are seconds of a label over the file's duration
@@ -41,7 +43,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .errors import TaggerError
 from .errors import report as report_error
@@ -294,17 +296,20 @@ class LabelIndex:
             self.by_stem.setdefault(stem, []).append(rel)
 
     def find(self, file: str) -> str | None:
+        """The label file of the input ``file`` (a path or URL), or None."""
         parts = urlsplit(file)
-        local = parts.path if parts.scheme and len(parts.scheme) > 1 else file
-        stem = os.path.splitext(os.path.basename(local.rstrip("/")))[0]
+        local = unquote(parts.path) if parts.scheme and len(parts.scheme) > 1 else file
+        local = local.replace("\\", "/").rstrip("/")
+        stem = os.path.splitext(os.path.basename(local))[0]
         if not stem:
             return None
-        sub = os.path.dirname(local) if not os.path.isabs(local) and not parts.netloc else ""
-        for ext in LABEL_EXTENSIONS:
-            rel = os.path.normpath(os.path.join(sub, stem + ext))
-            if rel in self.names:
-                return os.path.join(self.folder, rel)
-        candidates = [c for c in self.by_stem.get(stem, []) if c.endswith(LABEL_EXTENSIONS)]
+        dirs = [d for d in os.path.dirname(local).split("/") if d not in ("", ".", "..")]
+        for k in range(len(dirs), -1, -1):  # the longest trailing part of the input's folders first
+            for ext in LABEL_EXTENSIONS:
+                rel = os.path.join(*dirs[len(dirs) - k:], stem + ext)
+                if rel in self.names:
+                    return os.path.join(self.folder, rel)
+        candidates = self.by_stem.get(stem, [])
         if len({os.path.dirname(c) for c in candidates}) == 1:  # one folder holds it: unambiguous
             best = min(candidates, key=lambda c: LABEL_EXTENSIONS.index(os.path.splitext(c)[1]))
             return os.path.join(self.folder, best)

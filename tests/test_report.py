@@ -17,7 +17,7 @@ from stream_tagger.cli import main
 from stream_tagger.events import LABELS, Segment
 from stream_tagger.gui.colors import nearest_label
 from stream_tagger.labels import write_segments
-from stream_tagger.report import SUMMARY_COLUMNS, label_seconds, load_archive, read_summary
+from stream_tagger.report import SUMMARY_COLUMNS, LabelIndex, label_seconds, load_archive
 
 EVIL = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">.wav"
 FORMATS = ("csv", "jsonl", "audacity", "textgrid")
@@ -153,6 +153,21 @@ def test_a_folder_with_its_summary_uses_both(archive, tmp_path):
     a = load_archive([str(folder)])
     assert [r.file for r in a.rows] == list(truth)
     assert sum(1 for r in a.rows if r.strip is not None) == sum(1 for t in truth.values() if t[2]) - 1
+
+
+def test_label_files_are_found_below_the_inputs_sub_folders(tmp_path):
+    labels = tmp_path / "labels"
+    for rel in ("1991/tape.csv", "1992/tape.jsonl", "1992/tape.csv", "solo.TextGrid", "deep/er/only.txt"):
+        (labels / rel).parent.mkdir(parents=True, exist_ok=True)
+        (labels / rel).write_text("")
+    index = LabelIndex(str(labels))
+    found = {f: index.find(f) for f in ("/data/archive/1991/tape.flac", "archive/1992/tape.mp3", "1993/tape.wav",
+                                        "https://host/x/solo.ogg", "s3://bucket/a/only.flac", "file:///r/1991/tape.flac")}
+    assert {f: p and os.path.relpath(p, labels) for f, p in found.items()} == {
+        "/data/archive/1991/tape.flac": "1991/tape.csv", "archive/1992/tape.mp3": "1992/tape.csv",
+        "1993/tape.wav": None,  # two folders hold a tape: which one is unknown
+        "https://host/x/solo.ogg": "solo.TextGrid", "s3://bucket/a/only.flac": "deep/er/only.txt",
+        "file:///r/1991/tape.flac": "1991/tape.csv"}
 
 
 def test_rows_limits_the_table(archive, tmp_path):
