@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import shutil
 import subprocess
@@ -166,7 +165,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import browser
-    from PIL import Image, PngImagePlugin
+    from PIL import PngImagePlugin
 
     from stream_tagger.model import default_model_path, model_identity
 

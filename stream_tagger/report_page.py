@@ -2,7 +2,8 @@
 
 One self-contained file: inline CSS, inline SVG and one inline script, no fetches (its
 Content-Security-Policy allows no source but the page's own script, by its SHA-256). Every text
-from the inputs (file names, errors, titles) is HTML-escaped; the script only sorts table rows.
+from the inputs (file names, errors, titles) is HTML-escaped; the script only sorts the table
+(and measures elements for tests, see below).
 
 Sections: the counts (files per status, hours), totals per label (hours, share of the audio, files
 with the label), histograms of the per-file shares of each label (10 % bins), the longest files,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from html import escape
 
 from . import __version__
@@ -183,7 +185,8 @@ def _spans_units(segments: list[Segment], label: str, duration_s: float) -> list
 
 
 def strip_svg(row: FileRow, width_px: int = STRIP_WIDTH_PX) -> str:
-    """The file's four-row strip: its timeline when its segments are known, else bars of its shares."""
+    """The file's four-row strip: its timeline when its segments are known (one path per label,
+    a horizontal stroke ``M{start} {y}H{end}`` per span, in strip units), else bars of its shares."""
     h = STRIP_ROW_PX
     parts = []
     timeline = row.strip is not None and row.status != "failed"
@@ -195,8 +198,10 @@ def strip_svg(row: FileRow, width_px: int = STRIP_WIDTH_PX) -> str:
         parts.append(f'<rect x="0" y="{y}" width="{STRIP_UNITS}" height="{h - 1}" fill="{ROW_BACKGROUND}"/>')
         colour = label_hex(lab)
         if timeline:
-            for a, b in _spans_units(row.strip, lab, duration_s):
-                parts.append(f'<rect class="seg {lab}" x="{a}" y="{y}" width="{b - a}" height="{h - 1}" fill="{colour}"/>')
+            spans = _spans_units(row.strip, lab, duration_s)
+            if spans:
+                d = "".join(f"M{a} {y + (h - 1) / 2:g}H{b}" for a, b in spans)
+                parts.append(f'<path class="lane {lab}" d="{d}" stroke="{colour}" stroke-width="{h - 1}"/>')
         else:
             share = row.share(lab)
             if share:
@@ -206,8 +211,8 @@ def strip_svg(row: FileRow, width_px: int = STRIP_WIDTH_PX) -> str:
     tip = (f"timeline of {hms(duration_s)}: speech, music, noise, silence rows" if timeline
            else "shares of the file's duration (no label file found)" if row.status != "failed" else "failed")
     return (f'<svg class="strip {kind}" width="{width_px}" height="{len(LABELS) * h}" '
-            f'viewBox="0 0 {STRIP_UNITS} {len(LABELS) * h}" preserveAspectRatio="none" role="img">'
-            f'<title>{escape(tip)}</title>{"".join(parts)}</svg>')
+            f'viewBox="0 0 {STRIP_UNITS} {len(LABELS) * h}" preserveAspectRatio="none" shape-rendering="crispEdges" '
+            f'role="img"><title>{escape(tip)}</title>{"".join(parts)}</svg>')
 
 
 # ------------------------------------------------------------------------------------ sections
@@ -340,8 +345,6 @@ def _files(archive: Archive, rows_shown: int) -> str:
 
 def render_page(archive: Archive, title: str | None = None, rows_shown: int = 300) -> str:
     """The whole HTML page (text)."""
-    import os
-
     heading = title or "Archive report: " + ", ".join(os.path.basename(os.path.normpath(s)) or s for s in archive.sources)
     sources = ", ".join(archive.sources)
     return "".join([

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import os
 import random
+import re
 import subprocess
 import sys
 
@@ -253,11 +254,22 @@ def _file_rows(dom) -> list:
     return dom.by_id("file-table").find("tbody").find_all("tr")
 
 
+PROBED = ".totals .fill, .hist rect.bin, #file-table tbody tr:nth-child(-n+4) svg.strip"
+"""Elements whose page boxes the DOM carries for the screenshot test (``?probe=``)."""
+
+
+@pytest.fixture(scope="module")
+def dom(archive):
+    """The report page's DOM in Chromium after its script ran, with the boxes of :data:`PROBED`."""
+    if browser.chromium_path() is None:
+        pytest.skip(browser.SKIP_REASON)
+    return browser.dump_dom(archive[4], browser.probe_query(PROBED))
+
+
 @needs_chromium
-def test_page_in_chromium(archive):
+def test_page_in_chromium(archive, dom):
     _, summary, labels_dir, truth, page = archive
     a = load_archive([str(summary)], str(labels_dir))
-    dom = browser.dump_dom(page)
     assert dom.find("title").text == "Archive report: summary.csv"  # the evil name's script did not run
     assert len(dom.find_all("script")) == 1 and not dom.find_all("img")
     rows = _file_rows(dom)
@@ -277,9 +289,13 @@ def test_page_in_chromium(archive):
     for name, (status, duration_s, segments) in truth.items():
         kind = "timeline" if segments and not name.endswith("_007.flac") else "shares"
         assert kind in strips[name].classes, name
-        if kind == "timeline":  # one rectangle per merged span of each label
+        if kind == "timeline":  # a path per label, a stroke "M{start} {y}H{end}" per span, 1000 units across
             first = min(segments, key=lambda s: (s.start_s, LABELS.index(s.label)))
-            assert strips[name].find_all("rect", cls=first.label)[0].get("x") == "0"
+            assert strips[name].find("path", cls=first.label).get("d").startswith("M0 ")
+            for label, seconds in label_seconds(segments).items():
+                lanes = strips[name].find_all("path", cls=label)
+                spans = [tuple(map(float, m)) for m in re.findall(r"M(\d+) [\d.]+H(\d+)", lanes[0].get("d"))] if lanes else []
+                assert sum(b - a for a, b in spans) == pytest.approx(seconds / duration_s * 1000, abs=len(spans) + 1)
 
 
 @needs_chromium
@@ -300,10 +316,8 @@ def test_sorting_the_table_in_chromium(archive, query, key):
 
 
 @needs_chromium
-def test_screenshot_shows_the_label_colours_where_the_dom_puts_them(archive, tmp_path):
+def test_screenshot_shows_the_label_colours_where_the_dom_puts_them(archive, dom, tmp_path):
     _, _, _, truth, page = archive
-    selector = ".totals .fill, .hist rect.bin, #file-table tbody tr:nth-child(-n+4) svg.strip"
-    dom = browser.dump_dom(page, browser.probe_query(selector))
     shot = browser.screenshot(page, tmp_path / "shot.png")
     assert shot.size == browser.WINDOW
 
