@@ -1,4 +1,4 @@
-"""Command line: ``stream-tagger tag|live|replay|devices|evaluate|plot``.
+"""Command line: ``stream-tagger tag|live|replay|devices|evaluate|plot|report``.
 
 Every user-facing problem is one line ``stream-tagger: error: ...`` on stderr with exit status 1
 (usage errors: 2, ``stream-tagger: error: COMMAND: ... (see stream-tagger COMMAND --help)``; see
@@ -28,6 +28,7 @@ from .errors import PROG, TaggerError, error_line, report  # noqa: E402
 LAZY_COMMANDS = {
     "evaluate": ("stream_tagger.evaluate", "score labels against reference labels (frame F1, confusion, boundary error)"),
     "plot": ("stream_tagger.gui.plot", "plot a file's labels and probabilities (needs the gui extra)"),
+    "report": ("stream_tagger.report", "one HTML page about a tagged archive (summary CSV or folder of labels)"),
 }
 
 
