@@ -21,7 +21,7 @@ metric                                                     type    meaning
 ``stream_tagger_gap_seconds_total{stream}``                counter wall-clock seconds of those gaps
 ``stream_tagger_restarts_total{stream}``                   counter feed restarts after a failure
 ``stream_tagger_alert_firing{stream,alert}``               gauge   1 while the rule fires
-``stream_tagger_hop_latency_seconds{stream,quantile}``     gauge   audio-in to hop-out, recent 0.5/0.99
+``stream_tagger_hop_latency_seconds{stream,quantile}``     gauge   audio-in to hop-out, 0.5/0.99, last 240 hops
 ``stream_tagger_up{stream}``                               gauge   1 while the stream is being analysed
 =========================================================  ======  =====================================
 """
@@ -36,6 +36,7 @@ from ..errors import TaggerError
 from .alerts import log
 
 EXTRA_HINT = "pip install 'stream-tagger[monitor]'"
+LATENCY_RECENT_HOPS = 240  # hop latency quantiles over the latest 240 hops (a minute at the 0.25 s hop)
 
 
 def prometheus_client():
@@ -108,7 +109,7 @@ class MonitorCollector:
             processing += st.processing_s
             lost += st.lost_events
             fam["load"].add_metric([name], float(tagger.snapshot().load))
-            lat = _latencies(st.latencies_s)
+            lat = _latencies(st.latencies_s)[-LATENCY_RECENT_HOPS:]
             if lat.size:
                 for q in (0.5, 0.99):
                     fam["latency"].add_metric([name, f"{q:g}"], float(np.quantile(lat, q)))
