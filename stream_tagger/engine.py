@@ -169,11 +169,11 @@ class Tagger:
             self.load_model()
         self.env_keep_blocks = 6000  # 60 s of level envelope for boundary refinement
         self.buffer_s = float(buffer_s)
-        # a live source's audio is read at least this many seconds at a time (less only after a 0.5 s
-        # wait or at its end); 0: every block as it comes, for the least latency. Devices and paced
-        # sources write 20 ms blocks, and a wake-up per block costs more than their analysis:
-        # 0.05 s takes a third off the CPU of a real-time feed for about 25 ms more hop latency
-        # (stream-tagger monitor, where many feeds share a core)
+        # a live source's audio is read this many seconds at a time, or what has come once its
+        # oldest sample has waited that long; 0: every block as it comes, for the least latency.
+        # Devices and paced sources write 20 ms blocks, and a wake-up per block costs more than
+        # their analysis: 0.05 s takes a third off the CPU of a real-time feed for at most 50 ms
+        # more hop latency (stream-tagger monitor, where many feeds share a core)
         self.live_read_s = max(0.0, float(live_read_s))
         self.max_batch = int(max_batch)
         self.labels = LABELS
@@ -461,7 +461,7 @@ class Tagger:
         try:
             while True:
                 if least > 1:  # live_read_s: a batch of the live source's audio at a time
-                    ring.wait_available(least, 0.5)
+                    ring.wait_available(least, 0.5, max_age_s=self.live_read_s)
                 got = ring.read(chunk, timeout_s=0.5)
                 now = time.monotonic()
                 if now - last_check > 0.5:

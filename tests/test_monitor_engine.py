@@ -32,6 +32,12 @@ def test_wait_available_waits_for_a_batch_or_the_timeout_or_the_end():
     ring.wait_available(50, 5)
     assert ring.available() == 70  # woke once 50 were there, not at the first 30
     ring.read(100)
+    ring.write(np.ones(10, np.float32))
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    ring.wait_available(50, 5, max_age_s=0.2)  # the 10 waiting since 50 ms: at most 150 ms more
+    assert 0.1 <= time.monotonic() - t0 < 1.0
+    ring.read(100)
     ring.close()
     t0 = time.monotonic()
     ring.wait_available(50, 5)  # closed: no wait
