@@ -370,9 +370,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model file used to tag AUDIO (default: the shipped model)")
     parser.add_argument("--hop", type=float, default=None, metavar="SECONDS", dest="hop_s",
                         help="analysis hop in seconds used to tag AUDIO (default: the engine's)")
+    from .commands.options import min_silence_s
+
+    parser.add_argument("--min-silence-s", type=min_silence_s, default=None, metavar="S",
+                        help="pauses, used to tag AUDIO: silence shorter than S seconds between two stretches of "
+                             "the same label is that label, 0..60 (0: every silence; default: the model's)")
 
 
-def _tag_audio(path: str, model: str | None, hop_s: float | None) -> tuple[list[Segment], float]:
+def _tag_audio(path: str, model: str | None, hop_s: float | None,
+               min_silence_s: float | None = None) -> tuple[list[Segment], float]:
     """Tag an audio file with the engine; returns (segments, audio duration in seconds)."""
     from . import engine  # lazy: the engine pulls in the model runtime
     from .audio_io import describe_file
@@ -383,7 +389,8 @@ def _tag_audio(path: str, model: str | None, hop_s: float | None) -> tuple[list[
     except (TypeError, ValueError):
         params = {}
     kwargs = {}
-    for value, names in ((model, ("model_path", "model")), (hop_s, ("hop_s", "hop"))):
+    for value, names in ((model, ("model_path", "model")), (hop_s, ("hop_s", "hop")),
+                         (min_silence_s, ("min_silence_s",))):
         if value is None:
             continue
         name = next((n for n in names if n in params), None)
@@ -428,7 +435,8 @@ def run(args: argparse.Namespace) -> int:
             if hypotheses:
                 scorer.add(reference, read_segments(other))
             else:
-                hypothesis, duration_s = _tag_audio(other, getattr(args, "model", None), hop_s)
+                hypothesis, duration_s = _tag_audio(other, getattr(args, "model", None), hop_s,
+                                                    getattr(args, "min_silence_s", None))
                 scorer.add(reference, hypothesis, duration_s)
         report = scorer.report()
     except TaggerError as exc:
