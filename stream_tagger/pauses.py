@@ -178,7 +178,7 @@ class PauseRule:
         min_b = self.min_blocks()
         if min_b <= 0 or sil is None or not self.labels_before:
             return labels
-        if self._block(k + 1) - sil < min_b:
+        if self._block(k + 1) - TOLERANCE_BLOCKS - sil < min_b:  # its end may yet be refined back by 2 blocks
             return self.labels_before
         self.labels_before = frozenset()  # a silence, not a pause: it stays so until sound returns
         return labels
