@@ -56,6 +56,13 @@ starting or ending where silence ends or starts shares its edge, and no segment 
 label reaches into a silence (one that ended before the silence was confirmed is cut back to
 its start). A run that begins with sound starts its labels at its first sample. A whole stream
 shorter than a label's ``min_on`` that is all one label still gets that segment.
+
+Pauses (:mod:`stream_tagger.pauses`, ``min_silence_s``, default 0.5 s from the model metadata):
+after these decisions, a silence shorter than ``min_silence_s`` between two stretches of the
+same label does not break that label and is not reported as silence. The segments around such
+a silence wait at most ``min_silence_s`` (and the hop it ends in) longer before they are emitted,
+and a hop inside a silence not yet known to last ``min_silence_s`` shows the labels of the hop
+before it. ``min_silence_s = 0`` gives the decisions' own events.
 """
 
 from __future__ import annotations
