@@ -11,29 +11,34 @@ Segments. When a label X opens again right where a silence ends (its refined sta
 :data:`TOLERANCE_BLOCKS` of the silence's end), the silence is shorter than ``min_silence_s``,
 and X's previous segment ended right where that silence began, the previous segment goes on
 (X's open segment starts at its start) and the silence is dropped. A short silence inside a
-segment of X that its minimum durations kept open across it (X on before it and on again
-after it) is dropped too. A label on only one side
-ends or starts at the silence's edge as before; if no label goes on across it, the silence is
-reported. Between different labels (speech, a short silence, music) nothing changes. To decide
-this the analysis holds back, beyond its usual hold:
+segment of X that X's minimum durations kept on across it (X on before it and after it) is
+dropped too, and that segment is not cut at the silence's end. A label on only one side ends or
+starts at the silence's edge as before; if no label goes on across it, the silence is reported.
+Between different labels (speech, a short silence, music) nothing changes. To decide this the
+analysis holds back, beyond its usual hold:
 
 - X's closed segment, while a silence that began at its end may still turn out shorter than
   ``min_silence_s`` and be followed by X (at most ``min_silence_s`` after its end, plus the
   time X takes to be confirmed, ``min_on``);
 - a silence shorter than ``min_silence_s``, while a label that ended where it began may still
-  open where it ends (``min_on`` of that label after its end).
+  open where it ends (``min_on`` of that label after its end), or while a label on since before
+  it may still end at it (its end can be refined back by the refinement radius, 0.5 s: only
+  with metadata whose ``min_off_s`` outlasts silence's ``min_on_s``).
 
-So a silence segment is emitted at most ``min_silence_s`` (and the hop it ends in) later than
-without the rule, and so are the segments before it; nothing else waits.
+So (with silence's ``min_on_s`` at least the labels' ``min_off_s``, as shipped) a silence segment
+is emitted at most ``min_silence_s`` (and the hop it ends in) later than without the rule, and
+so are the segments before it; nothing else waits.
 
 Hops. Whether a silence is a pause is known only when the sound comes back, after
-``min_silence_s`` at most. A hop inside a silence that has lasted less than ``min_silence_s``
-so far (from its refined start to the hop's end) shows the labels of the last hop before the
-silence instead (provisional, like every hop's labels): the word gaps of a talk do not flicker
-to silence on the hop lines, and dead air shows as silence on the hops once it has lasted
-``min_silence_s`` (the segment is back-dated to where it began). When a short silence is
-followed by another label (speech, a short silence, music), the hops showed the first label
-through it, while the segments report the silence.
+``min_silence_s`` at most. A hop inside a silence not yet known to last ``min_silence_s`` (from
+its refined start to the hop's end, less the :data:`TOLERANCE_BLOCKS` its end may still move
+back) shows the labels of the last hop before the silence instead (provisional, like every
+hop's labels): the word gaps of a talk do not flicker to silence on the hop lines, and dead air
+shows as silence on the hops once it has lasted that long (its segment is back-dated to where
+it began): at the 0.25 s hop and the default 0.5 s, on the third hop of a silence that begins
+on a hop's start, one hop later than without the rule. When a short silence is followed by
+another label (speech, a short silence, music), the hops showed the first label through it,
+while the segments report the silence.
 
 ``min_silence_s = 0`` turns all of this off: segments, hops and their order are those of the
 decisions alone.
