@@ -69,10 +69,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     options.add_analysis_options(p)
     options.add_stdin_options(p)
 
-    p = sub.add_parser("live", help="tag a live input device", description="Tag a live input device.")
+    p = sub.add_parser("live", help="tag a live input device or network stream",
+                       description="Tag a live input device or network stream.")
     p.add_argument("--device", default=None, help="input device index or name substring (see: devices)")
     p.add_argument("--device-rate", type=options.positive_int, default=None, metavar="HZ",
                    help="capture rate (default: the device's own rate)")
+    live.add_stream_options(p)
     options.add_line_options(p)
     options.add_analysis_options(p)
 

@@ -12,7 +12,10 @@ Public API
     :class:`~stream_tagger.events.Segment` whenever a segment closes, with its refined
     boundaries. A source failing mid-stream (vanished device, truncated file) first yields
     everything decided so far, then raises its :class:`~stream_tagger.errors.TaggerError`.
-``tagger.run(source, on_hop=None, on_segment=None)`` -> :class:`RunStats`
+    A network stream that lost audio yields a :class:`~stream_tagger.events.Gap` where the
+    audio is missing (after the hops and segments before it). Live sources (device, network
+    stream) stamp hops and segments with the UTC time of their start (``utc``).
+``tagger.run(source, on_hop=None, on_segment=None, on_gap=None)`` -> :class:`RunStats`
     the same through callbacks (called on the caller's thread).
 ``tagger.stop()``
     from any thread or a signal handler: the source stops, buffered audio is analysed, open
@@ -28,7 +31,7 @@ Public API
     time, recent average), ``dropped_samples`` (16 kHz samples lost to overruns),
     ``last_hop`` (latest :class:`Hop`).
 ``tag_file(path, model=None, hop_s=0.25, ...)`` -> list of :class:`Segment` sorted by start.
-Sources: :mod:`stream_tagger.sources` (``FileSource``, ``MicSource``, ``StdinSource``).
+Sources: :mod:`stream_tagger.sources` (``FileSource``, ``MicSource``, ``StdinSource``, ``StreamSource``).
 
 Timing
 ------
@@ -40,7 +43,8 @@ remaining cells use the windows that contain them, or one last window aligned on
 Nothing depends on the wall clock: the same samples give the same events at any pace.
 If the analysis falls behind a live source, the ring buffer drops the oldest audio: the run
 is ended at the gap (its open segments closed) and a new one starts on the hop grid after it,
-so hop indices skip the gap and times stay those of the source's sample count.
+so hop indices skip the gap and times stay those of the source's sample count. A network
+stream's missing wall-clock time (:class:`~stream_tagger.events.Gap`) is skipped the same way.
 
 Decisions (:mod:`stream_tagger.postprocess`)
 ----------------------------------------------
@@ -67,6 +71,7 @@ before it. ``min_silence_s = 0`` gives the decisions' own events.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import queue
 import threading
@@ -81,7 +86,7 @@ from .audio_io import quiet_c_stderr
 from .errors import TaggerError
 
 from .analysis import BLOCK, RATE_HZ, Analysis
-from .events import LABELS, Hop, Segment
+from .events import LABELS, Gap, Hop, Segment
 from .level import power_to_dbfs
 from .postprocess import MIN_SILENCE_S_RANGE, DecisionParams
 from .resampler import StreamingResampler, sanitize_block
@@ -125,7 +130,8 @@ class RunStats:
     (a bounded window, so a 24/7 run does not grow), from the moment the audio completing its
     last window was written into the ring buffer to the moment the hop was emitted, seconds.
     ``lost_events``: hops and segments of a live source that found the event queue full (the
-    consumer, e.g. a stalled standard output, fell :data:`EVENT_QUEUE_SIZE` events behind)."""
+    consumer, e.g. a stalled standard output, fell :data:`EVENT_QUEUE_SIZE` events behind).
+    ``gaps``, ``gap_s``: how many :class:`~stream_tagger.events.Gap` events, and their wall-clock seconds."""
 
     audio_s: float = 0.0
     processing_s: float = 0.0
@@ -134,6 +140,8 @@ class RunStats:
     windows: int = 0
     dropped_samples: int = 0
     lost_events: int = 0
+    gaps: int = 0
+    gap_s: float = 0.0
     first_hop_wall_s: float | None = None
     latencies_s: deque = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW_HOPS))
 
@@ -192,6 +200,7 @@ class Tagger:
         self._resampler: StreamingResampler | None = None
         self._finishing = False
         self._src_base = self._src_base16 = self._src_end = 0
+        self._clock = None  # the live source's SampleClock: hops and segments get their UTC time
 
     def load_model(self) -> None:
         """Load the model now (done by the constructor unless ``defer_load``; then by :meth:`stream`
@@ -261,6 +270,7 @@ class Tagger:
             self._env_db_recent = np.zeros(0)
         self._t_start = time.monotonic()
         source.start(ring)  # capture / pacing begins; audio waits in the ring while we load
+        self._clock = getattr(source, "clock", None)
         try:
             self.load_model()
         except BaseException:
@@ -288,15 +298,18 @@ class Tagger:
             with self._lock:
                 self._snap.running = False
 
-    def run(self, source, on_hop=None, on_segment=None, duration_s: float | None = None) -> RunStats:
+    def run(self, source, on_hop=None, on_segment=None, duration_s: float | None = None, on_gap=None) -> RunStats:
         """Run ``source`` to its end (or :meth:`stop`, or ``duration_s`` seconds of it), calling
         back per event; returns stats."""
         for ev in self.stream(source, duration_s=duration_s):
             if isinstance(ev, Hop):
                 if on_hop is not None:
                     on_hop(ev)
-            elif on_segment is not None:
-                on_segment(ev)
+            elif isinstance(ev, Segment):
+                if on_segment is not None:
+                    on_segment(ev)
+            elif on_gap is not None:
+                on_gap(ev)
         return self._stats
 
     def stop(self) -> None:
@@ -328,12 +341,28 @@ class Tagger:
         for ev in self.stream(source):
             if isinstance(ev, Segment):
                 segs.append(ev)
-            elif on_progress is not None:
+            elif on_progress is not None and isinstance(ev, Hop):
                 on_progress(ev)
         order = {lab: i for i, lab in enumerate(LABELS)}
         return sorted(segs, key=lambda s: (s.start_s, order.get(s.label, 9), s.end_s))
 
     # -- worker ----------------------------------------------------------------------------
+    def _end_run(self, an: Analysis, end_sample: int, rate: int, ring: RingBuffer) -> None:
+        """End the run ``an`` at source sample ``end_sample`` (audio dropped or missing after it)."""
+        self._finishing = True
+        an.finish(end_sample / rate)
+        self._finishing = False
+        self._stats.audio_s = an.end_s if an.end_s is not None else 0.0
+        self._dropped16 = int(round(ring.dropped_samples * RATE_HZ / rate))
+
+    def _gaps(self, marks: list) -> None:
+        """Deliver the gaps among the marks the source put in the ring (holes the reader passed)."""
+        for gap in marks:
+            if isinstance(gap, Gap):
+                self._stats.gaps += 1
+                self._stats.gap_s += gap.seconds
+                self._deliver(gap)
+
     def _on_hop(self, hop: Hop, window_end_sample: int) -> None:
         st = self._stats
         st.hops += 1
@@ -349,11 +378,15 @@ class Tagger:
             ta = self._ring.time_available(min(crit, self._src_end))
             if ta is not None:
                 st.latencies_s.append(now - ta)
+        if self._clock is not None:
+            hop = dataclasses.replace(hop, utc=self._clock.iso_at_s(hop.start_s))
         self._last_hop = hop
         self._deliver(hop)
 
     def _on_segment(self, seg: Segment) -> None:
         self._stats.segments += 1
+        if self._clock is not None:
+            seg = dataclasses.replace(seg, utc=self._clock.iso_at_s(seg.start_s))
         self._deliver(seg)
 
     def _deliver(self, ev) -> None:
@@ -395,6 +428,9 @@ class Tagger:
         def count_windows(n: int) -> None:
             self._stats.windows += n
 
+        with self._lock:  # the display's recent frames are those of this run (none across a gap)
+            self._spec = np.zeros((self._spec.shape[0], 0), np.float32)
+
         return Analysis(self._model, self.params, self.decision, self.hop_samples, base, max_batch=self.max_batch,
                         refine_radius_blocks=self.refine_radius_blocks, env_keep_blocks=self.env_keep_blocks,
                         on_hop=self._on_hop, on_segment=self._on_segment, on_windows=count_windows,
@@ -425,6 +461,12 @@ class Tagger:
                 if got is None:
                     break
                 start, x = got
+                marks = ring.take_skipped()
+                if marks:  # the source marked missing audio: the run ends at its last sample
+                    if an is not None:
+                        self._end_run(an, expected, rate, ring)
+                        an = None
+                    self._gaps(marks)
                 if limit is not None:
                     if start >= limit:
                         break
@@ -434,10 +476,7 @@ class Tagger:
                 t0 = time.perf_counter()
                 if start != expected or an is None:
                     if an is not None:  # audio was dropped: end this run, restart after the gap
-                        self._finishing = True
-                        an.finish(expected / rate)
-                        self._finishing = False
-                        self._dropped16 = int(round(ring.dropped_samples * RATE_HZ / rate))
+                        self._end_run(an, expected, rate, ring)
                     pos16 = math.ceil(start * RATE_HZ / rate)
                     base = -(-pos16 // self.hop_samples) * self.hop_samples
                     skip16 = base - pos16 if start > 0 else 0
@@ -478,6 +517,7 @@ class Tagger:
                 an.finish(self._src_end / rate)
                 self._stats.processing_s += time.perf_counter() - t0
                 self._stats.audio_s = an.end_s if an.end_s is not None else 0.0
+            self._gaps(ring.take_skipped())  # a source that gave up or was stopped in a gap
             if ring.error is not None and err is None:
                 err = ring.error
             self._stats.dropped_samples = self._dropped16

@@ -51,6 +51,8 @@ def min_silence_s(text: str) -> float:
 
 
 duration = bounded(float, 0.001, None, "duration must be a positive number of seconds")
+timeout_s = bounded(float, 0.1, 3600.0, "timeout must be between 0.1 and 3600 seconds")
+retries = bounded(int, 0, None, "must be 0 or more")
 window_s = bounded(float, 1.0, 3600.0, "window must be between 1 and 3600 seconds")
 
 
