@@ -39,7 +39,6 @@ class RingBuffer:
         self._written = 0  # total samples ever written (absolute write position)
         self._read = 0  # absolute position of the next unread sample
         self.dropped_samples = 0  # samples overwritten before they were read
-        self.overruns = 0  # number of writes that dropped audio
         self._closed = False
         self.error: BaseException | None = None
         self._cond = threading.Condition(threading.Lock())
@@ -68,7 +67,6 @@ class RingBuffer:
                 dropped = unread - self.capacity
                 self._read += dropped
                 self.dropped_samples += dropped
-                self.overruns += 1
             self._marks.append((self._written, time.monotonic()))
             self._cond.notify()
         return dropped

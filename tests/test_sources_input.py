@@ -12,6 +12,7 @@ import re
 import struct
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -287,9 +288,26 @@ os.write(2, b"restored\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stderr == b"shown\nrestored\n"
-    with quiet_c_stderr():
-        pass
-    assert os.fstat(2)  # still open here too
+    # in this process too, with fd 2 on a file of ours: /dev/null inside, that file again after
+    null = os.stat(os.devnull)
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as f:
+            os.dup2(f.fileno(), 2)
+            mine = os.fstat(f.fileno())
+            with quiet_c_stderr():
+                inside = os.fstat(2)
+                os.write(2, b"HIDDEN\n")
+            after = os.fstat(2)
+            os.write(2, b"restored\n")
+            os.dup2(saved, 2)
+            f.seek(0)
+            assert f.read() == b"restored\n"
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    assert (inside.st_dev, inside.st_ino) == (null.st_dev, null.st_ino)
+    assert (after.st_dev, after.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 # -------------------------------------------------------------- 7. sample rates above 768 kHz
