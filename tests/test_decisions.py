@@ -9,6 +9,7 @@ are exact in binary floating point and a test can sit a value right on them.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from stream_tagger.postprocess import (
@@ -17,6 +18,7 @@ from stream_tagger.postprocess import (
     Decider,
     DecisionParams,
     RunTracker,
+    refine_boundary,
     step_scores,
     window_fall_sample,
 )
@@ -270,3 +272,46 @@ def test_window_fall_places_the_end_by_the_last_window_above_threshold():
     assert window_fall_sample({6: 0.9, 7: 0.1, 8: 0.1, 9: 0.1, 10: 0.1}, 10, 0.5, 4000, 4) == 28000 + 800
     assert window_fall_sample({5: 0.9, 6: 0.1, 7: 0.1, 8: 0.1, 9: 0.1, 10: 0.1}, 10, 0.5, 4000, 4) is None
     assert window_fall_sample({7: 0.9, 9: 0.1, 10: 0.1}, 10, 0.5, 4000, 4) is None  # window 8 missing
+    # the first off cell's own window may still be on (the cell's mean is off): the end is after it
+    assert window_fall_sample({6: 0.9, 7: 0.9, 8: 0.9, 9: 0.9, 10: 0.6, 11: 0.1}, 10, 0.5, 4000, 4) == 44000 + 800
+
+
+def test_refine_boundary_takes_the_strongest_step_nearest_the_boundary():
+    """Two equal rises (blocks 10 and 30) and a fall between (20): the one nearest the hop
+    boundary wins; either direction with ``rising=None``; a step under ``min_step_db`` moves
+    nothing; with a distance penalty a weaker step near the boundary beats a stronger one far off."""
+    env = np.array([-60.0] * 10 + [-30.0] * 10 + [-60.0] * 10 + [-30.0] * 10)
+    assert refine_boundary(env, 0, 28, 5, 35, rising=True, floor_dbfs=-70) == 30
+    assert refine_boundary(env, 0, 12, 5, 35, rising=True, floor_dbfs=-70) == 10
+    assert refine_boundary(env, 0, 28, 5, 35, rising=False, floor_dbfs=-70) == 20
+    assert refine_boundary(env, 0, 21, 5, 35, rising=None, floor_dbfs=-70) == 20
+    assert refine_boundary(env + 0.0, 1000, 1028, 1005, 1035, rising=True, floor_dbfs=-70) == 1030  # absolute blocks
+    small = np.array([-40.0] * 20 + [-36.0] * 20)  # a 4 dB step
+    assert refine_boundary(small, 0, 25, 10, 30, rising=True, floor_dbfs=-70) == 25
+    assert refine_boundary(small, 0, 25, 10, 30, rising=True, floor_dbfs=-70, min_step_db=3.0) == 20
+    unequal = np.array([-60.0] * 10 + [-30.0] * 10 + [-60.0] * 10 + [-35.0] * 10)  # 30 dB at 10, 25 dB at 30
+    assert refine_boundary(unequal, 0, 28, 5, 35, rising=True, floor_dbfs=-70) == 10
+    assert refine_boundary(unequal, 0, 28, 5, 35, rising=True, floor_dbfs=-70, distance_db_per_s=300.0) == 30
+
+
+def test_refine_boundary_moves_a_step_to_the_end_of_its_ramp():
+    """A rise over three blocks (-53, -46, -34 dBFS after -79) starts at the ramp's first block
+    (30), not where the step detector peaks (31); the mirrored fall ends at its first block at the
+    bottom (33)."""
+    onset = np.concatenate([np.full(30, -79.0), [-53.0, -46.0, -34.0], np.full(30, -23.0)])
+    assert refine_boundary(onset, 0, 40, 20, 45, rising=True, floor_dbfs=-70) == 30
+    assert refine_boundary(onset, 0, 40, 20, 45, rising=None, floor_dbfs=-70) == 31  # no direction: no ramp
+    fall = onset[::-1].copy()
+    assert refine_boundary(fall, 0, 25, 15, 40, rising=False, floor_dbfs=-70) == 33
+
+
+def test_silence_edges_take_only_steps_into_or_out_of_quiet():
+    """``pick="last"`` / ``"first"`` with ``gate_dbfs``: a silence starts at the last fall INTO a
+    level below the gate (block 30), not at a later fall between two loud levels (56); it ends
+    at the first rise OUT OF quiet (46), not at an earlier rise between loud levels (20)."""
+    env = np.array([-20.0] * 30 + [-79.0] * 16 + [-30.0] * 10 + [-40.0] * 20)
+    assert refine_boundary(env, 0, 45, 25, 60, rising=False, floor_dbfs=-70, pick="last", gate_dbfs=-50) == 30
+    assert refine_boundary(env, 0, 45, 25, 60, rising=False, floor_dbfs=-70, pick="last") == 56
+    env = np.array([-40.0] * 20 + [-30.0] * 10 + [-79.0] * 16 + [-20.0] * 30)
+    assert refine_boundary(env, 0, 25, 15, 50, rising=True, floor_dbfs=-70, pick="first", gate_dbfs=-50) == 46
+    assert refine_boundary(env, 0, 25, 15, 50, rising=True, floor_dbfs=-70, pick="first") == 20

@@ -519,3 +519,37 @@ def test_the_first_hops_of_a_stream_show_its_provisional_label(engine_model, tmp
     assert hops[0].start_s == 0.0 and hops[0].labels == {"silence"}
     assert all(h.labels for h in hops)
     assert Segment(0.0, 2.0, "silence") in _segs(events)
+
+
+def test_a_hops_probabilities_are_the_mean_of_the_windows_that_contain_it(engine_model, tmp_path):
+    """Window ``m`` (starting at m * 0.25 s) gets scripted probabilities; hop ``k`` must carry the
+    mean of the windows containing its cell: ``k - 3 .. k``, and at the end of a 3 s stream
+    (windows up to 8) ``k - 3 .. 8``."""
+    path = str(tmp_path / "noise3s.wav")
+    sf.write(path, (0.1 * np.random.default_rng(5).standard_normal(3 * RATE)).astype(np.float32), RATE)
+
+    def window(m):
+        return [m / 10.0, 1.0 - m / 10.0, (m % 3) / 4.0]
+
+    net = _ScriptedNetwork(engine_model, lambda t: window(round(t / 0.25)))
+    hops = _hops(Tagger(model=net).stream(FileSource(path)))
+    assert [h.index for h in hops] == list(range(12))
+    for h in hops:
+        k = h.index
+        ms = range(max(0, k - 3), min(k, 8) + 1)
+        want = np.mean([window(m) for m in ms], axis=0)
+        got = [h.probabilities[lab] for lab in ("speech", "music", "noise")]
+        np.testing.assert_allclose(got, want, atol=1e-4, err_msg=f"hop {k}")
+
+
+def test_a_label_whose_windows_stay_on_ends_where_silence_starts(engine_model, tmp_path):
+    """Every window says music, the sound stops at 2.1 s (digital silence to 5 s): music's windows
+    never fall, so only the silence can end it, at the silence's own refined start (the shared
+    edge, and a network segment never reaching into a silence; without both it runs on to 2.75 s)."""
+    x = np.zeros(5 * RATE, np.float32)
+    x[:int(2.1 * RATE)] = 0.1 * np.random.default_rng(0).standard_normal(int(2.1 * RATE))
+    path = str(tmp_path / "stop.wav")
+    sf.write(path, x, RATE, subtype="FLOAT")
+    net = _ScriptedNetwork(engine_model, lambda t: [0.0, 1.0, 0.0])
+    assert _segs(Tagger(model=net).stream(FileSource(path))) == [Segment(0.0, 2.1, "music"),
+                                                                  Segment(2.1, 5.0, "silence")]
