@@ -63,7 +63,7 @@ REFINE = ("tests/test_decisions.py", "tests/test_engine.py", "tests/test_segment
 LABELS = ("tests/test_labels.py",)
 # (test_a_stopped_process_is_not_a_vanished_device fails here without a plant: "device 'pulse'
 # delivered no audio for 6.0 s", on main too)
-OUTPUTS = ("tests/test_cli.py", "tests/test_live.py",
+OUTPUTS = ("tests/test_labels.py", "tests/test_cli.py", "tests/test_live.py",
            "--deselect", "tests/test_live.py::test_a_stopped_process_is_not_a_vanished_device")
 FRONTEND = ("tests/test_frontend.py",)
 RING = ("tests/test_engine.py", "tests/test_sources_input.py")
