@@ -74,6 +74,32 @@ def test_ring_buffer_blocking_write_never_drops():
     assert rb.dropped_samples == 0
 
 
+def test_ring_buffer_blocking_write_waits_for_room_without_overwriting():
+    """Without a reader, a blocking write stores what fits (the free room, not the capacity) and
+    then waits: with a timeout it gives up, and the unread audio is intact."""
+    rb = RingBuffer(10)
+    assert rb.write_blocking(np.arange(8, dtype=np.float32))
+    assert rb.read(5)[0] == 0  # 3 unread, room for 7
+    assert rb.write_blocking(np.arange(8, 16, dtype=np.float32), timeout_s=0.2) is False
+    start, x = rb.read(100)
+    assert start == 5 and x.tolist() == list(range(5, 15)) and rb.dropped_samples == 0
+
+
+def test_ring_buffer_knows_when_each_sample_was_written():
+    """``time_available(p)``: the monotonic time of the write that brought sample ``p - 1``."""
+    import time
+
+    rb = RingBuffer(100)
+    t0 = time.monotonic()
+    rb.write(np.zeros(10, np.float32))
+    time.sleep(0.002)  # two writes at distinct times
+    t1 = time.monotonic()
+    rb.write_blocking(np.zeros(10, np.float32))
+    assert t0 <= rb.time_available(1) == rb.time_available(10) < t1
+    assert t1 <= rb.time_available(11) == rb.time_available(20)
+    assert rb.time_available(21) is None
+
+
 @pytest.mark.parametrize("rate,exact", [(8000, True), (22050, True), (44100, True), (48000, True),
                                         (48001, False), (8001, False), (44056, False), (767999, False)])
 def test_resampler_is_chunking_invariant_and_accurate(rate, exact):
@@ -159,6 +185,9 @@ def test_level_envelope_units_dc_and_chunking():
     b = np.concatenate([m2.push(c) for c in np.array_split(x, 37)])
     np.testing.assert_array_equal(a, b)
     assert power_to_dbfs(0.0) == -120.0
+    # a last partial block counts, over the samples it has
+    part = envelope_dbfs(x[:250])
+    assert part.shape == (2,) and part[1] == pytest.approx(float(power_to_dbfs(np.var(x[160:250].astype(np.float64)))))
 
 
 def test_run_tracker_min_durations_backdate_boundaries():

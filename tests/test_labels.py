@@ -68,6 +68,15 @@ def test_per_hop_lines_exact_text():
     seg = Segment(0.5, 4.5, "music")
     assert segment_csv(seg) == "segment,0.500,4.500,music,,,,,"
     assert segment_json(seg) == '{"type": "segment", "label": "music", "start": 0.5, "end": 4.5}'
+    from stream_tagger.outputs import LineWriter
+
+    for fmt, lines in (("csv", [CSV_HEADER, hop_csv(hop), segment_csv(seg), hop_csv(hop)]),
+                       ("jsonl", [hop_json(hop), segment_json(seg), hop_json(hop)])):
+        out = io.StringIO()
+        writer = LineWriter(fmt, out)
+        for ev in (hop, seg, hop):
+            writer.event(ev)
+        assert out.getvalue() == "".join(line + "\n" for line in lines), fmt  # one header, one line per event
 
 
 def test_sort_order_breaks_ties_by_label_order():
