@@ -159,6 +159,26 @@ def test_stdin_without_samples_cli_matches_file(engine_model, wav3, tmp_path):
     _one_error_line(_cli("tag", str(p), "--model", engine_model), "contains no audio samples")
 
 
+@pytest.mark.parametrize("fmt, subtype", [("u8", "PCM_U8"), ("s16", "PCM_16"), ("s24", "PCM_24"), ("s32", "PCM_32"),
+                                          ("f32", "FLOAT")])
+def test_each_sample_format_on_stdin_reads_as_soundfile_reads_it(fmt, subtype):
+    """Raw PCM and WAV streams of each encoding, with negative and positive samples near full
+    scale: the samples soundfile reads from the same encoding, exactly."""
+    t = np.arange(RATE // 4) / RATE
+    x = (0.99 * np.sin(2 * np.pi * 440 * t) * np.linspace(1, 0.01, t.shape[0])).astype(np.float32)
+    wav = _wav_bytes(x, subtype=subtype)
+    want = sf.read(io.BytesIO(wav), dtype="float32")[0]
+    assert want.min() < -0.9 and want.max() > 0.9
+    got, err = _stdin(wav)
+    assert err is None
+    np.testing.assert_array_equal(got, want)
+    raw = io.BytesIO()
+    sf.write(raw, x, RATE, format="RAW", subtype=subtype)
+    got, err = _stdin(raw.getvalue(), rate_hz=RATE, channels=1, sample_format=fmt)
+    assert err is None
+    np.testing.assert_array_equal(got, want)
+
+
 def test_raw_leftover_bytes_are_ignored():
     pcm = (np.arange(100, dtype="<i2") * 100).tobytes()
     x, err = _stdin(pcm + b"\x01")  # an incomplete last s16 sample
