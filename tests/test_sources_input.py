@@ -196,6 +196,21 @@ def test_truncated_wav_on_stdin_names_seconds_read_and_declared(wav3):
     assert msg.startswith("standard input: WAV stream is truncated (read 1.00 s of 3.00 s"), msg
 
 
+def test_truncated_wav_file_names_declared_and_present_bytes(wav3, tmp_path):
+    """A WAV file cut short: its header's data chunk declares more bytes than the file holds
+    (libsndfile alone would read what is there without a word)."""
+    data = open(wav3, "rb").read()
+    declared = int.from_bytes(data[40:44], "little")
+    p = tmp_path / "cut.wav"
+    p.write_bytes(data[:44 + 2 * 16000])
+    with pytest.raises(AudioFileError) as e:
+        FileSource(str(p)).open()
+    assert str(e.value) == (f"{p}: file is truncated (its data chunk declares {declared} bytes, only 32000 are "
+                            "present)")
+    p.write_bytes(data + b"\0")  # a pad byte more is not a truncation
+    FileSource(str(p)).open()
+
+
 def test_truncated_wav_on_stdin_cli(engine_model, wav3):
     r = _cli("tag", "-", "--model", engine_model, input=open(wav3, "rb").read()[:20000])
     _one_error_line(r, "truncated", "0.62 s of 3.00 s")
@@ -331,6 +346,14 @@ os.write(2, b"restored\n")
 
 
 # -------------------------------------------------------------- 7. sample rates above 768 kHz
+def test_the_accepted_rates_end_exactly_at_the_limits():
+    for rate in (MIN_RATE_HZ, 16000, MAX_RATE_HZ):
+        check_rate(rate, "x")
+    for rate in (MIN_RATE_HZ - 1, MAX_RATE_HZ + 1):
+        with pytest.raises(AudioFileError, match=f"x: sample rate {rate} Hz is too (low|high)"):
+            check_rate(rate, "x")
+
+
 def test_high_sample_rates_refused_for_files_stdin_and_devices(tmp_path):
     p = tmp_path / "fast.wav"
     sf.write(p, _tone(0.1, 2_000_003), 2_000_003)
