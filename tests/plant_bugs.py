@@ -54,6 +54,7 @@ class Plant:
     what: str  # the change, in words
     edits: tuple  # ((old, new), ...): each old occurs exactly once in the file
     tests: tuple  # pytest arguments
+    note: str = ""  # shown beside the result (e.g. why a plant cannot be caught)
 
 
 # test sets (fastest files first)
@@ -139,14 +140,21 @@ PLANTS: list[Plant] = [
     Plant("R9", "refinement", AN, "a label reopening at its refined end starts a new segment",
           (("if held is not None and self.open_starts[lab] <= held[1]:", "if False:"),), REFINE),
     Plant("R10", "refinement", AN, "network labels do not share silence's refined edges",
-          (("if lab != SILENCE and cell in self.silence_edges:", "if False:"),), REFINE),
+          (("if lab != SILENCE and cell in self.silence_edges:", "if False:"),), REFINE,
+          "masked by R13's clipping (a network label goes off in the cell silence starts in); R19 plants both"),
     Plant("R11", "refinement", AN, "a run beginning with sound does not start at its first sample",
           (("if lab != SILENCE and not is_end and cell == 0 and self._starts_loud():", "if False:"),), REFINE),
     Plant("R12", "refinement", AN, "held segments not cut where a later-confirmed silence starts",
-          (("                self._cut_held_at_silence(self.open_starts[lab])\n", ""),), REFINE),
+          (("                self._cut_held_at_silence(self.open_starts[lab])\n", ""),), REFINE,
+          "no signal found (scripted networks, level steps) where a closed segment's refined end lies past a "
+          "silence confirmed after it"),
     Plant("R13", "refinement", AN, "a network segment may reach into a silence that starts inside it",
           (("            if sil_start is not None and start_block < sil_start < end_block:\n                end_block = sil_start\n",
-            ""),), REFINE),
+            ""),), REFINE, "masked by R10's shared edge; R19 plants both"),
+    Plant("R19", "refinement", AN, "R10 and R13 together",
+          (("if lab != SILENCE and cell in self.silence_edges:", "if False:"),
+           ("            if sil_start is not None and start_block < sil_start < end_block:\n                end_block = sil_start\n",
+            "")), REFINE),
     Plant("R14", "refinement", AN, "cell level over one 10 ms block too many",
           (("        b = a + self.fph\n", "        b = a + self.fph + 1\n"),), REFINE),
     Plant("R15", "refinement", AN, "stream end rounded down to the 10 ms grid",
@@ -216,7 +224,8 @@ PLANTS: list[Plant] = [
           FRONTEND),
     # ---------------------------------------------------------------- ring buffer
     Plant("B1", "ring buffer", "stream_tagger/ring_buffer.py", "overrun check `>` to `>=` (equivalent: drops 0)",
-          (("if unread > self.capacity:", "if unread >= self.capacity:"),), RING),
+          (("if unread > self.capacity:", "if unread >= self.capacity:"),), RING,
+          "equivalent: at unread == capacity it drops 0 samples; the `overruns` count it also bumped is gone"),
     Plant("B2", "ring buffer", "stream_tagger/ring_buffer.py", "one sample too many dropped",
           (("dropped = unread - self.capacity\n", "dropped = unread - self.capacity + 1\n"),), RING),
     Plant("B3", "ring buffer", "stream_tagger/ring_buffer.py", "drops not counted",
@@ -278,6 +287,16 @@ PLANTS: list[Plant] = [
 ]
 
 AREAS = sorted({p.area for p in PLANTS})
+
+MD_HEADER = """# Planted bugs (issue 21)
+
+Small bugs planted one at a time in a scratch copy of the code; for each, the named tests ran
+(`-x`, first failure reported) and either caught it or not. Written by
+`.venv/bin/python tests/plant_bugs.py --write tests/PLANTED_BUGS.md` (see that script's
+docstring to run some areas or plants, or to add rows: the archive and monitoring code add
+theirs there with `area="archive"` / `area="monitoring"`). "caught" names the first failing
+test only; other tests may catch the same plant. Only the listed test files ran for a plant.
+"""
 
 
 def _copy_repo(dest: str) -> None:
@@ -364,6 +383,8 @@ def table(rows) -> str:
             result = "**NOT caught** by " + ", ".join(f"`{t}`" for t in p.tests)
         else:
             result = f"{status}: {detail}"
+        if p.note:
+            result += f" ({p.note})"
         lines.append(f"| {p.id} | {p.area} | `{p.path}` | {_cell(p.what)} | {_cell(result)} |")
     caught = sum(1 for _, s, _ in rows if s in ("fail", "timeout"))
     lines.append("")
@@ -402,7 +423,7 @@ def main(argv=None) -> int:
     print(text)
     if a.write:
         with open(a.write, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+            f.write(MD_HEADER + "\n" + text + "\n")
     return 0
 
 
