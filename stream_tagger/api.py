@@ -9,16 +9,20 @@
 
     tagger.run(FileSource("a.wav", speed=1.0), on_hop=print, on_segment=print)
 
+    for path, result in tag_files(["archive/"], jobs=0):  # many files, every core (or client=Dask)
+        print(path, result)                              # segments (with .duration_s) or the error
+
 See :mod:`stream_tagger.engine` for the events, timing rules and the display snapshot.
 """
 
+from .archive import tag_files
 from .engine import EngineSnapshot, RunStats, Tagger, tag_file
 from .errors import AudioFileError, DeviceError, ModelError, TaggerError
 from .events import LABELS, Hop, Segment
 from .sources import FileSource, MicSource, StdinSource, list_input_devices
 
 __all__ = [
-    "Tagger", "tag_file", "EngineSnapshot", "RunStats",
+    "Tagger", "tag_file", "tag_files", "EngineSnapshot", "RunStats",
     "FileSource", "MicSource", "StdinSource", "list_input_devices",
     "Hop", "Segment", "LABELS",
     "TaggerError", "AudioFileError", "DeviceError", "ModelError",
