@@ -102,7 +102,7 @@ class _Stdout:
 
 def _prepare(args):
     """Usage checks, inputs, format, destinations, out-dir: everything before any work."""
-    from ..commands.tag import format_for_output, make_out_dir
+    from ..commands.tag import format_for_output
     from ..labels import extension_for, format_for_path
     from .inputs import destinations, expand_inputs
 
@@ -119,7 +119,6 @@ def _prepare(args):
         raise UsageError(f"--format {fmt} holds one file's labels: give --out-dir DIR for several files")
     if args.out_dir:
         dests = destinations(items, args.out_dir, extension_for(fmt))
-        make_out_dir(args.out_dir)
     else:
         dests = [args.output] * len(items)
     if args.summary:
@@ -162,6 +161,10 @@ def run(args) -> int:
         from .dask_run import connect
 
         client = connect(args.dask)
+    if args.out_dir:
+        from ..commands.tag import make_out_dir
+
+        make_out_dir(args.out_dir)
     jobs = 1 if args.jobs is None else (default_jobs() if args.jobs == 0 else args.jobs)
     progress = Progress(len(items), enabled=not args.no_progress)
     progress.file_done(sum(float(r["duration_s"] or 0) for r in rows.values()), count=len(rows), tagged=False)

@@ -58,7 +58,7 @@ def run_dask(client, locations: list[str], settings: TagSettings):
             fut = client.submit(tag_input_in_worker, loc, settings, key=task_key(loc, settings), pure=False,
                                 priority=len(locations) - i)
             futures[fut] = loc
-        for fut in distributed.as_completed(list(futures)):
+        for fut in distributed.as_completed(list(futures), loop=client.loop):
             loc = futures[fut]
             try:
                 yield fut.result()

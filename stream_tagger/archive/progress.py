@@ -4,10 +4,30 @@ audio done, times real time, time left. Shown only while stderr is a terminal an
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 from ..errors import PROG
+
+
+def terminal_bar(**kwargs):
+    """A tqdm bar on stderr with ``kwargs``, or None when stderr is not a terminal (or tqdm is
+    missing). A terminal that reports no size (0 x 0, as a fresh pty) gets 100 x 24: tqdm would
+    hide its bar there."""
+    if sys.stderr is None or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # a base dependency; without it, no display
+        return None
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError):
+        size = os.terminal_size((0, 0))
+    sized = size.columns > 0 and size.lines > 0
+    return tqdm(file=sys.stderr, dynamic_ncols=sized, ncols=None if sized else 100, nrows=None if sized else 24,
+                **kwargs)
 
 
 class Progress:
@@ -19,15 +39,11 @@ class Progress:
         self.tagged_s = 0.0  # seconds of audio tagged by this run (its speed)
         self.t0 = time.monotonic()
         self._bar = None
-        if enabled and sys.stderr is not None and sys.stderr.isatty():
-            try:
-                from tqdm import tqdm
-            except ImportError:  # a base dependency; without it, no display
-                tqdm = None
-            if tqdm is not None:
-                self._bar = tqdm(total=self.total, unit="file", file=sys.stderr, dynamic_ncols=True,
-                                 smoothing=0.05, mininterval=0.2, leave=False,
-                                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} files{postfix} [{elapsed}<{remaining}]")
+        if enabled:
+            self._bar = terminal_bar(total=self.total, unit="file", smoothing=0.05, mininterval=0.2, leave=False,
+                                     bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} files{postfix} "
+                                                "[{elapsed}<{remaining}]",
+                                     postfix="0.00 h audio, 0x real time")
 
     def file_done(self, audio_s: float = 0.0, count: int = 1, tagged: bool = True) -> None:
         """``count`` inputs done, ``audio_s`` seconds of audio in all (``tagged``: by this run,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 from ..errors import TaggerError, UsageError
 from .common import err, make_tagger, stdin_source, stdout, warn_raw_options, write_segments
@@ -16,14 +15,12 @@ class Progress:
 
     def __init__(self, name: str, duration_s: float | None, min_duration_s: float = 30.0, enabled: bool = True):
         self._bar = None
-        if enabled and duration_s and duration_s >= min_duration_s and sys.stderr is not None and sys.stderr.isatty():
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                return
-            self._bar = tqdm(total=round(duration_s, 2), desc=name[:40], unit="s", file=sys.stderr, leave=False,
-                             mininterval=0.1, bar_format="{desc} {percentage:5.1f}%|{bar}| {n:.0f}/{total:.0f} s "
-                                                         "[{elapsed}<{remaining}]")
+        if enabled and duration_s and duration_s >= min_duration_s:
+            from ..archive.progress import terminal_bar
+
+            self._bar = terminal_bar(total=round(duration_s, 2), desc=name[:40], unit="s", leave=False,
+                                     mininterval=0.1, bar_format="{desc} {percentage:5.1f}%|{bar}| {n:.0f}/{total:.0f} s "
+                                                                 "[{elapsed}<{remaining}]")
 
     def __call__(self, hop) -> None:
         if self._bar is not None:
