@@ -19,7 +19,16 @@ from ..errors import TaggerError, short_reason
 from .worker import FileResult, TagSettings, tag_input_in_worker
 
 MISSING_EXTRA = "--dask needs the 'cluster' extra (dask[distributed]): pip install 'stream-tagger[cluster]'"
-CONNECT_TIMEOUT_S = 10
+CONNECT_TIMEOUT_S = 10  # seconds to reach the scheduler at start; STREAM_TAGGER_DASK_TIMEOUT_S overrides it
+
+
+def connect_timeout_s() -> float:
+    import os
+
+    try:
+        return max(0.5, float(os.environ.get("STREAM_TAGGER_DASK_TIMEOUT_S", CONNECT_TIMEOUT_S)))
+    except ValueError:
+        return float(CONNECT_TIMEOUT_S)
 
 
 def distributed_module():
@@ -30,7 +39,7 @@ def distributed_module():
     return distributed
 
 
-def connect(address: str, timeout_s: float = CONNECT_TIMEOUT_S):
+def connect(address: str, timeout_s: float | None = None):
     """A ``distributed.Client`` for the scheduler at ``address``; one-line TaggerError if unreachable."""
     import logging
 
@@ -38,7 +47,7 @@ def connect(address: str, timeout_s: float = CONNECT_TIMEOUT_S):
     for name in ("distributed", "distributed.client", "distributed.comm", "distributed.core"):
         logging.getLogger(name).setLevel(logging.CRITICAL)  # its own log lines would precede ours
     try:
-        return distributed.Client(address, timeout=timeout_s, set_as_default=False)
+        return distributed.Client(address, timeout=timeout_s or connect_timeout_s(), set_as_default=False)
     except (OSError, TimeoutError, ValueError) as e:
         raise TaggerError(f"--dask {address}: cannot reach the Dask scheduler ({short_reason(e)})") from None
 
