@@ -332,3 +332,30 @@ def test_progress_shows_on_a_terminal_only(archive, engine_model, tmp_path):
     r = run_cli("tag", archive["root"] + "/talk", "--model", engine_model, "--out-dir", str(tmp_path / "o2"))
     assert "files" not in r.stderr.replace("stream-tagger:", "") or "/2" not in r.stderr
     assert r.stderr.count("\n") == 1
+
+
+# ------------------------------------------------------------------------------ long files in pieces
+def test_a_long_file_in_pieces_joins_to_what_tagging_it_whole_gives(engine_model, tmp_path):
+    import numpy as np
+    import soundfile as sf
+    from conftest import tone_bursts
+
+    from stream_tagger.api import tag_files
+    from stream_tagger.archive.pieces import plan
+
+    rate = 22050  # a cut must fall on a whole source frame and on the hop grid: 0.5 s steps here
+    rng = np.random.default_rng(5)
+    spans, t = [], 0.3
+    while t < 146:
+        d = rng.uniform(0.4, 3.0)
+        spans.append((t, t + d))
+        t += d + rng.uniform(0.3, 2.5)
+    path = tmp_path / "long.wav"
+    sf.write(path, tone_bursts(spans, 150.0, rate=rate, noise_dbfs=-65.0), rate, subtype="PCM_16")
+    pieces = plan(str(path), 120.0, 4000)
+    assert [p.keep_from_s for p in pieces] == [0.0, 75.0] and pieces[1].read_from == (75 - 30) * rate
+    assert pieces[0].read_to == (75 + 30) * rate and pieces[1].read_to is None
+    (_, whole), = tag_files([str(path)], jobs=1, model=engine_model, split_s=0)
+    (_, joined), = tag_files([str(path)], jobs=2, model=engine_model, split_s=120)  # one piece per worker
+    assert joined.duration_s == whole.duration_s == 150.0
+    assert len(whole) > 60 and list(joined) == list(whole)  # here, exactly what the whole file gives

@@ -27,6 +27,17 @@ def jobs_count(text: str) -> int:
     return v
 
 
+def split_seconds(text: str) -> float:
+    """``--split-s``: 0 (never split) or at least 120 seconds (a piece reads 30 s beyond each cut)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (v == 0 or 120 <= v < float("inf")):
+        raise argparse.ArgumentTypeError("split length must be 0 (never) or at least 120 seconds")
+    return v
+
+
 def add_archive_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("archives: many files, folders, globs, lists and URLs (" + SEE + ")")
     g.add_argument("--jobs", type=jobs_count, default=None, metavar="N",
@@ -40,6 +51,8 @@ def add_archive_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--resume", action="store_true",
                    help="with --out-dir: skip inputs whose outputs an earlier run completed with the same model "
                         "and options")
+    g.add_argument("--split-s", type=split_seconds, default=None, metavar="S",
+                   help="tag WAV and FLAC files longer than S seconds in pieces, in parallel (default 3600; 0 = never)")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress display (shown only while stderr is a terminal)")
     p.set_defaults(_tag_parser=p)
@@ -51,7 +64,8 @@ def wants_archive(args) -> bool:
     from .inputs import GLOB_CHARS
     from .remote import is_url
 
-    if args.jobs is not None or args.dask or args.from_list or args.summary or args.resume:
+    if (args.jobs is not None or args.dask or args.from_list or args.summary or args.resume
+            or args.split_s is not None):
         return True
     return any(f != "-" and (is_url(f) or os.path.isdir(f) or (any(c in f for c in GLOB_CHARS)
                                                               and not os.path.lexists(f))) for f in args.files)
@@ -134,7 +148,7 @@ def run(args) -> int:
     from . import records
     from .pool import default_jobs
     from .progress import Progress
-    from .run import results
+    from .run import SPLIT_S, results
     from .worker import TagSettings, cached_tagger
 
     items, fmt, dests, file_column = _prepare(args)
@@ -146,7 +160,8 @@ def run(args) -> int:
         settings = TagSettings(os.path.abspath(settings.model), settings.hop_s, settings.threads,
                                settings.silence_dbfs, settings.refine)
     model_sha = cached_tagger(settings).model_sha256  # the model loads here: its errors come first, once
-    key = records.run_key(model_sha, settings, fmt)
+    split_s = SPLIT_S if args.split_s is None else args.split_s
+    key = records.run_key(model_sha, settings, fmt, split_s)
     rows: dict[int, dict] = {}
     todo: list[int] = []
     for idx, item in enumerate(items):
@@ -173,7 +188,7 @@ def run(args) -> int:
     interrupted = False
     failure: str | None = None
     try:
-        for item, res in results([items[i] for i in todo], settings, jobs=jobs, client=client):
+        for item, res in results([items[i] for i in todo], settings, jobs=jobs, client=client, split_s=split_s):
             idx = index[item.location]
             error = res.error
             if error is None and res.segments.model_sha256 and res.segments.model_sha256 != model_sha:

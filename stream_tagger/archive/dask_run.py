@@ -52,23 +52,24 @@ def connect(address: str, timeout_s: float | None = None):
         raise TaggerError(f"--dask {address}: cannot reach the Dask scheduler ({short_reason(e)})") from None
 
 
-def task_key(location: str, settings: TagSettings) -> str:
+def task_key(location: str, settings: TagSettings, piece=None) -> str:
     from dask.base import tokenize
 
-    return f"stream-tagger-{tokenize(location, settings)}"
+    return f"stream-tagger-{tokenize(location, settings, piece)}"
 
 
-def run_dask(client, locations: list[str], settings: TagSettings):
-    """Yield a :class:`FileResult` per location as each finishes on the cluster behind ``client``."""
+def run_dask(client, tasks: list[tuple], settings: TagSettings):
+    """Yield a :class:`FileResult` per task ``(location, piece or None)`` as each finishes on the
+    cluster behind ``client``."""
     distributed = distributed_module()
     futures = {}
     try:
-        for i, loc in enumerate(locations):
-            fut = client.submit(tag_input_in_worker, loc, settings, key=task_key(loc, settings), pure=False,
-                                priority=len(locations) - i)
-            futures[fut] = loc
+        for i, (loc, piece) in enumerate(tasks):
+            fut = client.submit(tag_input_in_worker, loc, settings, piece, key=task_key(loc, settings, piece),
+                                pure=False, priority=len(tasks) - i)
+            futures[fut] = (loc, piece)
         for fut in distributed.as_completed(list(futures), loop=client.loop):
-            loc = futures[fut]
+            loc, piece = futures[fut]
             try:
                 yield fut.result()
             except TaggerError:
@@ -79,12 +80,14 @@ def run_dask(client, locations: list[str], settings: TagSettings):
             except Exception as e:  # noqa: BLE001 - KilledWorker and other task failures
                 name = type(e).__name__
                 if name == "KilledWorker":
-                    yield FileResult(loc, error=f"{loc}: the Dask workers tagging it kept dying ({short_reason(e)})")
+                    yield FileResult(loc, error=f"{loc}: the Dask workers tagging it kept dying ({short_reason(e)})",
+                                     piece=piece)
                 elif isinstance(e, (OSError, TimeoutError)) or name in ("CommClosedError", "CancelledError"):
                     raise TaggerError(f"--dask: lost the Dask scheduler ({short_reason(e) or name}); "
                                       "finished outputs are kept, run again with --resume") from None
                 else:
-                    yield FileResult(loc, error=f"{loc}: task failed on the Dask worker ({name}: {short_reason(e)})")
+                    yield FileResult(loc, error=f"{loc}: task failed on the Dask worker ({name}: {short_reason(e)})",
+                                     piece=piece)
     finally:
         try:
             client.cancel(list(futures), force=True)

@@ -76,10 +76,15 @@ def _stop(executor: ProcessPoolExecutor) -> None:
             pass
 
 
-def run_pool(locations: list[str], settings: TagSettings, jobs: int):
-    """Yield a :class:`FileResult` per location as each finishes, from ``jobs`` worker processes."""
-    todo = list(reversed(locations))  # popped from the end: given order
-    tries: dict[str, int] = {}
+def _died(task: tuple, tries: int) -> FileResult:
+    return FileResult(task[0], error=f"{task[0]}: the worker process tagging it died ({tries} tries)", piece=task[1])
+
+
+def run_pool(tasks: list[tuple], settings: TagSettings, jobs: int):
+    """Yield a :class:`FileResult` per task ``(location, piece or None)`` as each finishes, from
+    ``jobs`` worker processes."""
+    todo = list(reversed(tasks))  # popped from the end: given order
+    tries: dict[tuple, int] = {}
     while todo:
         executor = _executor(jobs)
         pending: dict = {}
@@ -87,30 +92,28 @@ def run_pool(locations: list[str], settings: TagSettings, jobs: int):
         try:
             while todo or pending:
                 while todo and len(pending) < jobs * IN_FLIGHT_PER_WORKER:
-                    loc = todo.pop()
-                    tries[loc] = tries.get(loc, 0) + 1
-                    pending[executor.submit(tag_input_in_worker, loc, settings)] = loc
+                    task = todo.pop()
+                    tries[task] = tries.get(task, 0) + 1
+                    pending[executor.submit(tag_input_in_worker, task[0], settings, task[1])] = task
                 done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for fut in done:
-                    loc = pending.pop(fut)
+                    task = pending.pop(fut)
                     try:
                         yield fut.result()
                     except BrokenProcessPool:
                         broken = True
-                        if tries[loc] >= MAX_TRIES:
-                            yield FileResult(loc, error=f"{loc}: the worker process tagging it died "
-                                                        f"({tries[loc]} tries)")
+                        if tries[task] >= MAX_TRIES:
+                            yield _died(task, tries[task])
                         else:
-                            todo.append(loc)
+                            todo.append(task)
                 if broken:
-                    for fut, loc in pending.items():  # finished ones still have their result
+                    for fut, task in pending.items():  # finished ones still have their result
                         if fut.done() and fut.exception() is None:
                             yield fut.result()
-                        elif tries[loc] >= MAX_TRIES:
-                            yield FileResult(loc, error=f"{loc}: the worker process tagging it died "
-                                                        f"({tries[loc]} tries)")
+                        elif tries[task] >= MAX_TRIES:
+                            yield _died(task, tries[task])
                         else:
-                            todo.append(loc)
+                            todo.append(task)
                     pending.clear()
                     break
         finally:

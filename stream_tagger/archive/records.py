@@ -9,7 +9,7 @@ decimals (``*_s``: the seconds each label covers, overlapping labels each counte
 Completion marker: beside each label file ``DIR/x.csv``, a small JSON file
 ``DIR/.x.csv.done`` written (atomically) *after* the label file, holding the run key (the
 model's ``tflite_sha256`` and every option that changes the output: hop, silence level,
-refinement, format), the input's size and modification time (local files), the label file's
+refinement, format, long-file split length), the input's size and modification time (local files), the label file's
 SHA-256 and the summary figures. ``--resume`` skips an input only when its marker exists,
 matches all of these and the label file is still the one it describes; a run killed between
 the two writes leaves a label file without marker, which is done again.
@@ -66,10 +66,10 @@ def write_summary(path: str, rows: list[dict]) -> None:
     write_file_atomic(path, summary_text(rows))
 
 
-def run_key(model_sha256: str, settings, fmt: str) -> str:
+def run_key(model_sha256: str, settings, fmt: str, split_s: float = 3600.0) -> str:
     """What makes two runs' outputs the same: the model and the options that change them."""
     d = {"model": model_sha256, "hop_s": round(float(settings.hop_s), 6), "silence_dbfs": settings.silence_dbfs,
-         "refine": bool(settings.refine), "format": fmt, "version": MARKER_VERSION}
+         "refine": bool(settings.refine), "format": fmt, "split_s": float(split_s), "version": MARKER_VERSION}
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
 

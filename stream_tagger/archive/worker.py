@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import TaggerError, short_reason
 from ..events import LABELS, Segment
@@ -66,7 +66,7 @@ class FileResult:
     error: str | None = None
     wall_s: float = 0.0
     worker: str = ""
-    timings_s: dict = field(default_factory=dict)
+    piece: object = None  # the :class:`~.pieces.Piece` tagged, None for a whole file
 
     @property
     def ok(self) -> bool:
@@ -118,24 +118,26 @@ def limit_blas_threads() -> None:
     threadpool_limits(limits=1)
 
 
-def tag_input_in_worker(spec: str, settings: TagSettings) -> FileResult:
+def tag_input_in_worker(spec: str, settings: TagSettings, piece=None) -> FileResult:
     """:func:`tag_input` in a worker process (pool or Dask): one BLAS thread first."""
     limit_blas_threads()
-    return tag_input(spec, settings)
+    return tag_input(spec, settings, piece)
 
 
 def _nothing(*args) -> None:
     return None
 
 
-def tag_blocks(tagger, blocks, rate_hz: int) -> FileSegments:
+def tag_blocks(tagger, blocks, rate_hz: int, base16: int = 0, first_frame: int = 0) -> FileSegments:
     """Segments of one continuous stream given as mono float32 ``blocks`` at ``rate_hz`` (Hz),
-    through the engine's analysis in this thread (the engine's file path without its threads)."""
+    through the engine's analysis in this thread (the engine's file path without its threads).
+    A piece of a file (:mod:`.pieces`): its first block is source frame ``first_frame``, 16 kHz
+    sample ``base16`` of the file (a multiple of the hop): times are the file's."""
     from ..analysis import RATE_HZ, Analysis
     from ..resampler import StreamingResampler, sanitize_block
 
     segments: list[Segment] = []
-    an = Analysis(tagger.model, tagger.params, tagger.decision, tagger.hop_samples, 0,
+    an = Analysis(tagger.model, tagger.params, tagger.decision, tagger.hop_samples, int(base16),
                   max_batch=tagger.max_batch, refine_radius_blocks=tagger.refine_radius_blocks,
                   env_keep_blocks=tagger.env_keep_blocks, on_hop=_nothing, on_segment=segments.append,
                   on_windows=_nothing, publish=_nothing, dropped_samples=lambda: 0)
@@ -145,7 +147,7 @@ def tag_blocks(tagger, blocks, rate_hz: int) -> FileSegments:
         n_in += block.shape[0]
         an.push(resampler.push(sanitize_block(block)))
     an.push(resampler.flush())
-    an.finish(n_in / rate_hz)
+    an.finish((first_frame + n_in) / rate_hz)
     order = {lab: i for i, lab in enumerate(LABELS)}
     segments.sort(key=lambda s: (s.start_s, order.get(s.label, 9), s.end_s))
     return FileSegments(segments, an.end_s or 0.0, getattr(tagger, "model_sha256", ""))
@@ -166,8 +168,9 @@ def open_input(spec: str):
     return src
 
 
-def tag_input(spec: str, settings: TagSettings) -> FileResult:
-    """Tag one input (path or URL) whole; never raises for a bad input (the error is returned).
+def tag_input(spec: str, settings: TagSettings, piece=None) -> FileResult:
+    """Tag one input (path or URL) whole, or one :class:`~.pieces.Piece` of it; never raises for
+    a bad input (the error is returned).
     A model that cannot be loaded raises :class:`~stream_tagger.errors.ModelError`: every
     file would fail the same way."""
     import os
@@ -179,15 +182,21 @@ def tag_input(spec: str, settings: TagSettings) -> FileResult:
     src = None
     try:
         src = open_input(spec)
-        segments = tag_blocks(tagger, src.blocks(int(BLOCK_S * src.sample_rate_hz)), src.sample_rate_hz)
-        return FileResult(spec, segments=segments, wall_s=time.perf_counter() - t0, worker=worker)
+        block = int(BLOCK_S * src.sample_rate_hz)
+        if piece is None:
+            segments = tag_blocks(tagger, src.blocks(block), src.sample_rate_hz)
+        else:
+            segments = tag_blocks(tagger, src.blocks(block, start_frame=piece.read_from, end_frame=piece.read_to),
+                                  src.sample_rate_hz, base16=piece.base16, first_frame=piece.read_from)
+        return FileResult(spec, segments=segments, wall_s=time.perf_counter() - t0, worker=worker, piece=piece)
     except TaggerError as e:
-        return FileResult(spec, error=str(e), wall_s=time.perf_counter() - t0, worker=worker)
+        return FileResult(spec, error=str(e), wall_s=time.perf_counter() - t0, worker=worker, piece=piece)
     except MemoryError:
-        return FileResult(spec, error=f"{spec}: out of memory", wall_s=time.perf_counter() - t0, worker=worker)
+        return FileResult(spec, error=f"{spec}: out of memory", wall_s=time.perf_counter() - t0, worker=worker,
+                          piece=piece)
     except Exception as e:  # noqa: BLE001 - a library's surprise is one file's failure, not the run's
         return FileResult(spec, error=f"{spec}: cannot read audio ({short_reason(e)})",
-                          wall_s=time.perf_counter() - t0, worker=worker)
+                          wall_s=time.perf_counter() - t0, worker=worker, piece=piece)
     finally:
         close = getattr(src, "close", None)
         if close is not None:

@@ -88,25 +88,33 @@ class FileSource(ReaderThreadSource):
         with quiet_c_stderr(self._mpeg):
             return sf.SoundFile(self.path)
 
-    def blocks(self, block_frames: int | None = None, stop=None):
+    def blocks(self, block_frames: int | None = None, stop=None, start_frame: int = 0, end_frame: int | None = None):
         """Mono float32 blocks of the whole file, at its own rate (``block_frames`` frames each, the
         last one shorter; default one second), read in the calling thread; raises
         :class:`AudioFileError` for a file that turns out truncated or corrupt (after the blocks
-        read so far). ``stop``: a :class:`threading.Event` that ends the reading early."""
+        read so far). ``stop``: a :class:`threading.Event` that ends the reading early.
+        ``start_frame`` .. ``end_frame``: only these frames (a piece of a long file; a seek, exact
+        in WAV and FLAC), checked to be all there."""
         if not self._opened:
             self.open()
         rate = self.sample_rate_hz
         block = int(block_frames or rate)
         total = 0
+        piece = start_frame > 0 or end_frame is not None
         f = self._open_soundfile()
         with f:
+            if start_frame > 0:
+                f.seek(int(start_frame))
             while stop is None or not stop.is_set():
+                want = block if end_frame is None else min(block, int(end_frame) - int(start_frame) - total)
+                if want <= 0:
+                    break
                 with self._read_lock:
                     if stop is not None and stop.is_set():
                         break
                     try:
                         with quiet_c_stderr(self._mpeg):  # libmpg123 complains on stderr about cut frames
-                            data = f.read(block, dtype="float32", always_2d=True)
+                            data = f.read(want, dtype="float32", always_2d=True)
                     except Exception as e:  # decoding error in the middle of the file
                         raise AudioFileError(f"{self.path}: cannot decode audio after {total / rate:.2f} s "
                                              f"(truncated or corrupt: {short_reason(e)})") from None
@@ -116,6 +124,12 @@ class FileSource(ReaderThreadSource):
                 total += mono.shape[0]
                 yield mono
         if stop is not None and stop.is_set():
+            return
+        if piece:
+            expected = (self.frames if end_frame is None else int(end_frame)) - int(start_frame)
+            if total < expected:
+                raise AudioFileError(f"{self.path}: file is truncated (read {total} of the {expected} frames "
+                                     f"from frame {start_frame})")
             return
         slack = 2 * 1152 if self._mpeg else 0  # an MP3's tagged count may differ by a frame or so
         if self._check_format and total < self.frames - slack:
