@@ -213,6 +213,27 @@ def test_ctrl_c_keeps_finished_outputs_stops_workers_exits_130(big_archive, engi
     assert len(_markers(out)) == len(ok)
 
 
+def test_a_worker_process_killed_mid_run_has_its_files_done_again(big_archive, engine_model, jobs1, tmp_path):
+    out = str(tmp_path / "out")
+    p = subprocess.Popen([*CLI, "tag", big_archive["root"], "--model", engine_model, "--out-dir", out, "--jobs", "2",
+                          "--summary", str(tmp_path / "s.csv")], env=env(), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: len(_markers(out)) >= 1 or p.poll() is not None, what="a finished file")
+    assert p.poll() is None, "the run ended before a worker could be killed"
+    workers = [c for c in psutil.Process(p.pid).children() if "resource_tracker" not in " ".join(c.cmdline())]
+    workers[0].kill()  # mid-file: the pool breaks, the files it held go to a new pool
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 0 and "Traceback" not in err, err
+    rows = read_summary(str(tmp_path / "s.csv"))
+    assert len(rows) == len(big_archive["good"]) and all(r["status"] == "ok" for r in rows)
+    ref = labels_only(tree(os.path.join(jobs1[1], "out")))
+    got = labels_only(tree(out))
+    assert len(got) == len(rows)
+    for rel, data in got.items():
+        assert data == ref[rel.split("/", 1)[1] if rel.startswith("copy") else rel], rel
+    _no_temp_files(out)
+
+
 # ------------------------------------------------------------------------------ URLs
 def _free_port() -> int:
     with socket.socket() as s:
