@@ -314,6 +314,7 @@ def main() -> int:
         report_profile(files, a.profile_files, say)
         return 0
     runs = []
+    task_rate = None
     out_root = tempfile.mkdtemp(prefix="bench-archive-")
     try:
         for name, extra, watch in [("--jobs 1", ["--jobs", "1"], lambda p: [p.pid]),
@@ -329,8 +330,11 @@ def main() -> int:
                 wall, peaks, err = timed_run(["tag", CACHE, "--out-dir", os.path.join(out_root, "dask"), "--no-progress",
                                               "--dask", cluster.address], lambda p: cluster.worker_pids)
                 runs.append(("Dask, 2 workers x 1 thread", wall, peaks, err.strip().splitlines()[-1]))
+                task_rate = scheduler_task_rate(cluster.address)
             finally:
                 cluster.close()
+        out_bytes = sum(os.path.getsize(os.path.join(r, n)) for r, _, ns in os.walk(os.path.join(out_root, "jobs1"))
+                        for n in ns)
         same = all(_same_tree(os.path.join(out_root, "jobs1"), os.path.join(out_root, d))
                    for d in ("jobs2", "dask") if os.path.isdir(os.path.join(out_root, d)))
     finally:
@@ -351,6 +355,8 @@ def main() -> int:
     dask = next((w for n, w, _, _ in runs if n.startswith("Dask")), None)
     if jobs2 and dask:
         say(f"Dask throughput / --jobs 2 throughput: {jobs2 / dask * 100:.0f} %")
+    in_bytes = sum(os.path.getsize(f) for f in files)
+    estimate(say, audio_s, len(files), in_bytes, out_bytes, runs, task_rate)
     if a.profile_files:
         report_profile(files, a.profile_files, say)
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
@@ -358,6 +364,46 @@ def main() -> int:
         f.write("\n".join(lines) + "\n")
     print(f"written: {os.path.relpath(a.out, REPO)}")
     return 0
+
+
+def scheduler_task_rate(address: str, n: int = 2000) -> float:
+    """Tasks per second the local scheduler turns around: ``n`` tasks that do nothing, submitted
+    and gathered (scheduler, two workers and the client on this machine)."""
+    import distributed
+
+    with distributed.Client(address, timeout=60) as c:
+        c.gather(c.map(_nothing, range(50)))
+        t0 = time.perf_counter()
+        c.gather(c.map(_nothing, range(n), pure=False))
+        return n / (time.perf_counter() - t0)
+
+
+def _nothing(i):
+    return i
+
+
+def estimate(say, audio_s: float, n_files: int, in_bytes: int, out_bytes: int, runs, task_rate) -> None:
+    """10,000 hours on 2, 32 and 256 cores at the measured per-worker speed, and what each needs."""
+    wall1 = runs[0][1]
+    wall2 = next((w for n, w, _, _ in runs if n == "--jobs 2"), None)
+    per_core = audio_s / wall1  # x real time of one worker, start-up included
+    eff = (wall1 / wall2) / 2 if wall2 else 1.0  # parallel efficiency measured on 2 cores
+    mean_file_s = audio_s / n_files
+    say()
+    say(f"10,000 h at the measured {per_core:.0f}x real time per core, {eff * 100:.0f} % parallel efficiency "
+        f"(measured at 2 cores), files of {mean_file_s:.0f} s on average, {in_bytes / audio_s / 1000:.1f} kB of "
+        f"input and {out_bytes / n_files / 1000:.1f} kB of output (label file + completion marker) per file:")
+    say("| cores | wall time | files/s (tasks/s) | input MB/s | output files/s (2 fsyncs each) | output MB/s |")
+    say("|---:|---:|---:|---:|---:|---:|")
+    for cores in (2, 32, 256):
+        speed = per_core * cores * eff  # x real time
+        hours = 10000 / speed
+        files_s = speed / mean_file_s
+        say(f"| {cores} | {hours:.1f} h | {files_s:.1f} | {speed * in_bytes / audio_s / 1e6:.1f} | {files_s:.1f} | "
+            f"{files_s * out_bytes / n_files / 1e6:.2f} |")
+    if task_rate:
+        say(f"the local Dask scheduler turned around {task_rate:.0f} no-op tasks/s (2000 tasks, 2 workers, "
+            "same machine)")
 
 
 def report_profile(files: list[str], n: int, say) -> None:
