@@ -109,8 +109,9 @@ def tag_files(inputs, jobs: int = 1, client=None, *, model: str | None = None, h
     same inputs give the same segments whatever ``jobs`` or ``client``.
 
         from stream_tagger.api import tag_files
-        for path, result in tag_files(["archive/"], jobs=0):
-            print(path, result if isinstance(result, Exception) else len(result))
+        if __name__ == "__main__":  # worker processes are spawned: they import this script again
+            for path, result in tag_files(["archive/"], jobs=0):
+                print(path, result if isinstance(result, Exception) else len(result))
     """
     from .pool import default_jobs
 
