@@ -392,7 +392,8 @@ def estimate(say, audio_s: float, n_files: int, in_bytes: int, out_bytes: int, r
     say()
     say(f"10,000 h at the measured {per_core:.0f}x real time per core, {eff * 100:.0f} % parallel efficiency "
         f"(measured at 2 cores), files of {mean_file_s:.0f} s on average, {in_bytes / audio_s / 1000:.1f} kB of "
-        f"input and {out_bytes / n_files / 1000:.1f} kB of output (label file + completion marker) per file:")
+        f"input per second of audio, {out_bytes / n_files / 1000:.1f} kB of output (label file + completion "
+        "marker) per file:")
     say("| cores | wall time | files/s (tasks/s) | input MB/s | output files/s (2 fsyncs each) | output MB/s |")
     say("|---:|---:|---:|---:|---:|---:|")
     for cores in (2, 32, 256):

@@ -75,9 +75,8 @@ class FileResult:
 
 BLOCK_S = 3.0
 """Seconds of source audio decoded and analysed at a time: fewer, larger calls into the decoder,
-resampler, frontend and network than the engine's 1 s reads (20 % faster on the mixed archive of
-``benchmarks/bench_archive.py``), and the same results (none depends on the block size). At most
-about 4 s: the analysis keeps 5.12 s of log-mel frames."""
+resampler, frontend and network than the engine's 1 s reads, and the same results (none depends
+on the block size). At most about 4 s: the analysis keeps 5.12 s of log-mel frames."""
 
 _local = threading.local()  # settings -> Tagger, per thread (a Tagger is not shared between threads)
 
