@@ -66,8 +66,10 @@ def env(**extra) -> dict:
     return e
 
 
-def run_cli(*args, timeout: float = 120, input: str | None = None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=env(), input=input, **kw)
+def run_cli(*args, timeout: float = 120, input: str | None = None, extra_env: dict | None = None,
+            **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, env=env(**(extra_env or {})),
+                          input=input, **kw)
 
 
 def tree(folder: str) -> dict[str, bytes]:

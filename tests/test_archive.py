@@ -260,14 +260,39 @@ def http_root(archive):
         p.wait(10)
 
 
-def test_urls_give_the_same_labels_and_a_404_is_one_failed_row(archive, engine_model, jobs1, http_root, tmp_path):
+@pytest.fixture
+def silent_server():
+    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(s.accept()[0])
+            except OSError:
+                return
+    import threading
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{s.getsockname()[1]}"
+    s.close()
+    for c in held:
+        c.close()
+
+
+def test_urls_give_the_same_labels_and_a_404_is_one_failed_row(archive, engine_model, jobs1, http_root,
+                                                                silent_server, tmp_path):
     pytest.importorskip("fsspec")
     _, d1 = jobs1
     ref = labels_only(tree(os.path.join(d1, "out")))
-    urls = [f"{http_root}/{g}" for g in archive["good"]] + [f"{http_root}/missing.wav",
+    urls = [f"{http_root}/{g}" for g in archive["good"]] + [f"{http_root}/missing.wav", f"{silent_server}/x.flac",
                                                            f"file://{archive['root']}/e8.wav"]
     r = run_cli("tag", "--from-list", "-", "--model", engine_model, "--out-dir", str(tmp_path / "out"), "--jobs", "2",
-                "--summary", str(tmp_path / "s.csv"), input="\n".join(urls[:-1]) + "\n", timeout=180)
+                "--summary", str(tmp_path / "s.csv"), input="\n".join(urls[:-1]) + "\n", timeout=180,
+                extra_env={"STREAM_TAGGER_URL_TIMEOUT_S": "1"})
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     got = labels_only(tree(str(tmp_path / "out")))
     for g in archive["good"]:
@@ -276,7 +301,9 @@ def test_urls_give_the_same_labels_and_a_404_is_one_failed_row(archive, engine_m
     rows = {r_["file"]: r_ for r_ in read_summary(str(tmp_path / "s.csv"))}
     miss = rows[f"{http_root}/missing.wav"]
     assert miss["status"] == "failed" and "not found" in miss["error"]
-    assert last_line(r.stderr).startswith(f"stream-tagger: {len(archive['good'])} ok, 1 failed, 0 skipped")
+    hung = rows[f"{silent_server}/x.flac"]
+    assert hung["status"] == "failed" and "timed out" in hung["error"]
+    assert last_line(r.stderr).startswith(f"stream-tagger: {len(archive['good'])} ok, 2 failed, 0 skipped")
     r = run_cli("tag", urls[-1], f"{http_root}/music/", "--model", engine_model, "--jobs", "1")
     assert r.returncode == 0, r.stderr
     files = list(dict.fromkeys(ln.split(",")[0] for ln in r.stdout.splitlines()[1:]))

@@ -73,11 +73,24 @@ def storage_options(url: str) -> dict:
     return {}
 
 
+def _causes(e: BaseException):
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        yield e
+        e = e.__cause__ or e.__context__
+
+
 def _url_error(url: str, e: BaseException) -> AudioFileError:
+    """One line for a URL that failed: fsspec reports a timeout or a refused connection while
+    it asks for the file's size as FileNotFoundError, with the real reason as its cause."""
+    for c in _causes(e):
+        if isinstance(c, TimeoutError) or type(c).__name__ in ("ServerTimeoutError", "ConnectionTimeoutError"):
+            return AudioFileError(f"{url}: timed out (no answer within {url_timeout_s():g} s)")
+        if type(c).__name__ in ("ClientConnectorError", "ConnectionRefusedError"):
+            return AudioFileError(f"{url}: cannot connect ({short_reason(c)})")
     if isinstance(e, FileNotFoundError):
         return AudioFileError(f"{url}: no such file (not found)")
-    if isinstance(e, TimeoutError) or type(e).__name__ in ("TimeoutError", "ServerTimeoutError"):
-        return AudioFileError(f"{url}: timed out")
     return AudioFileError(f"{url}: cannot read ({short_reason(e)})")
 
 
