@@ -30,6 +30,7 @@ LAZY_COMMANDS = {
     "evaluate": ("stream_tagger.evaluate", "score labels against reference labels (frame F1, confusion, boundary error)"),
     "plot": ("stream_tagger.gui.plot", "plot a file's labels and probabilities (needs the gui extra)"),
     "report": ("stream_tagger.report", "one HTML page about a tagged archive (summary CSV or folder of labels)"),
+    "monitor": ("stream_tagger.monitor.command", "watch the feeds of a TOML config: alerts, metrics, as-run logs"),
 }
 
 
@@ -80,6 +81,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     live.add_stream_options(p)
     options.add_line_options(p)
     options.add_analysis_options(p)
+    live.add_monitor_options(p)
 
     p = sub.add_parser("replay", help="replay a file as if live", description="Replay a file paced as if live.")
     p.add_argument("file", metavar="FILE", help="audio file ('-' for standard input)")
@@ -90,6 +92,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     options.add_line_options(p)
     options.add_analysis_options(p)
     options.add_stdin_options(p)
+    live.add_monitor_options(p)
 
     p = sub.add_parser("devices", help="list audio input devices", description="List audio input devices.")
 

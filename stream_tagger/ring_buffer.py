@@ -175,6 +175,15 @@ class RingBuffer:
     def written(self) -> int:
         return self._written
 
+    @property
+    def last_write_s(self) -> float | None:
+        """Monotonic time (s) of the latest write, None before the first."""
+        marks = self._marks
+        try:
+            return marks[-1][1]
+        except IndexError:
+            return None
+
     def available(self) -> int:
         with self._cond:
             return self._unread()
@@ -221,3 +230,15 @@ class RingBuffer:
                 if end >= position:
                     return t
         return None
+
+    def wait_available(self, samples: int, timeout_s: float) -> None:
+        """Wait until ``samples`` are unread, the stream is closed, or ``timeout_s`` passes: a
+        reader that takes a live source's audio in batches (:attr:`Tagger.live_read_s`) instead
+        of waking up for every block the source writes."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._written - self._read < samples and not self._closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._cond.wait(min(0.1, remaining))
