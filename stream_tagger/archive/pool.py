@@ -17,6 +17,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from ..errors import TaggerError, short_reason
 from .worker import FileResult, TagSettings, tag_input_in_worker
 
 IN_FLIGHT_PER_WORKER = 2  # files queued per worker: enough to keep it busy, few to cancel on Ctrl-C
@@ -99,13 +100,20 @@ def run_pool(tasks: list[tuple], settings: TagSettings, jobs: int):
                 for fut in done:
                     task = pending.pop(fut)
                     try:
-                        yield fut.result()
+                        res = fut.result()
                     except BrokenProcessPool:
                         broken = True
                         if tries[task] >= MAX_TRIES:
                             yield _died(task, tries[task])
                         else:
                             todo.append(task)
+                        continue
+                    except TaggerError:
+                        raise  # the model cannot be loaded: every file would fail the same way
+                    except Exception as e:  # noqa: BLE001 - a result that could not come back whole
+                        res = FileResult(task[0], error=f"{task[0]}: the worker's result was lost "
+                                                        f"({type(e).__name__}: {short_reason(e)})", piece=task[1])
+                    yield res
                 if broken:
                     for fut, task in pending.items():  # finished ones still have their result
                         if fut.done() and fut.exception() is None:
