@@ -63,8 +63,17 @@ def _executor(jobs: int) -> ProcessPoolExecutor:
 
 def _stop(executor: ProcessPoolExecutor) -> None:
     """End the pool now: queued files are dropped, workers are killed (they may be mid-file)."""
-    procs = list(getattr(executor, "_processes", {}) .values())
-    executor.shutdown(wait=False, cancel_futures=True)
+    procs = []
+    for _ in range(10):  # the executor's own thread may be changing the dict (a worker died)
+        try:
+            procs = list((getattr(executor, "_processes", None) or {}).values())
+            break
+        except RuntimeError:
+            time.sleep(0.01)
+    try:
+        executor.shutdown(wait=False, cancel_futures=True)
+    except Exception:  # noqa: BLE001 - a broken pool may fail to shut down tidily; its workers are killed below
+        pass
     for p in procs:
         try:
             p.kill()
