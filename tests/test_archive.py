@@ -221,11 +221,12 @@ def test_a_worker_process_killed_mid_run_has_its_files_done_again(big_archive, e
     _wait_for(lambda: len(_markers(out)) >= 1 or p.poll() is not None, what="a finished file")
     assert p.poll() is None, "the run ended before a worker could be killed"
     workers = [c for c in psutil.Process(p.pid).children() if "resource_tracker" not in " ".join(c.cmdline())]
+    assert workers, "no worker processes"
     workers[0].kill()  # mid-file: the pool breaks, the files it held go to a new pool
     _, err = p.communicate(timeout=120)
-    assert p.returncode == 0 and "Traceback" not in err, err
     rows = read_summary(str(tmp_path / "s.csv"))
-    assert len(rows) == len(big_archive["good"]) and all(r["status"] == "ok" for r in rows)
+    assert p.returncode == 0 and "Traceback" not in err, (err, rows)
+    assert len(rows) == len(big_archive["good"]) and all(r["status"] == "ok" for r in rows), rows
     ref = labels_only(tree(os.path.join(jobs1[1], "out")))
     got = labels_only(tree(out))
     assert len(got) == len(rows)

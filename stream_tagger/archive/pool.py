@@ -17,6 +17,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from ..errors import TaggerError, short_reason
 from .worker import FileResult, TagSettings, tag_input_in_worker
 
 IN_FLIGHT_PER_WORKER = 2  # files queued per worker: enough to keep it busy, few to cancel on Ctrl-C
@@ -62,8 +63,17 @@ def _executor(jobs: int) -> ProcessPoolExecutor:
 
 def _stop(executor: ProcessPoolExecutor) -> None:
     """End the pool now: queued files are dropped, workers are killed (they may be mid-file)."""
-    procs = list(getattr(executor, "_processes", {}) .values())
-    executor.shutdown(wait=False, cancel_futures=True)
+    procs = []
+    for _ in range(10):  # the executor's own thread may be changing the dict (a worker died)
+        try:
+            procs = list((getattr(executor, "_processes", None) or {}).values())
+            break
+        except RuntimeError:
+            time.sleep(0.01)
+    try:
+        executor.shutdown(wait=False, cancel_futures=True)
+    except Exception:  # noqa: BLE001 - a broken pool may fail to shut down tidily; its workers are killed below
+        pass
     for p in procs:
         try:
             p.kill()
@@ -99,13 +109,20 @@ def run_pool(tasks: list[tuple], settings: TagSettings, jobs: int):
                 for fut in done:
                     task = pending.pop(fut)
                     try:
-                        yield fut.result()
+                        res = fut.result()
                     except BrokenProcessPool:
                         broken = True
                         if tries[task] >= MAX_TRIES:
                             yield _died(task, tries[task])
                         else:
                             todo.append(task)
+                        continue
+                    except TaggerError:
+                        raise  # the model cannot be loaded: every file would fail the same way
+                    except Exception as e:  # noqa: BLE001 - a result that could not come back whole
+                        res = FileResult(task[0], error=f"{task[0]}: the worker's result was lost "
+                                                        f"({type(e).__name__}: {short_reason(e)})", piece=task[1])
+                    yield res
                 if broken:
                     for fut, task in pending.items():  # finished ones still have their result
                         if fut.done() and fut.exception() is None:
