@@ -2,9 +2,11 @@
 
 Public API
 ----------
-``Tagger(model=None, hop_s=0.25, threads=1, silence_dbfs=None, buffer_s=10.0, refine=True, live_read_s=0.0)``
+``Tagger(model=None, hop_s=0.25, threads=1, silence_dbfs=None, buffer_s=10.0, refine=True, min_silence_s=None,
+       live_read_s=0.0)``
     ``model``: None (the shipped model), a path to a ``.tflite`` (metadata JSON beside it), or a
-    loaded :class:`~stream_tagger.model.TagModel`. Loading errors raise
+    loaded :class:`~stream_tagger.model.TagModel`. ``silence_dbfs`` and ``min_silence_s`` (the
+    pause rule, below) override the model metadata's. Loading errors raise
     :class:`~stream_tagger.errors.ModelError` here, before any audio is opened.
 ``tagger.stream(source)`` -> iterator of events, in stream order:
     :class:`~stream_tagger.events.Hop` for every hop cell (``hop_s`` of stream time), and
@@ -61,6 +63,13 @@ starting or ending where silence ends or starts shares its edge, and no segment 
 label reaches into a silence (one that ended before the silence was confirmed is cut back to
 its start). A run that begins with sound starts its labels at its first sample. A whole stream
 shorter than a label's ``min_on`` that is all one label still gets that segment.
+
+Pauses (:mod:`stream_tagger.pauses`, ``min_silence_s``, default 0.5 s from the model metadata):
+after these decisions, a silence shorter than ``min_silence_s`` between two stretches of the
+same label does not break that label and is not reported as silence. The segments around such
+a silence wait at most ``min_silence_s`` (and the hop it ends in) longer before they are emitted,
+and a hop inside a silence not yet known to last ``min_silence_s`` shows the labels of the hop
+before it. ``min_silence_s = 0`` gives the decisions' own events.
 """
 
 from __future__ import annotations
@@ -82,7 +91,7 @@ from .errors import TaggerError
 from .analysis import BLOCK, RATE_HZ, Analysis
 from .events import LABELS, Gap, Hop, Segment
 from .level import power_to_dbfs
-from .postprocess import DecisionParams
+from .postprocess import MIN_SILENCE_S_RANGE, DecisionParams
 from .resampler import StreamingResampler, sanitize_block
 from .ring_buffer import RingBuffer
 
@@ -153,7 +162,7 @@ class Tagger:
     def __init__(self, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,
                  silence_dbfs: float | None = None, buffer_s: float = 10.0, refine: bool = True,
                  max_batch: int = 64, refine_radius_s: float | None = None, defer_load: bool = False,
-                 live_read_s: float = 0.0):
+                 min_silence_s: float | None = None, live_read_s: float = 0.0):
         hop_s = float(hop_s)
         if not (HOP_MIN_S - 1e-9 <= hop_s <= HOP_MAX_S + 1e-9):
             raise TaggerError(f"hop {hop_s} s is out of range ({HOP_MIN_S} to {HOP_MAX_S} s)")
@@ -162,6 +171,11 @@ class Tagger:
         self._model_spec = model
         self._threads = int(threads)
         self._silence_dbfs = silence_dbfs
+        if min_silence_s is not None:
+            lo, hi = MIN_SILENCE_S_RANGE
+            if not (math.isfinite(float(min_silence_s)) and lo <= float(min_silence_s) <= hi):
+                raise TaggerError(f"min silence {min_silence_s} s is out of range ({lo:g} to {hi:g} s)")
+        self._min_silence_s = min_silence_s
         self._refine = bool(refine)
         self._refine_radius_s = refine_radius_s
         self._model = None
@@ -211,7 +225,7 @@ class Tagger:
             with quiet_c_stderr():  # TFLite prints an INFO line when it applies XNNPACK
                 loaded = TagModel.load(model, threads=self._threads)
         self._params = loaded.params
-        decision = DecisionParams.from_metadata(loaded.metadata, self._silence_dbfs)
+        decision = DecisionParams.from_metadata(loaded.metadata, self._silence_dbfs, self._min_silence_s)
         decision.refine = self._refine
         if self._refine_radius_s is not None:
             decision.refine_radius_s = float(self._refine_radius_s)
@@ -541,9 +555,11 @@ class Tagger:
 
 
 def tag_file(path: str, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,
-             silence_dbfs: float | None = None, refine: bool = True, on_progress=None) -> list[Segment]:
+             silence_dbfs: float | None = None, refine: bool = True, on_progress=None,
+             min_silence_s: float | None = None) -> list[Segment]:
     """Segments of a whole file, analysed as fast as possible (the ``tag`` command)."""
     from .sources import FileSource
 
-    tagger = Tagger(model, hop_s=hop_s, threads=threads, silence_dbfs=silence_dbfs, refine=refine)
+    tagger = Tagger(model, hop_s=hop_s, threads=threads, silence_dbfs=silence_dbfs, refine=refine,
+                    min_silence_s=min_silence_s)
     return tagger.segments(FileSource(path), on_progress=on_progress)

@@ -34,7 +34,9 @@ class Hop:
 
     ``probabilities``: per network label, the mean of the windows covering this cell (0..1).
     ``level_dbfs``: RMS level of the cell in dBFS (full-scale sine = -3 dBFS; digital silence -120).
-    ``labels``: the labels on in this cell after thresholds, hysteresis and minimum durations.
+    ``labels``: the labels on in this cell after thresholds, hysteresis and minimum durations;
+    inside a silence not yet known to last ``min_silence_s`` (a pause, :mod:`stream_tagger.pauses`),
+    the labels of the hop before it.
     ``dropped_samples``: total input samples dropped so far because analysis fell behind.
     ``utc``: wall-clock UTC time of the cell's start (live sources), else None.
     """

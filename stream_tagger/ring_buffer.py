@@ -49,7 +49,6 @@ class RingBuffer:
         self._holes: collections.deque = collections.deque()  # [position, samples, tag] not yet passed
         self._passed: list = []  # tags of the holes passed, for take_skipped()
         self.dropped_samples = 0  # samples overwritten before they were read
-        self.overruns = 0  # number of writes that dropped audio
         self._closed = False
         self.error: BaseException | None = None
         self._cond = threading.Condition(threading.Lock())
@@ -77,7 +76,6 @@ class RingBuffer:
             if unread > self.capacity:
                 dropped = unread - self.capacity
                 self._drop_oldest(dropped)
-                self.overruns += 1
             self._marks.append((self._written, time.monotonic()))
             self._cond.notify()
         return dropped

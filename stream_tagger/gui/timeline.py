@@ -3,8 +3,10 @@
 :class:`LabelTimeline` answers "which labels are on between t0 and t1": closed
 :class:`~stream_tagger.events.Segment` events are final (refined boundaries); hops that are
 of a label are drawn provisionally until the segment that closes them arrives (the segment's
-refined boundaries then replace the hop-rounded ones). A network stream's
-:class:`~stream_tagger.events.Gap` (no audio) is kept as a span of its own. :class:`HopHistory` keeps recent per-hop probabilities and levels as arrays for
+refined boundaries then replace the hop-rounded ones); a final segment of speech, music or
+noise also removes provisional silence within it (a pause, :mod:`stream_tagger.pauses`). A
+network stream's :class:`~stream_tagger.events.Gap` (no audio) is kept as a span of its own.
+:class:`HopHistory` keeps recent per-hop probabilities and levels as arrays for
 the curves. All times are seconds of stream time.
 """
 
@@ -60,8 +62,25 @@ class LabelTimeline:
         if len(kept) != len(runs):
             runs.clear()
             runs.extend(kept)
+        if seg.label != "silence":  # no silence inside a final segment of another label (a pause)
+            self._clip_runs("silence", seg.start_s, seg.end_s)
         self.end_s = max(self.end_s, seg.end_s)
         self._prune()
+
+    def _clip_runs(self, label: str, start_s: float, end_s: float) -> None:
+        """Cut ``[start_s, end_s]`` out of ``label``'s provisional runs."""
+        runs = self._runs[label]
+        out = []
+        for a, b in runs:
+            if b <= start_s or a >= end_s:
+                out.append([a, b])
+                continue
+            if a < start_s:
+                out.append([a, start_s])
+            if b > end_s:
+                out.append([end_s, b])
+        runs.clear()
+        runs.extend(out)
 
     def add_gap(self, gap: Gap) -> None:
         """Record a span of stream time without audio (``gap.start_s`` .. ``gap.end_s``)."""
