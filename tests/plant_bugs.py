@@ -59,6 +59,7 @@ class Plant:
 
 # test sets (fastest files first)
 DECISIONS = ("tests/test_decisions.py", "tests/test_engine.py", "tests/test_segment_edges.py")
+PAUSES = ("tests/test_pauses.py", "tests/test_decisions.py", "tests/test_engine.py")
 REFINE = ("tests/test_decisions.py", "tests/test_engine.py", "tests/test_segment_edges.py",
           "tests/test_engine_real.py")
 LABELS = ("tests/test_labels.py",)
@@ -115,6 +116,14 @@ PLANTS: list[Plant] = [
           (("thr = float(params.thresholds.get(lab, 0.5))", "thr = 0.5"),), DECISIONS),
     Plant("D16", "decisions", PP, "metadata hysteresis ignored",
           (("p.hysteresis = float(meta.get(\"hysteresis\", p.hysteresis))", "pass"),), DECISIONS),
+    # pauses (stream_tagger/pauses.py, merged from i18-pauses)
+    Plant("P1", "decisions", "stream_tagger/pauses.py", "pause length: a silence of exactly min_silence_s is a pause",
+          (("            if s[1] - s[0] >= min_b:\n", "            if s[1] - s[0] > min_b:\n"),), PAUSES),
+    Plant("P2", "decisions", "stream_tagger/pauses.py", "hops show silence one hop early (no tolerance)",
+          (("if self._block(k + 1) - TOLERANCE_BLOCKS - sil < min_b:", "if self._block(k + 1) - sil < min_b:"),), PAUSES),
+    Plant("P3", "decisions", "stream_tagger/pauses.py", "min_silence_s in blocks rounded down (0.005 s less)",
+          (("return max(0, int(round(float(self.an.decision.min_silence_s) * 100)))",
+            "return max(0, int(float(self.an.decision.min_silence_s) * 100 - 0.5))"),), PAUSES),
     # ---------------------------------------------------------------- refinement (postprocess.py, analysis.py)
     Plant("R1", "refinement", PP, "step score sign flipped (before - after)",
           (("out[j] = after - before", "out[j] = before - after"),), REFINE),
@@ -229,9 +238,12 @@ PLANTS: list[Plant] = [
     Plant("B2", "ring buffer", "stream_tagger/ring_buffer.py", "one sample too many dropped",
           (("dropped = unread - self.capacity\n", "dropped = unread - self.capacity + 1\n"),), RING),
     Plant("B3", "ring buffer", "stream_tagger/ring_buffer.py", "drops not counted",
-          (("self.dropped_samples += dropped", "pass"),), RING),
+          (("                self.dropped_samples += n\n                n = 0\n", "                n = 0\n"),), RING),
     Plant("B4", "ring buffer", "stream_tagger/ring_buffer.py", "blocking write overwrites unread audio",
-          (("room = self.capacity - (self._written - self._read)", "room = self.capacity"),), RING),
+          (("room = self.capacity - self._unread()", "room = self.capacity"),), RING),
+    Plant("B8", "ring buffer", "stream_tagger/ring_buffer.py", "an overrun ending exactly at a hole does not pass it",
+          (("if self._holes and self._holes[0][0] - self._read <= n:", "if self._holes and self._holes[0][0] - self._read < n:"),),
+          RING),
     Plant("B5", "ring buffer", "stream_tagger/ring_buffer.py", "read across the wrap off by one",
           (("out[first:] = self._buf[: n - first]", "out[first:] = self._buf[1 : n - first + 1]"),), RING),
     Plant("B6", "ring buffer", "stream_tagger/ring_buffer.py", "an oversized write's skipped head not counted in positions",
