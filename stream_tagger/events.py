@@ -29,6 +29,9 @@ class Hop:
     ``level_dbfs``: RMS level of the cell in dBFS (full-scale sine = -3 dBFS; digital silence -120).
     ``labels``: the labels on in this cell after thresholds, hysteresis and minimum durations.
     ``dropped_samples``: total input samples dropped so far because analysis fell behind.
+    ``floor_dbfs``: the input's tracked noise floor when this cell was decided, dBFS (the level
+    the quietest few seconds of the last minute stay at or below, :class:`~stream_tagger.level.NoiseFloor`);
+    None until those seconds have come. Silence in ``floor`` mode is decided against it.
     """
 
     index: int
@@ -38,6 +41,7 @@ class Hop:
     level_dbfs: float
     labels: frozenset[str]
     dropped_samples: int = 0
+    floor_dbfs: float | None = None
 
 
 @dataclass(frozen=True, order=True)

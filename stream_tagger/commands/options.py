@@ -41,6 +41,14 @@ def silence_db(text: str) -> float:
     return bounded(float, lo, hi, f"silence level must be between {lo:g} and {hi:g} dBFS")(text)
 
 
+def floor_margin_db(text: str) -> float:
+    """``--floor-margin-db``: a level difference within :data:`~stream_tagger.postprocess.FLOOR_MARGIN_DB_RANGE` (dB)."""
+    from ..postprocess import FLOOR_MARGIN_DB_RANGE
+
+    lo, hi = FLOOR_MARGIN_DB_RANGE
+    return bounded(float, lo, hi, f"floor margin must be between {lo:g} and {hi:g} dB")(text)
+
+
 duration = bounded(float, 0.001, None, "duration must be a positive number of seconds")
 window_s = bounded(float, 1.0, 3600.0, "window must be between 1 and 3600 seconds")
 
@@ -52,6 +60,13 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=threads, default=1, metavar="N", help="inference threads, 1..64 (default 1)")
     g.add_argument("--silence-db", type=silence_db, default=None, metavar="DBFS",
                    help="silence below this level in dBFS, -120..0 (default: from the model metadata)")
+    g.add_argument("--silence-mode", choices=("absolute", "floor"), default=None,
+                   help="absolute: silence only below --silence-db; floor: also within --floor-margin-db of "
+                        "the input's tracked noise floor while neither speech nor music is on "
+                        "(default: from the model metadata)")
+    g.add_argument("--floor-margin-db", type=floor_margin_db, default=None, metavar="DB",
+                   help="floor mode: silent up to this far above the tracked noise floor, 0..40 dB "
+                        "(default: from the model metadata)")
     g.add_argument("--no-refine", action="store_true", help="keep hop-quantised boundaries (no level refinement)")
 
 
