@@ -228,8 +228,9 @@ class Tagger:
     @property
     def floor_dbfs(self) -> float | None:
         """The running stream's tracked noise floor in dBFS (the level its quietest
-        ``floor_quiet_s`` of the last ``floor_window_s`` stay at or below, as of the latest decided hop; see :class:`~stream_tagger.level.NoiseFloor`), the
-        floor ``floor`` mode decides silence against; None before the first hop. The ``silence``
+        ``floor_quiet_s`` of the last ``floor_window_s`` stay at or below, as of the latest decided
+        hop; see :class:`~stream_tagger.level.NoiseFloor`), the floor ``floor`` mode decides
+        silence against; None before the first hop and the floor's first seconds. The ``silence``
         label is the one definition of silence: alerts on it follow the mode and margin in force."""
         with self._lock:
             return self._snap.floor_dbfs

@@ -71,10 +71,12 @@ class NoiseFloor:
 
     ``push(levels_dbfs)`` adds block levels (dBFS) in stream order; :attr:`floor_dbfs` is then the
     ``quiet_blocks``-th lowest of the most recent ``window_blocks`` of them (e.g. the level the
-    quietest 3 s of the last 60 s reach), on a :data:`FLOOR_BIN_DB` grid from -120 to 0 dBFS
-    (louder levels count as 0 dBFS); ``None`` until ``quiet_blocks`` levels have come. A steady
-    hiss under a programme is reached in every pause, so it is the floor; a sound that lasts
-    longer than the window without pauses becomes it. Memory is bounded and fixed: a ring of
+    quietest 3 s of the last 60 s reach: their 5th percentile); while fewer than
+    ``window_blocks`` have come, the same share of those there are (the 5th percentile of the
+    first 10 s); ``None`` until ``quiet_blocks`` levels have come. Levels are kept on a
+    :data:`FLOOR_BIN_DB` grid from -120 to 0 dBFS (louder ones count as 0 dBFS). A steady hiss
+    under a programme is reached in every pause, so it is the floor; a sound that goes on without
+    pauses for most of the window becomes it. Memory is bounded and fixed: a ring of
     ``window_blocks`` bin indices and a histogram of :data:`FLOOR_BINS` counts. The value depends
     only on the levels pushed, so any chunking of the same stream gives the same floor after the
     same block.
@@ -121,5 +123,6 @@ class NoiseFloor:
         if self.count < self.quiet_blocks:
             return None
         if self._floor_bin is None:
-            self._floor_bin = int(np.searchsorted(np.cumsum(self._hist), self.quiet_blocks))
+            rank = max(1, -(-self.count * self.quiet_blocks // self.window_blocks))  # ceil, in integers
+            self._floor_bin = int(np.searchsorted(np.cumsum(self._hist), rank))
         return FLOOR_DBFS + self._floor_bin * FLOOR_BIN_DB
