@@ -161,7 +161,9 @@ class Analysis:
         probs = {lab: round(float(v), 4) for lab, v in zip(labels_net, p)}
         level = self._cell_level_dbfs(k, end_sample)
         self.floor_dbfs = self._advance_floor(k, end_sample)
-        labels, opened, closed = self.decider.update(k, probs, level, self.floor_dbfs)
+        low = np.min(windows, axis=0) if windows else p  # each label's lowest window over the cell
+        labels, opened, closed = self.decider.update(k, probs, level, self.floor_dbfs,
+                                                     {lab: float(v) for lab, v in zip(labels_net, low)})
         # silence edges first: a network label starting or ending on the same cell shares the
         # silence's refined edge (a level decision, more reliable than a search of its own)
         segs = [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab == SILENCE]

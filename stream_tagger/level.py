@@ -73,7 +73,7 @@ class NoiseFloor:
     ``quiet_blocks``-th lowest of the most recent ``window_blocks`` of them (e.g. the level the
     quietest 3 s of the last 60 s reach: their 5th percentile); while fewer than
     ``window_blocks`` have come, the same share of those there are (the 5th percentile of the
-    first 10 s); ``None`` until ``quiet_blocks`` levels have come. Levels are kept on a
+    first 10 s); ``None`` until ``known_blocks`` levels have come (1 s). Levels are kept on a
     :data:`FLOOR_BIN_DB` grid from -120 to 0 dBFS (louder ones count as 0 dBFS). A steady hiss
     under a programme is reached in every pause, so it is the floor; a sound that goes on without
     pauses for most of the window becomes it. Memory is bounded and fixed: a ring of
@@ -82,11 +82,12 @@ class NoiseFloor:
     same block.
     """
 
-    def __init__(self, window_blocks: int = 6000, quiet_blocks: int = 300):
-        if not 1 <= quiet_blocks <= window_blocks:
-            raise ValueError("need 1 <= quiet_blocks <= window_blocks")
+    def __init__(self, window_blocks: int = 6000, quiet_blocks: int = 300, known_blocks: int = 100):
+        if not 1 <= quiet_blocks <= window_blocks or known_blocks < 1:
+            raise ValueError("need 1 <= quiet_blocks <= window_blocks and known_blocks >= 1")
         self.window_blocks = int(window_blocks)
         self.quiet_blocks = int(quiet_blocks)
+        self.known_blocks = min(int(known_blocks), self.window_blocks)
         self._ring = np.zeros(self.window_blocks, np.int16)
         self._hist = np.zeros(FLOOR_BINS, np.int64)
         self.blocks_seen = 0
@@ -120,7 +121,7 @@ class NoiseFloor:
 
     @property
     def floor_dbfs(self) -> float | None:
-        if self.count < self.quiet_blocks:
+        if self.count < self.known_blocks:
             return None
         if self._floor_bin is None:
             rank = max(1, -(-self.count * self.quiet_blocks // self.window_blocks))  # ceil, in integers

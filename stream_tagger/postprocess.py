@@ -14,13 +14,15 @@ Per network label (speech, music, noise):
 Silence comes from the level, gated by the network (:meth:`Decider.silent`). ``absolute`` mode: a
 cell is silent when its level is below ``silence_dbfs`` and stays silent until the level reaches
 ``silence_dbfs + silence_hysteresis_db``. ``floor`` mode (:data:`SILENCE_MODES`) adds: a cell is
-also silent when its level is within ``floor_margin_db`` of the input's tracked noise floor
-(:class:`~stream_tagger.level.NoiseFloor`: the level the quietest ``floor_quiet_s`` of the last
-``floor_window_s`` stay at or below; released ``silence_hysteresis_db`` higher), the floor is at or below
-``floor_max_dbfs``, and no label of :data:`FLOOR_BLOCKING_LABELS` is on by its probability (a
-steady hiss, hum or room tone is what the floor is made of, and the network calls it noise; a
-soft piano piece or a whisper at the floor's level is music or speech). Then the same
-minimum-duration tracking. Speech, music and noise may be on together.
+also silent when its level is *at the floor* -- within ``floor_margin_db`` of the input's tracked
+noise floor (:class:`~stream_tagger.level.NoiseFloor`: the level the quietest ``floor_quiet_s``
+of the last ``floor_window_s`` stay at or below; released ``silence_hysteresis_db`` higher), a
+floor at or below ``floor_max_dbfs`` -- and no label of :data:`FLOOR_BLOCKING_LABELS` is held by
+every window covering the cell (:meth:`Decider.held`): a steady hiss, hum or room tone is what the
+floor is made of, and the network calls it noise; a soft piano piece or a whisper at the floor's
+level is music or speech in all its windows, while a pause next to speech has a window beside the
+speech that holds none. At the floor, ``noise`` (:data:`FLOOR_SOUND_LABEL`) is off: the floor under
+a speech pause is not a noise. Then the same minimum-duration tracking. Speech, music and noise may be on together.
 
 Boundary refinement (:func:`refine_boundary`): a segment's hop-quantised boundary is moved
 to the strongest rise (start) or fall (end) of the 10 ms level envelope inside the region
@@ -44,6 +46,7 @@ SILENCE_DBFS_RANGE = (-120.0, 0.0)  # silence levels accepted from metadata and 
 SILENCE_MODES = ("absolute", "floor")  # how silence is decided (see the module doc)
 FLOOR_MARGIN_DB_RANGE = (0.0, 40.0)  # margins above the floor accepted from metadata and --floor-margin-db, dB
 FLOOR_BLOCKING_LABELS = ("speech", "music")  # network labels whose being on keeps a cell at the floor from silence
+FLOOR_SOUND_LABEL = "noise"  # what the network hears a floor (hiss, hum, room tone) as; off at the floor
 
 
 @dataclass
@@ -235,15 +238,19 @@ class Decider:
         self._hyst[SILENCE] = Hysteresis(params.silence_dbfs, params.silence_dbfs + params.silence_hysteresis_db,
                                          invert=True)
         self._floor_hyst = Hysteresis(0.0, 0.0, invert=True)  # level against floor + margin (floor mode)
+        self.at_floor = False  # the latest cell's level was at the floor (floor mode)
         self.trackers = {lab: RunTracker(params.min_on_cells(lab, hop_s), params.min_off_cells(lab, hop_s))
                          for lab in self.labels + [SILENCE]}
         self._last_fallback: str | None = None  # the label the cell before took as the most probable
 
-    def update(self, k: int, probabilities: dict[str, float], level_dbfs: float, floor_dbfs: float | None = None):
+    def update(self, k: int, probabilities: dict[str, float], level_dbfs: float, floor_dbfs: float | None = None,
+               window_min: dict[str, float] | None = None):
         opened, closed, on = [], [], []
         prob_on = {lab: self._hyst[lab].update(float(probabilities.get(lab, 0.0))) for lab in self.labels}
-        silent = self.silent(level_dbfs, floor_dbfs, prob_on)
+        silent = self.silent(level_dbfs, floor_dbfs, self.held(probabilities if window_min is None else window_min))
         raw = {lab: prob_on[lab] and not silent for lab in self.labels}
+        if self.at_floor and FLOOR_SOUND_LABEL in raw:  # the floor itself is not a noise
+            raw[FLOOR_SOUND_LABEL] = False
         raw[SILENCE] = silent
         if not silent and self.labels and not any(raw[lab] for lab in self.labels):
             raw[self._most_probable(probabilities)] = True  # a sound gets a label (see module doc)
@@ -259,10 +266,21 @@ class Decider:
                 closed.append((lab, c[0], c[1]))
         return frozenset(on), opened, closed
 
-    def silent(self, level_dbfs: float, floor_dbfs: float | None, prob_on: dict[str, bool]) -> bool:
+    def held(self, window_min: dict[str, float]) -> dict[str, bool]:
+        """Per network label, whether it is held by every window covering a cell: its lowest
+        probability over them (``window_min``) at or above its release level (threshold minus half
+        the hysteresis). A cell at the edge of a sound has a window beside the sound that does not
+        hold it; a cell inside a soft piece or a whisper has none."""
+        h = self.params.hysteresis / 2.0
+        return {lab: float(window_min.get(lab, 0.0)) >= max(float(self.params.thresholds.get(lab, 0.5)) - h, 0.0)
+                for lab in self.labels}
+
+    def silent(self, level_dbfs: float, floor_dbfs: float | None, held: dict[str, bool]) -> bool:
         """Whether a cell of ``level_dbfs`` is silent (raw, before minimum durations), given the
-        tracked floor and which network labels are on by their probabilities (see the module doc).
-        Reads ``params`` at every call: the GUI may change the level, mode or margin live."""
+        tracked floor and which network labels every window covering the cell holds (:meth:`held`;
+        see the module doc). Sets :attr:`at_floor` (the level is within the margin of a usable
+        floor, floor mode). Reads ``params`` at every call: the GUI may change the level, mode
+        or margin live."""
         p = self.params
         hy = self._hyst[SILENCE]
         hy.on_at, hy.off_below = p.silence_dbfs, p.silence_dbfs + p.silence_hysteresis_db
@@ -270,11 +288,12 @@ class Decider:
         fh = self._floor_hyst
         if p.silence_mode != "floor" or floor_dbfs is None or floor_dbfs > p.floor_max_dbfs:
             fh.reset()
+            self.at_floor = False
             return silent
         fh.on_at = floor_dbfs + p.floor_margin_db + 1e-9  # at the margin counts as near
         fh.off_below = fh.on_at + p.silence_hysteresis_db
-        near = fh.update(level_dbfs)
-        return silent or (near and not any(prob_on.get(lab, False) for lab in FLOOR_BLOCKING_LABELS))
+        self.at_floor = fh.update(level_dbfs)
+        return silent or (self.at_floor and not any(held.get(lab, False) for lab in FLOOR_BLOCKING_LABELS))
 
     def _most_probable(self, probabilities: dict[str, float]) -> str:
         """The network label of a sound no label is on for: the most probable one; but a label
@@ -282,7 +301,10 @@ class Decider:
         ``hysteresis`` of the most probable, so that a stretch does not flicker between labels."""
         p = {lab: float(probabilities.get(lab, 0.0)) for lab in self.labels}
         best = max(self.labels, key=lambda lab: p[lab])
-        keep = [lab for lab in self.labels if (lab == self._last_fallback or self.trackers[lab].on)
+        if self.at_floor and len(self.labels) > 1:  # at the floor a sound is not the floor's own noise
+            p.pop(FLOOR_SOUND_LABEL, None)
+            best = max(p, key=lambda lab: p[lab])
+        keep = [lab for lab in p if (lab == self._last_fallback or self.trackers[lab].on)
                 and p[lab] >= p[best] - self.params.hysteresis]
         if keep:
             best = max(keep, key=lambda lab: p[lab])
@@ -298,6 +320,7 @@ class Decider:
         for hy in list(self._hyst.values()) + [self._floor_hyst]:
             hy.reset()
         self._last_fallback = None
+        self.at_floor = False
         return out
 
 

@@ -47,7 +47,7 @@ def _covered(spans, a: float, b: float) -> float:
 def test_floor_tracker_is_the_quiet_rank_of_its_window_and_chunking_invariant():
     rng = np.random.default_rng(1)
     levels = rng.uniform(-100.0, -10.0, 5000)
-    one = NoiseFloor(window_blocks=1000, quiet_blocks=50)
+    one = NoiseFloor(window_blocks=1000, quiet_blocks=50, known_blocks=50)
     per_block = []
     for v in levels:
         one.push([v])
@@ -57,7 +57,7 @@ def test_floor_tracker_is_the_quiet_rank_of_its_window_and_chunking_invariant():
         window = np.round((levels[max(0, i - 999): i + 1] + 120) / FLOOR_BIN_DB) * FLOOR_BIN_DB - 120
         rank = int(np.ceil(0.05 * window.shape[0]))  # the 50th lowest once the window is full
         assert per_block[i] == pytest.approx(np.sort(window)[rank - 1]), i
-    chunked, i = NoiseFloor(window_blocks=1000, quiet_blocks=50), 0
+    chunked, i = NoiseFloor(window_blocks=1000, quiet_blocks=50, known_blocks=50), 0
     while i < levels.shape[0]:
         n = int(rng.integers(1, 2500))  # chunks longer than the window too
         chunked.push(levels[i: i + n])
@@ -116,14 +116,14 @@ def test_hiss_floors_become_silence_and_a_rising_sound_ends_it(shipped_model, tm
     sf.write(path, _floor_and_tone(level_dbfs), RATE, subtype="FLOAT")
     floor = list(Tagger(shipped_model, silence_mode="floor").stream(FileSource(str(path))))
     sil = _segments(floor)
-    # the floor is known after its first 3 s: silence from then to the tone, and after it
-    assert _covered(sil, 3.5, 5.9) == pytest.approx(2.4, abs=0.01), sil
+    # the floor is known after the first second: silence from then to the tone, and after it
+    assert _covered(sil, 1.5, 5.9) == pytest.approx(4.4, abs=0.01), sil
     assert _covered(sil, 8.3, 12.0) == pytest.approx(3.7, abs=0.01), sil
     assert _covered(sil, 6.0, 8.0) == 0.0, sil  # the tone is no silence
     assert any(abs(e - 6.0) <= 0.1 for _, e in sil) and any(abs(s - 8.0) <= 0.1 for s, _ in sil), sil
     hops = [e for e in floor if isinstance(e, Hop)]
-    assert all(h.floor_dbfs is None for h in hops if h.end_s < 2.9)
-    known = [h.floor_dbfs for h in hops if h.start_s > 3.1]
+    assert all(h.floor_dbfs is None for h in hops if h.end_s < 0.9)
+    known = [h.floor_dbfs for h in hops if h.start_s > 1.1]
     assert known and all(level_dbfs - 4.0 <= f <= level_dbfs + 1.0 for f in known), known
     absolute = _segments(Tagger(shipped_model, silence_mode="absolute").stream(FileSource(str(path))))
     if level_dbfs > -50.0:  # above the silence level, only the floor rule finds the silence
