@@ -140,6 +140,15 @@ class Analysis:
         seg = self.env_pow[max(0, a) : max(0, b)]
         return float(power_to_dbfs(seg.mean())) if seg.shape[0] else -120.0
 
+    def _cell_background_dbfs(self, k: int, end_sample: int | None = None) -> float:
+        """The level between the sounds of cell ``k``: its 10 ms levels' 20th percentile, dBFS."""
+        a = (self.base + k * self.hop_samples) // BLOCK - self.env_first
+        b = a + self.fph
+        if end_sample is not None:
+            b = min(b, -(-(self.base + end_sample) // BLOCK) - self.env_first)
+        seg = np.sort(self.env_pow[max(0, a) : max(0, b)])
+        return float(power_to_dbfs(seg[(seg.shape[0] - 1) // 5])) if seg.shape[0] else -120.0
+
     def _advance_floor(self, k: int, end_sample: int | None = None) -> float | None:
         """Feed the noise floor the 10 ms levels up to the end of cell ``k`` (or ``end_sample``);
         the floor in dBFS after them (None without a tracker or before any level)."""
@@ -163,7 +172,8 @@ class Analysis:
         self.floor_dbfs = self._advance_floor(k, end_sample)
         low = np.min(windows, axis=0) if windows else p  # each label's lowest window over the cell
         labels, opened, closed = self.decider.update(k, probs, level, self.floor_dbfs,
-                                                     {lab: float(v) for lab, v in zip(labels_net, low)})
+                                                     {lab: float(v) for lab, v in zip(labels_net, low)},
+                                                     self._cell_background_dbfs(k, end_sample))
         # silence edges first: a network label starting or ending on the same cell shares the
         # silence's refined edge (a level decision, more reliable than a search of its own)
         segs = [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab == SILENCE]
@@ -263,6 +273,12 @@ class Analysis:
                 start_block = sil_end
             if sil_start is not None and start_block < sil_start < end_block:
                 end_block = sil_start
+            elif sil_start is not None and start_block >= sil_start:
+                # its start was refined onto (or past) the edge of the silence that has opened since:
+                # the label ran from its hop-quantised start up to that silence, if at all
+                if raw_start >= sil_start:
+                    return None
+                start_block, end_block = raw_start, sil_start
         self.last_end[lab] = end_block
         return start_block, end_block, raw_start
 

@@ -244,13 +244,17 @@ class Decider:
         self._last_fallback: str | None = None  # the label the cell before took as the most probable
 
     def update(self, k: int, probabilities: dict[str, float], level_dbfs: float, floor_dbfs: float | None = None,
-               window_min: dict[str, float] | None = None):
+               window_min: dict[str, float] | None = None, background_dbfs: float | None = None):
         opened, closed, on = [], [], []
         prob_on = {lab: self._hyst[lab].update(float(probabilities.get(lab, 0.0))) for lab in self.labels}
         silent = self.silent(level_dbfs, floor_dbfs, self.held(probabilities if window_min is None else window_min))
         raw = {lab: prob_on[lab] and not silent for lab in self.labels}
         if self.at_floor and FLOOR_SOUND_LABEL in raw:  # the floor itself is not a noise
             raw[FLOOR_SOUND_LABEL] = False
+        if (FLOOR_SOUND_LABEL in raw and background_dbfs is not None and self.floor_usable(floor_dbfs)
+                and background_dbfs <= floor_dbfs + self.params.floor_margin_db
+                and any(prob_on.get(lab, False) for lab in FLOOR_BLOCKING_LABELS)):
+            raw[FLOOR_SOUND_LABEL] = False  # speech or music, and between its words or notes only the floor
         raw[SILENCE] = silent
         if not silent and self.labels and not any(raw[lab] for lab in self.labels):
             raw[self._most_probable(probabilities)] = True  # a sound gets a label (see module doc)
@@ -265,6 +269,12 @@ class Decider:
             if c is not None:
                 closed.append((lab, c[0], c[1]))
         return frozenset(on), opened, closed
+
+    def floor_usable(self, floor_dbfs: float | None) -> bool:
+        """Whether silence is decided against ``floor_dbfs`` now: floor mode, a floor known and at
+        or below ``floor_max_dbfs``."""
+        p = self.params
+        return p.silence_mode == "floor" and floor_dbfs is not None and floor_dbfs <= p.floor_max_dbfs
 
     def held(self, window_min: dict[str, float]) -> dict[str, bool]:
         """Per network label, whether it is held by every window covering a cell: its lowest
@@ -286,7 +296,7 @@ class Decider:
         hy.on_at, hy.off_below = p.silence_dbfs, p.silence_dbfs + p.silence_hysteresis_db
         silent = hy.update(level_dbfs)
         fh = self._floor_hyst
-        if p.silence_mode != "floor" or floor_dbfs is None or floor_dbfs > p.floor_max_dbfs:
+        if not self.floor_usable(floor_dbfs):
             fh.reset()
             self.at_floor = False
             return silent

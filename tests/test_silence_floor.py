@@ -100,6 +100,23 @@ def test_floor_rule_needs_the_floor_and_no_speech_or_music():
     assert not absolute.silent(-47.0, -50.0, quiet)
 
 
+def test_a_label_blocks_the_floor_only_when_every_window_holds_it_and_the_floor_is_no_noise():
+    params = DecisionParams(thresholds={"speech": 0.5, "music": 0.5, "noise": 0.5}, hysteresis=0.1,
+                            silence_mode="floor", floor_margin_db=6.0)
+    d = Decider(params, LABELS3, 0.25)
+    assert d.held({"speech": 0.46, "music": 0.44, "noise": 0.9}) == {"speech": True, "music": False, "noise": True}
+    # a cell at the floor beside speech: the mean says speech, the window before it does not
+    mean = {"speech": 0.6, "music": 0.02, "noise": 0.7}
+    labels, _, _ = d.update(0, mean, -47.0, -50.0, window_min={"speech": 0.05, "music": 0.01, "noise": 0.6})
+    assert "silence" in labels
+    d = Decider(params, LABELS3, 0.25)
+    labels, _, _ = d.update(0, mean, -47.0, -50.0, window_min={"speech": 0.55, "music": 0.01, "noise": 0.6})
+    assert labels == {"speech"}  # a whisper at the floor: speech, and its hiss is no noise
+    d = Decider(params, LABELS3, 0.25)
+    labels, _, _ = d.update(0, mean, -30.0, -50.0, window_min={"speech": 0.55, "music": 0.01, "noise": 0.6})
+    assert labels == {"speech", "noise"}  # above the floor the network's noise stands
+
+
 # -- the engine ----------------------------------------------------------------------------------
 
 def _floor_and_tone(level_dbfs: float) -> np.ndarray:
