@@ -32,11 +32,14 @@ class Analysis:
     kept), and the callbacks ``on_hop(hop, window_end_sample)``, ``on_segment(segment)``,
     ``on_windows(count)`` (windows computed), ``publish(analysis, new_frames, block_powers)``
     (display state) and ``dropped_samples()`` (16 kHz samples lost so far, for the hops).
+    ``noise_floor``: the stream's :class:`~stream_tagger.level.NoiseFloor` (it outlives a run, so
+    a restart after a gap keeps the floor), fed each cell's 10 ms levels just before the cell is
+    decided, so that the floor a cell sees does not depend on how the audio was chunked.
     """
 
     def __init__(self, model, params, decision, hop_samples: int, base: int, *, max_batch: int,
                  refine_radius_blocks: int, env_keep_blocks: int, on_hop, on_segment, on_windows, publish,
-                 dropped_samples):
+                 dropped_samples, noise_floor=None):
         self.model = model
         self.params = params
         self.decision = decision
@@ -75,6 +78,9 @@ class Analysis:
         self.held: dict[str, tuple[int, int, int]] = {}
         self.reach_blocks = max(self.refine_radius_blocks, self.fph) + 2  # how far back a refined start can move
         self.pauses = PauseRule(self, BLOCK)  # short silences between stretches of one label (decision.min_silence_s)
+        self.noise_floor = noise_floor
+        self.floor_next_block = base // BLOCK  # absolute block the noise floor takes next
+        self.floor_dbfs: float | None = None  # the floor the latest cell was decided with
 
     # -- feeding ---------------------------------------------------------------------------
     def push(self, x: np.ndarray) -> list[int]:
@@ -136,12 +142,40 @@ class Analysis:
         seg = self.env_pow[max(0, a) : max(0, b)]
         return float(power_to_dbfs(seg.mean())) if seg.shape[0] else -120.0
 
+    def _cell_background_dbfs(self, k: int, end_sample: int | None = None) -> float:
+        """The level between the sounds of cell ``k``: its 10 ms levels' 20th percentile, dBFS."""
+        a = (self.base + k * self.hop_samples) // BLOCK - self.env_first
+        b = a + self.fph
+        if end_sample is not None:
+            b = min(b, -(-(self.base + end_sample) // BLOCK) - self.env_first)
+        seg = np.sort(self.env_pow[max(0, a) : max(0, b)])
+        return float(power_to_dbfs(seg[(seg.shape[0] - 1) // 5])) if seg.shape[0] else -120.0
+
+    def _advance_floor(self, k: int, end_sample: int | None = None) -> float | None:
+        """Feed the noise floor the 10 ms levels up to the end of cell ``k`` (or ``end_sample``);
+        the floor in dBFS after them (None without a tracker or before any level)."""
+        nf = self.noise_floor
+        if nf is None:
+            return None
+        end = self.base + (k + 1) * self.hop_samples if end_sample is None else self.base + end_sample
+        b = -(-end // BLOCK) - self.env_first
+        a = max(0, self.floor_next_block - self.env_first)
+        b = min(b, self.env_pow.shape[0])
+        if b > a:
+            nf.push(power_to_dbfs(self.env_pow[a:b]))
+            self.floor_next_block = self.env_first + b
+        return nf.floor_dbfs
+
     def _emit_cell(self, k: int, windows: list[np.ndarray], end_sample: int | None = None) -> None:
         labels_net = self.model.labels
         p = np.mean(windows, axis=0) if windows else np.zeros(len(labels_net), np.float32)
         probs = {lab: round(float(v), 4) for lab, v in zip(labels_net, p)}
         level = self._cell_level_dbfs(k, end_sample)
-        labels, opened, closed = self.decider.update(k, probs, level)
+        self.floor_dbfs = self._advance_floor(k, end_sample)
+        low = np.min(windows, axis=0) if windows else p  # each label's lowest window over the cell
+        labels, opened, closed = self.decider.update(k, probs, level, self.floor_dbfs,
+                                                     {lab: float(v) for lab, v in zip(labels_net, low)},
+                                                     self._cell_background_dbfs(k, end_sample))
         # silence edges first: a network label starting or ending on the same cell shares the
         # silence's refined edge (a level decision, more reliable than a search of its own)
         segs = [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab == SILENCE]
@@ -163,7 +197,8 @@ class Analysis:
         end_s = self._time_s(self.base + end_sample) if end_sample is not None else (start + self.hop_samples) / RATE_HZ
         hop = Hop(index=(self.base // self.hop_samples) + k, start_s=start / RATE_HZ, end_s=end_s,
                   probabilities=probs, level_dbfs=round(level, 2), labels=labels,
-                  dropped_samples=self.dropped_samples())
+                  dropped_samples=self.dropped_samples(),
+                  floor_dbfs=None if self.floor_dbfs is None else round(self.floor_dbfs, 2))
         self.on_hop(hop, self.base + (k * self.hop_samples) + self.window_samples)
         for lab, seg in segs:
             if seg is not None:
@@ -244,6 +279,12 @@ class Analysis:
                 start_block = sil_end
             if sil_start is not None and start_block < sil_start < end_block:
                 end_block = sil_start
+            elif sil_start is not None and start_block >= sil_start:
+                # its start was refined onto (or past) the edge of the silence that has opened since:
+                # the label ran from its hop-quantised start up to that silence, if at all
+                if raw_start >= sil_start:
+                    return None
+                start_block, end_block = raw_start, sil_start
         self.last_end[lab] = end_block
         return start_block, end_block, raw_start
 
@@ -251,6 +292,15 @@ class Analysis:
         """Whether the run's first 10 ms block is at or above the silence level (dBFS)."""
         i = self.base // BLOCK - self.env_first
         return 0 <= i < self.env_pow.shape[0] and power_to_dbfs(self.env_pow[i]) >= self.decision.silence_dbfs
+
+    def _quiet_dbfs(self) -> float:
+        """The level below which a stretch counts as quiet for a silence edge: the silence level,
+        or in floor mode the tracked floor plus its margin when that is higher (a hiss floor)."""
+        d = self.decision
+        f = self.floor_dbfs
+        if d.silence_mode == "floor" and f is not None and f <= d.floor_max_dbfs:
+            return max(d.silence_dbfs, f + d.floor_margin_db + d.silence_hysteresis_db)
+        return d.silence_dbfs
 
     def _refine(self, lab: str, cell: int, rising: bool) -> int:
         """Refined absolute block of the boundary at the start of ``cell``."""
@@ -287,7 +337,7 @@ class Analysis:
         d = self.decision
         if lab == SILENCE:  # silence starts at the last drop into quiet, ends at the first rise out of it
             return refine_boundary(env_db, self.env_first, b, lo, hi, rising, floor, d.min_step_db,
-                                   pick="first" if rising else "last", gate_dbfs=d.silence_dbfs)
+                                   pick="first" if rising else "last", gate_dbfs=self._quiet_dbfs())
         direction = None if d.refine_any_direction else rising
         return refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, d.min_step_db,
                                distance_db_per_s=d.refine_distance_db_per_s)

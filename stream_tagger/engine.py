@@ -3,7 +3,7 @@
 Public API
 ----------
 ``Tagger(model=None, hop_s=0.25, threads=1, silence_dbfs=None, buffer_s=10.0, refine=True, min_silence_s=None,
-       live_read_s=0.0)``
+       live_read_s=0.0, silence_mode=None, floor_margin_db=None)``
     ``model``: None (the shipped model), a path to a ``.tflite`` (metadata JSON beside it), or a
     loaded :class:`~stream_tagger.model.TagModel`. ``silence_dbfs`` and ``min_silence_s`` (the
     pause rule, below) override the model metadata's. Loading errors raise
@@ -28,7 +28,8 @@ Public API
     callback or the worker for longer than a small copy. Holds: ``running``,
     ``source_description``, ``source_rate_hz`` (device/file rate) and ``sample_rate_hz``
     (16000, analysis rate), ``stream_time_s`` (analysed audio so far), ``level_dbfs`` (last
-    10 ms block), ``level_envelope_dbfs`` (recent 10 ms levels, oldest first),
+    10 ms block), ``level_envelope_dbfs`` (recent 10 ms levels, oldest first), ``floor_dbfs``
+    (the input's tracked noise floor, see :attr:`Tagger.floor_dbfs`),
     ``logmel`` (``(n_mels, n_frames)`` recent log-mel frames, 10 ms apart, oldest first,
     the last one centred on ``logmel_end_s - 0.01``), ``load`` (processing time / audio
     time, recent average), ``dropped_samples`` (16 kHz samples lost to overruns),
@@ -58,7 +59,9 @@ closed (``min_off`` after their end) and the label can no longer reopen at their
 (a reopening whose refined start lands there continues the same segment; this holds a
 segment back by at most the refinement radius plus ``min_on``); at the end of a stream or
 on :meth:`Tagger.stop`, open segments are closed at the stream's end (at its last sample, not
-the next 10 ms step). Silence is decided by level and forces the other labels off; a label
+the next 10 ms step). Silence is decided by level (below ``silence_dbfs``, or in ``floor`` mode
+also near the input's tracked noise floor while neither speech nor music is on) and forces the
+other labels off; a label
 starting or ending where silence ends or starts shares its edge, and no segment of another
 label reaches into a silence (one that ended before the silence was confirmed is cut back to
 its start). A run that begins with sound starts its labels at its first sample. A whole stream
@@ -90,7 +93,7 @@ from .errors import TaggerError
 
 from .analysis import BLOCK, RATE_HZ, Analysis
 from .events import LABELS, Gap, Hop, Segment
-from .level import power_to_dbfs
+from .level import NoiseFloor, power_to_dbfs
 from .postprocess import MIN_SILENCE_S_RANGE, DecisionParams
 from .resampler import StreamingResampler, sanitize_block
 from .ring_buffer import RingBuffer
@@ -116,6 +119,7 @@ class EngineSnapshot:
     stream_time_s: float = 0.0
     level_dbfs: float = -120.0
     level_envelope_dbfs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    floor_dbfs: float | None = None
     logmel: np.ndarray = field(default_factory=lambda: np.zeros((64, 0), np.float32))
     logmel_end_s: float = 0.0
     load: float = 0.0
@@ -162,7 +166,8 @@ class Tagger:
     def __init__(self, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,
                  silence_dbfs: float | None = None, buffer_s: float = 10.0, refine: bool = True,
                  max_batch: int = 64, refine_radius_s: float | None = None, defer_load: bool = False,
-                 min_silence_s: float | None = None, live_read_s: float = 0.0):
+                 min_silence_s: float | None = None, live_read_s: float = 0.0,
+                 silence_mode: str | None = None, floor_margin_db: float | None = None):
         hop_s = float(hop_s)
         if not (HOP_MIN_S - 1e-9 <= hop_s <= HOP_MAX_S + 1e-9):
             raise TaggerError(f"hop {hop_s} s is out of range ({HOP_MIN_S} to {HOP_MAX_S} s)")
@@ -176,6 +181,8 @@ class Tagger:
             if not (math.isfinite(float(min_silence_s)) and lo <= float(min_silence_s) <= hi):
                 raise TaggerError(f"min silence {min_silence_s} s is out of range ({lo:g} to {hi:g} s)")
         self._min_silence_s = min_silence_s
+        self._silence_mode = silence_mode
+        self._floor_margin_db = floor_margin_db
         self._refine = bool(refine)
         self._refine_radius_s = refine_radius_s
         self._model = None
@@ -198,6 +205,7 @@ class Tagger:
         self._spec_frames = 600  # frames kept for the display (6 s)
         self._spec = np.zeros((64, 0), np.float32)
         self._env_db_recent = np.zeros(0)
+        self._noise_floor: NoiseFloor | None = None
         self._stats = RunStats()
         self._dropped16 = 0
         self._events: queue.Queue | None = None
@@ -225,7 +233,8 @@ class Tagger:
             with quiet_c_stderr():  # TFLite prints an INFO line when it applies XNNPACK
                 loaded = TagModel.load(model, threads=self._threads)
         self._params = loaded.params
-        decision = DecisionParams.from_metadata(loaded.metadata, self._silence_dbfs, self._min_silence_s)
+        decision = DecisionParams.from_metadata(loaded.metadata, self._silence_dbfs, self._min_silence_s,
+                                                self._silence_mode, self._floor_margin_db)
         decision.refine = self._refine
         if self._refine_radius_s is not None:
             decision.refine_radius_s = float(self._refine_radius_s)
@@ -248,6 +257,16 @@ class Tagger:
         return self._decision
 
     @property
+    def floor_dbfs(self) -> float | None:
+        """The running stream's tracked noise floor in dBFS (the level its quietest
+        ``floor_quiet_s`` of the last ``floor_window_s`` stay at or below, as of the latest decided
+        hop; see :class:`~stream_tagger.level.NoiseFloor`), the floor ``floor`` mode decides
+        silence against; None before the first hop and the floor's first seconds. The ``silence``
+        label is the one definition of silence: alerts on it follow the mode and margin in force."""
+        with self._lock:
+            return self._snap.floor_dbfs
+
+    @property
     def model(self) -> "TagModel":
         """The loaded :class:`~stream_tagger.model.TagModel` (loads it if deferred)."""
         self.load_model()
@@ -265,6 +284,7 @@ class Tagger:
         self._stats = RunStats()
         self._dropped16 = 0
         self._last_hop = None
+        self._noise_floor = None  # made once the decision settings are known (after the model loads)
         rate = int(source.sample_rate_hz)
         cap = max(int(self.buffer_s * rate), 4096)
         ring = RingBuffer(cap)
@@ -285,6 +305,8 @@ class Tagger:
         except BaseException:
             source.stop()
             raise
+        d = self.decision
+        self._noise_floor = NoiseFloor(*d.floor_blocks(BLOCK / RATE_HZ))
         limit = None if duration_s is None else max(1, int(round(duration_s * rate)))
         worker = threading.Thread(target=self._work, args=(source, ring, q, limit), name="TaggerWorker", daemon=True)
         worker.start()
@@ -350,7 +372,7 @@ class Tagger:
             return EngineSnapshot(
                 running=s.running, source_description=s.source_description, source_rate_hz=s.source_rate_hz,
                 sample_rate_hz=RATE_HZ, stream_time_s=s.stream_time_s, level_dbfs=s.level_dbfs,
-                level_envelope_dbfs=self._env_db_recent.copy(), logmel=self._spec.copy(),
+                level_envelope_dbfs=self._env_db_recent.copy(), floor_dbfs=s.floor_dbfs, logmel=self._spec.copy(),
                 logmel_end_s=s.logmel_end_s, load=s.load, dropped_samples=self._dropped16,
                 last_hop=self._last_hop, error=s.error,
             )
@@ -401,6 +423,8 @@ class Tagger:
         if self._clock is not None:
             hop = dataclasses.replace(hop, utc=self._clock.iso_at_s(hop.start_s))
         self._last_hop = hop
+        with self._lock:
+            self._snap.floor_dbfs = hop.floor_dbfs
         self._deliver(hop)
 
     def _on_segment(self, seg: Segment) -> None:
@@ -454,7 +478,8 @@ class Tagger:
         return Analysis(self._model, self.params, self.decision, self.hop_samples, base, max_batch=self.max_batch,
                         refine_radius_blocks=self.refine_radius_blocks, env_keep_blocks=self.env_keep_blocks,
                         on_hop=self._on_hop, on_segment=self._on_segment, on_windows=count_windows,
-                        publish=self._publish, dropped_samples=lambda: self._dropped16)
+                        publish=self._publish, dropped_samples=lambda: self._dropped16,
+                        noise_floor=self._noise_floor)
 
     def _work(self, source, ring: RingBuffer, q: queue.Queue, limit: int | None = None) -> None:
         """The analysis loop (worker thread); ``limit``: source samples to analyse at most."""
@@ -556,10 +581,11 @@ class Tagger:
 
 def tag_file(path: str, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,
              silence_dbfs: float | None = None, refine: bool = True, on_progress=None,
-             min_silence_s: float | None = None) -> list[Segment]:
+             min_silence_s: float | None = None, silence_mode: str | None = None,
+             floor_margin_db: float | None = None) -> list[Segment]:
     """Segments of a whole file, analysed as fast as possible (the ``tag`` command)."""
     from .sources import FileSource
 
     tagger = Tagger(model, hop_s=hop_s, threads=threads, silence_dbfs=silence_dbfs, refine=refine,
-                    min_silence_s=min_silence_s)
+                    min_silence_s=min_silence_s, silence_mode=silence_mode, floor_margin_db=floor_margin_db)
     return tagger.segments(FileSource(path), on_progress=on_progress)

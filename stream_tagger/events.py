@@ -39,6 +39,9 @@ class Hop:
     the labels of the hop before it.
     ``dropped_samples``: total input samples dropped so far because analysis fell behind.
     ``utc``: wall-clock UTC time of the cell's start (live sources), else None.
+    ``floor_dbfs``: the input's tracked noise floor when this cell was decided, dBFS (the level
+    the quietest few seconds of the last minute stay at or below, :class:`~stream_tagger.level.NoiseFloor`);
+    None until those seconds have come. Silence in ``floor`` mode is decided against it.
     """
 
     index: int
@@ -49,6 +52,7 @@ class Hop:
     labels: frozenset[str]
     dropped_samples: int = 0
     utc: str | None = field(default=None, compare=False)
+    floor_dbfs: float | None = None
 
 
 @dataclass(frozen=True, order=True)

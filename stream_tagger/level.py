@@ -59,3 +59,71 @@ def envelope_dbfs(signal: np.ndarray, block_samples: int = BLOCK_SAMPLES) -> np.
     """Level envelope of a whole signal in dBFS (complete blocks plus a final partial one)."""
     m = LevelMeter(block_samples)
     return power_to_dbfs(np.concatenate([m.push(signal), m.flush()]))
+
+
+FLOOR_BIN_DB = 0.5  # resolution of the floor tracker's histogram, dB
+FLOOR_BINS = int(round(-FLOOR_DBFS / FLOOR_BIN_DB)) + 1  # bins for -120 .. 0 dBFS
+
+
+class NoiseFloor:
+    """Causal noise-floor tracker: the level the quietest ``quiet_blocks`` of the last
+    ``window_blocks`` 10 ms levels stay at or below.
+
+    ``push(levels_dbfs)`` adds block levels (dBFS) in stream order; :attr:`floor_dbfs` is then the
+    ``quiet_blocks``-th lowest of the most recent ``window_blocks`` of them (e.g. the level the
+    quietest 3 s of the last 60 s reach: their 5th percentile); while fewer than
+    ``window_blocks`` have come, the same share of those there are (the 5th percentile of the
+    first 10 s); ``None`` until ``known_blocks`` levels have come (1 s). Levels are kept on a
+    :data:`FLOOR_BIN_DB` grid from -120 to 0 dBFS (louder ones count as 0 dBFS). A steady hiss
+    under a programme is reached in every pause, so it is the floor; a sound that goes on without
+    pauses for most of the window becomes it. Memory is bounded and fixed: a ring of
+    ``window_blocks`` bin indices and a histogram of :data:`FLOOR_BINS` counts. The value depends
+    only on the levels pushed, so any chunking of the same stream gives the same floor after the
+    same block.
+    """
+
+    def __init__(self, window_blocks: int = 6000, quiet_blocks: int = 300, known_blocks: int = 100):
+        if not 1 <= quiet_blocks <= window_blocks or known_blocks < 1:
+            raise ValueError("need 1 <= quiet_blocks <= window_blocks and known_blocks >= 1")
+        self.window_blocks = int(window_blocks)
+        self.quiet_blocks = int(quiet_blocks)
+        self.known_blocks = min(int(known_blocks), self.window_blocks)
+        self._ring = np.zeros(self.window_blocks, np.int16)
+        self._hist = np.zeros(FLOOR_BINS, np.int64)
+        self.blocks_seen = 0
+        self._floor_bin: int | None = None
+
+    def push(self, levels_dbfs) -> None:
+        """Add 10 ms block levels (dBFS), oldest first."""
+        v = np.asarray(levels_dbfs, dtype=np.float64).reshape(-1)
+        if v.shape[0] > self.window_blocks:  # only the last window_blocks can still count
+            self.blocks_seen += v.shape[0] - self.window_blocks
+            v = v[-self.window_blocks:]
+            self._hist[:] = 0
+            fresh = np.ones(v.shape[0], bool)
+        else:
+            fresh = self.blocks_seen + np.arange(v.shape[0]) < self.window_blocks  # ring slot still empty
+        if v.shape[0] == 0:
+            return
+        bins = np.clip(np.round((np.nan_to_num(v, nan=FLOOR_DBFS) - FLOOR_DBFS) / FLOOR_BIN_DB), 0,
+                       FLOOR_BINS - 1).astype(np.int16)
+        pos = (self.blocks_seen + np.arange(bins.shape[0])) % self.window_blocks
+        np.subtract.at(self._hist, self._ring[pos[~fresh]], 1)  # the levels these replace
+        self._ring[pos] = bins
+        np.add.at(self._hist, bins, 1)
+        self.blocks_seen += bins.shape[0]
+        self._floor_bin = None
+
+    @property
+    def count(self) -> int:
+        """Levels the floor is taken over now (at most ``window_blocks``)."""
+        return min(self.blocks_seen, self.window_blocks)
+
+    @property
+    def floor_dbfs(self) -> float | None:
+        if self.count < self.known_blocks:
+            return None
+        if self._floor_bin is None:
+            rank = max(1, -(-self.count * self.quiet_blocks // self.window_blocks))  # ceil, in integers
+            self._floor_bin = int(np.searchsorted(np.cumsum(self._hist), rank))
+        return FLOOR_DBFS + self._floor_bin * FLOOR_BIN_DB

@@ -11,9 +11,18 @@ Per network label (speech, music, noise):
    them); shorter gaps are bridged. Everything is causal, so hop labels need no look-ahead:
    a hop shows the label state confirmed so far.
 
-Silence comes from the level, not the network: a cell is silent when its level is below
-``silence_dbfs`` and stays silent until the level reaches ``silence_dbfs + silence_hysteresis_db``,
-then the same minimum-duration tracking. Speech, music and noise may be on together.
+Silence comes from the level, gated by the network (:meth:`Decider.silent`). ``absolute`` mode: a
+cell is silent when its level is below ``silence_dbfs`` and stays silent until the level reaches
+``silence_dbfs + silence_hysteresis_db``. ``floor`` mode (:data:`SILENCE_MODES`) adds: a cell is
+also silent when its level is *at the floor* -- within ``floor_margin_db`` of the input's tracked
+noise floor (:class:`~stream_tagger.level.NoiseFloor`: the level the quietest ``floor_quiet_s``
+of the last ``floor_window_s`` stay at or below; released ``silence_hysteresis_db`` higher), a
+floor at or below ``floor_max_dbfs`` -- and no label of :data:`FLOOR_BLOCKING_LABELS` is held by
+every window covering the cell (:meth:`Decider.held`): a steady hiss, hum or room tone is what the
+floor is made of, and the network calls it noise; a soft piano piece or a whisper at the floor's
+level is music or speech in all its windows, while a pause next to speech has a window beside the
+speech that holds none. At the floor, ``noise`` (:data:`FLOOR_SOUND_LABEL`) is off: the floor under
+a speech pause is not a noise. Then the same minimum-duration tracking. Speech, music and noise may be on together.
 
 Pauses (``min_silence_s``, applied after these per-cell decisions, on the segments, by
 :class:`~stream_tagger.analysis.Analysis`): a silence shorter than ``min_silence_s`` between two
@@ -39,6 +48,10 @@ NETWORK_LABELS = ("speech", "music", "noise")
 SILENCE = "silence"
 SILENCE_DBFS_RANGE = (-120.0, 0.0)  # silence levels accepted from metadata and --silence-db, dBFS
 MIN_SILENCE_S_RANGE = (0.0, 60.0)  # pause lengths accepted from metadata and --min-silence-s, seconds
+SILENCE_MODES = ("absolute", "floor")  # how silence is decided (see the module doc)
+FLOOR_MARGIN_DB_RANGE = (0.0, 40.0)  # margins above the floor accepted from metadata and --floor-margin-db, dB
+FLOOR_BLOCKING_LABELS = ("speech", "music")  # network labels whose being on keeps a cell at the floor from silence
+FLOOR_SOUND_LABEL = "noise"  # what the network hears a floor (hiss, hum, room tone) as; off at the floor
 
 
 @dataclass
@@ -51,6 +64,11 @@ class DecisionParams:
     min_off_s: dict[str, float] = field(default_factory=dict)
     silence_dbfs: float = -50.0
     silence_hysteresis_db: float = 3.0
+    silence_mode: str = "absolute"  # one of SILENCE_MODES
+    floor_margin_db: float = 6.0  # floor mode: silent up to this far above the tracked floor, dB
+    floor_window_s: float = 60.0  # floor mode: the floor is taken over this much of the latest audio, s
+    floor_quiet_s: float = 3.0  # floor mode: ... as the level its quietest this-many seconds stay at or below
+    floor_max_dbfs: float = -35.0  # floor mode: a floor louder than this is not taken for silence
     refine: bool = True
     refine_radius_s: float | None = None  # default: half the analysis window
     refine_any_direction: bool = True  # network labels: strongest change either way (tuned on val)
@@ -64,12 +82,15 @@ class DecisionParams:
     DEFAULT_MIN_ON_S = {"speech": 0.25, "music": 0.25, "noise": 0.25, SILENCE: 0.5}
     DEFAULT_MIN_OFF_S = {"speech": 0.5, "music": 0.5, "noise": 0.5, SILENCE: 0.25}
 
+    FLOOR_FIELDS = ("floor_margin_db", "floor_window_s", "floor_quiet_s", "floor_max_dbfs")
+
     @classmethod
-    def from_metadata(cls, meta: dict, silence_dbfs: float | None = None,
-                      min_silence_s: float | None = None) -> "DecisionParams":
+    def from_metadata(cls, meta: dict, silence_dbfs: float | None = None, min_silence_s: float | None = None,
+                      silence_mode: str | None = None, floor_margin_db: float | None = None) -> "DecisionParams":
         """Settings from model metadata (``thresholds``, optional ``hysteresis``, ``min_on_s``,
-        ``min_off_s``, ``silence_dbfs``, ``silence_hysteresis_db``, ``min_silence_s``, absent:
-        :data:`DEFAULT_MIN_SILENCE_S`); ``silence_dbfs`` and ``min_silence_s`` override."""
+        ``min_off_s``, ``silence_dbfs``, ``silence_hysteresis_db``, ``min_silence_s`` (absent:
+        :data:`DEFAULT_MIN_SILENCE_S`), ``silence_mode`` and the :data:`FLOOR_FIELDS`);
+        ``silence_dbfs``, ``min_silence_s``, ``silence_mode`` and ``floor_margin_db`` override."""
         p = cls(thresholds={k: float(v) for k, v in meta.get("thresholds", {}).items()})
         p.hysteresis = float(meta.get("hysteresis", p.hysteresis))
         p.min_on_s = {k: float(v) for k, v in dict(meta.get("min_on_s", {})).items()}
@@ -77,11 +98,30 @@ class DecisionParams:
         p.silence_dbfs = float(meta.get("silence_dbfs", p.silence_dbfs))
         p.silence_hysteresis_db = float(meta.get("silence_hysteresis_db", p.silence_hysteresis_db))
         p.min_silence_s = float(meta.get("min_silence_s", cls.DEFAULT_MIN_SILENCE_S))
-        if silence_dbfs is not None:
-            p.silence_dbfs = float(silence_dbfs)
         if min_silence_s is not None:
             p.min_silence_s = float(min_silence_s)
+        p.silence_mode = str(meta.get("silence_mode", p.silence_mode))
+        for key in cls.FLOOR_FIELDS:
+            setattr(p, key, float(meta.get(key, getattr(p, key))))
+        if silence_dbfs is not None:
+            p.silence_dbfs = float(silence_dbfs)
+        if silence_mode is not None:
+            p.silence_mode = str(silence_mode)
+        if floor_margin_db is not None:
+            p.floor_margin_db = float(floor_margin_db)
         return p
+
+    def floor_blocks(self, block_s: float = 0.01) -> tuple[int, int]:
+        """The floor tracker's window and quiet span in 10 ms blocks (``NoiseFloor``'s arguments)."""
+        window = max(1, int(round(self.floor_window_s / block_s)))
+        return window, min(window, max(1, int(round(self.floor_quiet_s / block_s))))
+
+    def settings(self) -> dict:
+        """The silence settings in force, as metadata fields (for logs and reports)."""
+        out = {"silence_mode": self.silence_mode, "silence_dbfs": self.silence_dbfs}
+        if self.silence_mode == "floor":
+            out.update({key: getattr(self, key) for key in self.FLOOR_FIELDS})
+        return out
 
     def min_on_cells(self, label: str, hop_s: float) -> int:
         s = self.min_on_s.get(label, self.DEFAULT_MIN_ON_S.get(label, 0.25))
@@ -199,9 +239,10 @@ class Hysteresis:
 class Decider:
     """All labels' decisions for a stream of cells.
 
-    ``update(k, probabilities, level_dbfs)`` -> ``(labels_on, opened, closed)`` where
-    ``opened`` is a list of ``(label, start_cell)`` and ``closed`` of
-    ``(label, start_cell, end_cell)`` (end exclusive).
+    ``update(k, probabilities, level_dbfs, floor_dbfs=None)`` -> ``(labels_on, opened, closed)``
+    where ``opened`` is a list of ``(label, start_cell)`` and ``closed`` of
+    ``(label, start_cell, end_cell)`` (end exclusive); ``floor_dbfs`` is the input's tracked noise
+    floor at this cell (floor mode; None: not known yet).
     """
 
     def __init__(self, params: DecisionParams, labels: list[str], hop_s: float):
@@ -214,17 +255,24 @@ class Decider:
             self._hyst[lab] = Hysteresis(min(thr + h, 1.0), max(thr - h, 0.0))
         self._hyst[SILENCE] = Hysteresis(params.silence_dbfs, params.silence_dbfs + params.silence_hysteresis_db,
                                          invert=True)
+        self._floor_hyst = Hysteresis(0.0, 0.0, invert=True)  # level against floor + margin (floor mode)
+        self.at_floor = False  # the latest cell's level was at the floor (floor mode)
         self.trackers = {lab: RunTracker(params.min_on_cells(lab, hop_s), params.min_off_cells(lab, hop_s))
                          for lab in self.labels + [SILENCE]}
         self._last_fallback: str | None = None  # the label the cell before took as the most probable
 
-    def update(self, k: int, probabilities: dict[str, float], level_dbfs: float):
+    def update(self, k: int, probabilities: dict[str, float], level_dbfs: float, floor_dbfs: float | None = None,
+               window_min: dict[str, float] | None = None, background_dbfs: float | None = None):
         opened, closed, on = [], [], []
-        hy = self._hyst[SILENCE]  # follow params.silence_dbfs, which the GUI may change live
-        hy.on_at = self.params.silence_dbfs
-        hy.off_below = self.params.silence_dbfs + self.params.silence_hysteresis_db
-        silent = hy.update(level_dbfs)
-        raw = {lab: self._hyst[lab].update(float(probabilities.get(lab, 0.0))) and not silent for lab in self.labels}
+        prob_on = {lab: self._hyst[lab].update(float(probabilities.get(lab, 0.0))) for lab in self.labels}
+        silent = self.silent(level_dbfs, floor_dbfs, self.held(probabilities if window_min is None else window_min))
+        raw = {lab: prob_on[lab] and not silent for lab in self.labels}
+        if self.at_floor and FLOOR_SOUND_LABEL in raw:  # the floor itself is not a noise
+            raw[FLOOR_SOUND_LABEL] = False
+        if (FLOOR_SOUND_LABEL in raw and background_dbfs is not None and self.floor_usable(floor_dbfs)
+                and background_dbfs <= floor_dbfs + self.params.floor_margin_db
+                and any(prob_on.get(lab, False) for lab in FLOOR_BLOCKING_LABELS)):
+            raw[FLOOR_SOUND_LABEL] = False  # speech or music, and between its words or notes only the floor
         raw[SILENCE] = silent
         if not silent and self.labels and not any(raw[lab] for lab in self.labels):
             raw[self._most_probable(probabilities)] = True  # a sound gets a label (see module doc)
@@ -240,13 +288,51 @@ class Decider:
                 closed.append((lab, c[0], c[1]))
         return frozenset(on), opened, closed
 
+    def floor_usable(self, floor_dbfs: float | None) -> bool:
+        """Whether silence is decided against ``floor_dbfs`` now: floor mode, a floor known and at
+        or below ``floor_max_dbfs``."""
+        p = self.params
+        return p.silence_mode == "floor" and floor_dbfs is not None and floor_dbfs <= p.floor_max_dbfs
+
+    def held(self, window_min: dict[str, float]) -> dict[str, bool]:
+        """Per network label, whether it is held by every window covering a cell: its lowest
+        probability over them (``window_min``) at or above its release level (threshold minus half
+        the hysteresis). A cell at the edge of a sound has a window beside the sound that does not
+        hold it; a cell inside a soft piece or a whisper has none."""
+        h = self.params.hysteresis / 2.0
+        return {lab: float(window_min.get(lab, 0.0)) >= max(float(self.params.thresholds.get(lab, 0.5)) - h, 0.0)
+                for lab in self.labels}
+
+    def silent(self, level_dbfs: float, floor_dbfs: float | None, held: dict[str, bool]) -> bool:
+        """Whether a cell of ``level_dbfs`` is silent (raw, before minimum durations), given the
+        tracked floor and which network labels every window covering the cell holds (:meth:`held`;
+        see the module doc). Sets :attr:`at_floor` (the level is within the margin of a usable
+        floor, floor mode). Reads ``params`` at every call: the GUI may change the level, mode
+        or margin live."""
+        p = self.params
+        hy = self._hyst[SILENCE]
+        hy.on_at, hy.off_below = p.silence_dbfs, p.silence_dbfs + p.silence_hysteresis_db
+        silent = hy.update(level_dbfs)
+        fh = self._floor_hyst
+        if not self.floor_usable(floor_dbfs):
+            fh.reset()
+            self.at_floor = False
+            return silent
+        fh.on_at = floor_dbfs + p.floor_margin_db + 1e-9  # at the margin counts as near
+        fh.off_below = fh.on_at + p.silence_hysteresis_db
+        self.at_floor = fh.update(level_dbfs)
+        return silent or (self.at_floor and not any(held.get(lab, False) for lab in FLOOR_BLOCKING_LABELS))
+
     def _most_probable(self, probabilities: dict[str, float]) -> str:
         """The network label of a sound no label is on for: the most probable one; but a label
         already on (or chosen so for the cell before) stays while its probability is within
         ``hysteresis`` of the most probable, so that a stretch does not flicker between labels."""
         p = {lab: float(probabilities.get(lab, 0.0)) for lab in self.labels}
         best = max(self.labels, key=lambda lab: p[lab])
-        keep = [lab for lab in self.labels if (lab == self._last_fallback or self.trackers[lab].on)
+        if self.at_floor and len(self.labels) > 1:  # at the floor a sound is not the floor's own noise
+            p.pop(FLOOR_SOUND_LABEL, None)
+            best = max(p, key=lambda lab: p[lab])
+        keep = [lab for lab in p if (lab == self._last_fallback or self.trackers[lab].on)
                 and p[lab] >= p[best] - self.params.hysteresis]
         if keep:
             best = max(keep, key=lambda lab: p[lab])
@@ -259,9 +345,10 @@ class Decider:
             c = tr.flush(end_cell)
             if c is not None:
                 out.append((lab, c[0], c[1]))
-        for hy in self._hyst.values():
+        for hy in list(self._hyst.values()) + [self._floor_hyst]:
             hy.reset()
         self._last_fallback = None
+        self.at_floor = False
         return out
 
 

@@ -50,6 +50,14 @@ def min_silence_s(text: str) -> float:
     return bounded(float, lo, hi, f"min silence must be between {lo:g} and {hi:g} seconds")(text)
 
 
+def floor_margin_db(text: str) -> float:
+    """``--floor-margin-db``: a level difference within :data:`~stream_tagger.postprocess.FLOOR_MARGIN_DB_RANGE` (dB)."""
+    from ..postprocess import FLOOR_MARGIN_DB_RANGE
+
+    lo, hi = FLOOR_MARGIN_DB_RANGE
+    return bounded(float, lo, hi, f"floor margin must be between {lo:g} and {hi:g} dB")(text)
+
+
 duration = bounded(float, 0.001, None, "duration must be a positive number of seconds")
 timeout_s = bounded(float, 0.1, 3600.0, "timeout must be between 0.1 and 3600 seconds")
 retries = bounded(int, 0, None, "must be 0 or more")
@@ -66,6 +74,13 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--min-silence-s", type=min_silence_s, default=None, metavar="S",
                    help="pauses: silence shorter than S seconds between two stretches of the same label is "
                         "that label, not silence, 0..60 (0: every silence; default: from the model metadata, 0.5)")
+    g.add_argument("--silence-mode", choices=("absolute", "floor"), default=None,
+                   help="absolute: silence only below --silence-db; floor: also within --floor-margin-db of "
+                        "the input's tracked noise floor while neither speech nor music is on "
+                        "(default: from the model metadata)")
+    g.add_argument("--floor-margin-db", type=floor_margin_db, default=None, metavar="DB",
+                   help="floor mode: silent up to this far above the tracked noise floor, 0..40 dB "
+                        "(default: from the model metadata)")
     g.add_argument("--no-refine", action="store_true", help="keep hop-quantised boundaries (no level refinement)")
 
 

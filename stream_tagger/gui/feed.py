@@ -26,6 +26,7 @@ class FeedSnapshot:
     ``logmel``: recent frontend frames ``(n_mels, n)``, the last one being global frame
     ``logmel_end_frame - 1`` (frame k is centred on stream time ``k * frame_hop_s``).
     ``load``: processing time / stream time over the recent past (None before known).
+    ``floor_dbfs``: the input's tracked noise floor as of the latest hop, dBFS (None before known).
     """
 
     stream_time_s: float
@@ -37,6 +38,7 @@ class FeedSnapshot:
     logmel: np.ndarray | None
     logmel_end_frame: int
     running: bool
+    floor_dbfs: float | None = None
 
 
 class Feed:
@@ -52,6 +54,8 @@ class Feed:
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self.thresholds: dict[str, float] = {}
         self.silence_dbfs: float = -50.0
+        self.silence_mode: str = "absolute"
+        self.floor_margin_db: float = 6.0
         self.source_description = ""
 
     # called from the engine's threads: must never block
@@ -83,6 +87,12 @@ class Feed:
 
     def set_silence_dbfs(self, value_dbfs: float) -> None:
         self.silence_dbfs = float(value_dbfs)
+
+    def set_silence_mode(self, mode: str) -> None:
+        self.silence_mode = str(mode)
+
+    def set_floor_margin_db(self, value_db: float) -> None:
+        self.floor_margin_db = float(value_db)
 
     def input_devices(self) -> list[tuple[object, str]]:
         """``(device id, name)`` of the input devices (live streams only)."""
@@ -149,6 +159,8 @@ class EngineFeed(Feed):
         self.frame_hop_s = tagger.params.hop_samples / tagger.params.sample_rate_hz
         self.thresholds = {k: float(v) for k, v in tagger.decision.thresholds.items()}
         self.silence_dbfs = float(tagger.decision.silence_dbfs)
+        self.silence_mode = str(tagger.decision.silence_mode)
+        self.floor_margin_db = float(tagger.decision.floor_margin_db)
         self.source_description = getattr(source, "description", "")
         from ..sources import MicSource, StreamSource
 
@@ -223,6 +235,7 @@ class EngineFeed(Feed):
             logmel=s.logmel,
             logmel_end_frame=int(round((s.logmel_end_s + off) / hop)),
             running=self.running,
+            floor_dbfs=s.floor_dbfs,
         )
 
     _dropped_before = 0
@@ -231,6 +244,16 @@ class EngineFeed(Feed):
         """Live: the engine's decider reads ``decision.silence_dbfs`` at every hop."""
         self.silence_dbfs = float(value_dbfs)
         self.tagger.decision.silence_dbfs = float(value_dbfs)
+
+    def set_silence_mode(self, mode: str) -> None:
+        """Live: the decider reads ``decision.silence_mode`` at every hop."""
+        self.silence_mode = str(mode)
+        self.tagger.decision.silence_mode = str(mode)
+
+    def set_floor_margin_db(self, value_db: float) -> None:
+        """Live: the decider reads ``decision.floor_margin_db`` at every hop."""
+        self.floor_margin_db = float(value_db)
+        self.tagger.decision.floor_margin_db = float(value_db)
 
     def stop(self, timeout_s: float = 15.0) -> None:
         self.tagger.stop()

@@ -1,4 +1,5 @@
-"""The live window: label strip, probability curves, log-mel spectrogram, level meter.
+"""The live window: label strip, probability curves, log-mel spectrogram, level meter (with the
+silence level, draggable, and the input's tracked noise floor).
 
 The window is a pure consumer. The engine's threads publish :class:`~stream_tagger.events.Hop`
 and :class:`~stream_tagger.events.Segment` events through callbacks that only append to a
@@ -23,18 +24,14 @@ from PyQt5 import QtCore, QtGui, QtWidgets
 from ..events import LABELS, Gap, Hop, Segment
 from .colors import LABEL_RGB, THRESHOLD_DASH, WINDOW_BACKGROUND_RGB, label_hex
 from .feed import Feed
+from .meter import LevelMeter
 from .strip import LabelStrip
 from .timeline import HopHistory, LabelTimeline
 
 REDRAW_HZ = 30
 """Display refresh rate (timer), redraws per second."""
-LEVEL_FLOOR_DBFS = -100.0
 LOGMEL_LEVELS = (-12.0, 2.0)
 """Colour range of the spectrogram, natural-log mel power (the frontend's features)."""
-METER_TEXT_RGB = (240, 241, 242)
-METER_TEXT_FILL_RGBA = (24, 26, 30, 235)
-"""The silence level's number on the meter: light text on its own dark box, readable over the
-green, yellow or red bar and over the empty meter alike."""
 
 
 class LiveWindow(QtWidgets.QMainWindow):
@@ -105,6 +102,25 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.silence_spin.setValue(self.feed.silence_dbfs)
         self.silence_spin.valueChanged.connect(self.set_silence_dbfs)
         tb.addWidget(self.silence_spin)
+        tb.addWidget(QtWidgets.QLabel(" mode "))
+        self.mode_combo = QtWidgets.QComboBox()
+        self.mode_combo.addItems(["absolute", "floor"])
+        self.mode_combo.setToolTip("absolute: silence only below the level; floor: also near the input's "
+                                   "tracked noise floor while neither speech nor music is on")
+        self.mode_combo.setCurrentText(self.feed.silence_mode)
+        self.mode_combo.currentTextChanged.connect(self.set_silence_mode)
+        tb.addWidget(self.mode_combo)
+        tb.addWidget(QtWidgets.QLabel(" floor + "))
+        self.margin_spin = QtWidgets.QDoubleSpinBox()
+        self.margin_spin.setRange(0.0, 40.0)
+        self.margin_spin.setSingleStep(1.0)
+        self.margin_spin.setDecimals(1)
+        self.margin_spin.setSuffix(" dB")
+        self.margin_spin.setToolTip("floor mode: silent up to this far above the tracked noise floor")
+        self.margin_spin.setValue(self.feed.floor_margin_db)
+        self.margin_spin.setEnabled(self.feed.silence_mode == "floor")
+        self.margin_spin.valueChanged.connect(self.set_floor_margin_db)
+        tb.addWidget(self.margin_spin)
         tb.addSeparator()
 
         shot = QtWidgets.QPushButton("Screenshot…")
@@ -186,29 +202,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.spec_image.setLevels(LOGMEL_LEVELS)
         self.spec_plot.addItem(self.spec_image)
 
-        # column 1: level meter with the silence threshold (draggable)
+        # column 1: level meter with the silence threshold (draggable) and the tracked noise floor
         self.level_plot = g.addPlot(row=0, col=1, rowspan=3)
-        self.level_plot.setMouseEnabled(x=False, y=False)
-        self.level_plot.hideButtons()
-        self.level_plot.setMenuEnabled(False)
-        self.level_plot.setXRange(0, 1, padding=0)
-        self.level_plot.setYRange(LEVEL_FLOOR_DBFS, 0, padding=0.01)
-        self.level_plot.hideAxis("bottom")
-        self.level_plot.setLabel("left", "level (dBFS)")
-        self.level_plot.setFixedWidth(110)
-        self.level_bar = pg.BarGraphItem(x0=[0.15], x1=[0.85], y0=[LEVEL_FLOOR_DBFS], height=[0.0],
-                                         brush=pg.mkBrush(46, 204, 113), pen=pg.mkPen(None))
-        self.level_plot.addItem(self.level_bar)
-        self.silence_line = pg.InfiniteLine(
-            pos=self.feed.silence_dbfs, angle=0, movable=True,
-            pen=pg.mkPen(LABEL_RGB["silence"], width=3), hoverPen=pg.mkPen("w", width=3),
-            label="{value:.0f}", labelOpts={"position": 0.5, "color": METER_TEXT_RGB,
-                                             "fill": pg.mkBrush(*METER_TEXT_FILL_RGBA),
-                                             "anchors": [(0.5, 1), (0.5, 1)]},
-        )
-        self.silence_line.setBounds((LEVEL_FLOOR_DBFS, 0))
+        self.meter = LevelMeter(self.level_plot, self.feed.silence_dbfs)
+        self.level_bar, self.silence_line, self.floor_line = self.meter.bar, self.meter.silence_line, self.meter.floor_line
         self.silence_line.sigPositionChangeFinished.connect(lambda line: self.silence_spin.setValue(line.value()))
-        self.level_plot.addItem(self.silence_line)
 
         g.ci.layout.setRowStretchFactor(0, 3)
         g.ci.layout.setRowStretchFactor(1, 3)
@@ -254,10 +252,22 @@ class LiveWindow(QtWidgets.QMainWindow):
     def set_silence_dbfs(self, value_dbfs: float) -> None:
         """Change the silence threshold of the running analysis (and the meter's line)."""
         self.feed.set_silence_dbfs(float(value_dbfs))
-        if abs(self.silence_line.value() - value_dbfs) > 1e-6:
-            self.silence_line.setValue(value_dbfs)
+        self.meter.set_silence_dbfs(value_dbfs)
         if abs(self.silence_spin.value() - value_dbfs) > 1e-6:
             self.silence_spin.setValue(value_dbfs)
+
+    def set_silence_mode(self, mode: str) -> None:
+        """Change how the running analysis decides silence (``absolute`` or ``floor``)."""
+        self.feed.set_silence_mode(mode)
+        self.margin_spin.setEnabled(mode == "floor")
+        if self.mode_combo.currentText() != mode:
+            self.mode_combo.setCurrentText(mode)
+
+    def set_floor_margin_db(self, value_db: float) -> None:
+        """Change the margin above the tracked floor that counts as silent (floor mode)."""
+        self.feed.set_floor_margin_db(float(value_db))
+        if abs(self.margin_spin.value() - value_db) > 1e-6:
+            self.margin_spin.setValue(value_db)
 
     def _device_chosen(self, combo_index: int) -> None:
         device = self.device_combo.itemData(combo_index)
@@ -344,11 +354,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             if lab in self.curves:
                 self.curves[lab].setData(t, p[k])
         level = snap.level_dbfs if snap.level_dbfs is not None else self.history.last_level_dbfs
-        level = max(LEVEL_FLOOR_DBFS, min(0.0, level))
-        color = (231, 76, 60) if level > -3 else (241, 196, 15) if level > -12 else (46, 204, 113)
-        if level < self.feed.silence_dbfs:
-            color = LABEL_RGB["silence"]
-        self.level_bar.setOpts(y0=[LEVEL_FLOOR_DBFS], height=[level - LEVEL_FLOOR_DBFS], brush=pg.mkBrush(*color))
+        f = self.feed
+        self.meter.update(level, f.silence_dbfs, snap.floor_dbfs, f.silence_mode, f.floor_margin_db)
         self._render_now(self.timeline.labels_now)
         self.redraws += 1
         if not snap.running and not self._finished_shown:
