@@ -11,8 +11,8 @@ tests named for each, and print which test caught it (a markdown table, as in
 
 The repository itself is never changed: the script copies it (without .git) to a temporary
 folder, and for each plant writes the changed file there, runs
-``python -m pytest -x -q -p no:cacheprovider TESTS`` with ``PYTHONPATH`` on the copy and a
-timeout, and puts the pristine file back. Run it with the project's Python
+``python -m pytest -x -q -p no:cacheprovider -m "not xfail" TESTS`` with ``PYTHONPATH`` on the
+copy and a timeout, and puts the pristine file back. Run it with the project's Python
 (``.venv/bin/python``). A plant whose ``old`` text no longer occurs exactly once in its file is
 reported as ``STALE`` (the code changed: update the plant).
 
@@ -243,7 +243,8 @@ PLANTS: list[Plant] = [
           (("room = self.capacity - self._unread()", "room = self.capacity"),), RING),
     Plant("B8", "ring buffer", "stream_tagger/ring_buffer.py", "an overrun ending exactly at a hole does not pass it",
           (("if self._holes and self._holes[0][0] - self._read <= n:", "if self._holes and self._holes[0][0] - self._read < n:"),),
-          RING),
+          RING, "equivalent for the engine: the hole is then passed by the next read, and the engine asks "
+          "take_skipped() after each read"),
     Plant("B5", "ring buffer", "stream_tagger/ring_buffer.py", "read across the wrap off by one",
           (("out[first:] = self._buf[: n - first]", "out[first:] = self._buf[1 : n - first + 1]"),), RING),
     Plant("B6", "ring buffer", "stream_tagger/ring_buffer.py", "an oversized write's skipped head not counted in positions",
@@ -307,7 +308,18 @@ Small bugs planted one at a time in a scratch copy of the code; for each, the na
 `.venv/bin/python tests/plant_bugs.py --write tests/PLANTED_BUGS.md` (see that script's
 docstring to run some areas or plants, or to add rows: the archive and monitoring code add
 theirs there with `area="archive"` / `area="monitoring"`). "caught" names the first failing
-test only; other tests may catch the same plant. Only the listed test files ran for a plant.
+test only; other tests may catch the same plant. Only the listed test files ran for a plant;
+tests marked xfail (open bugs) are left out.
+
+Two open bugs turned up while writing tests for the refinement plants; they are strict xfail
+tests (they start to pass, and fail as XPASS, once fixed):
+`tests/test_engine.py::test_a_label_starting_just_before_the_sound_stops_stays_out_of_the_silence`
+(a label opening within `min_off` of a cut to silence gets its start refined onto the cut, so
+its segment lies inside the silence) and
+`tests/test_segment_edges.py::test_a_tail_above_the_silence_level_is_not_silence` (a sound
+above the silence level that ends inside a cell that is silent on average: the silence start is
+searched only 20 ms past the cell's start, and it falls back to an earlier step that does not
+lead into quiet).
 """
 
 
@@ -328,7 +340,9 @@ def _apply(text: str, plant: Plant) -> str | None:
 def _pytest(root: str, tests: tuple, timeout_s: float) -> tuple[str, str]:
     """Run the tests on the copy at ``root``: ``("pass" | "fail" | "timeout" | "error", detail)``."""
     env = {**os.environ, "PYTHONPATH": root, "PYTHONDONTWRITEBYTECODE": "1"}
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-rfE", *tests]
+    # xfail tests (open bugs) are left out: a plant that happens to make one pass is no catch
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-rfE",
+           "-m", "not xfail", *tests]
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     try:
