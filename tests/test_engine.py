@@ -585,9 +585,6 @@ def test_a_label_whose_windows_stay_on_ends_where_silence_starts(engine_model, t
                                                                   Segment(2.1, 5.0, "silence")]
 
 
-@pytest.mark.xfail(strict=True, reason="open bug found by the planted-bug check (issue 21): the start of a label "
-                   "that opens within min_off of a cut to silence is refined onto the cut (any direction), "
-                   "so its segment (2.1-2.75 s) lies inside the silence")
 def test_a_label_starting_just_before_the_sound_stops_stays_out_of_the_silence(engine_model, tmp_path):
     """Music, then speech from the windows starting at 1.5 s; the sound stops at 2.1 s (digital
     silence to 5 s). Speech is on in the cells 1.75-2.25 s: its segment must end where the silence

@@ -86,6 +86,9 @@ def _run_lines(tagger, source, args, writer, monitor) -> int:
             last_lost = lost
     if writer.error:
         raise TaggerError(f"cannot write to standard output ({writer.error})")
+    join = getattr(source, "join", None)  # a network reader: out of FFmpeg before the interpreter ends
+    if join is not None:
+        join()
     st = tagger.stats
     info(f"done: {st.audio_s:.2f} s of audio in {time.monotonic() - t0:.2f} s, {st.hops} hops, "
           f"{st.segments} segments, {st.dropped_samples / 16000:.2f} s dropped, {st.lost_events} events lost"
