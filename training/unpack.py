@@ -28,7 +28,7 @@ QTBL_HEADER_BYTES = 15
 QTBL_ENTRY_BYTES = 21
 # ScummVM's compression ids -> file extension of the payload.
 QTBL_COMPRESSION_EXT = {0: ".sb", 1: ".mp3", 2: ".ogg", 3: ".flac"}
-AUDIO_EXTENSIONS = (".ogg", ".wav", ".flac", ".mp3", ".opus")
+AUDIO_EXTENSIONS = (".ogg", ".oga", ".wav", ".flac", ".mp3", ".opus")
 
 
 class ArchiveError(ValueError):

