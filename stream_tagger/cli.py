@@ -1,4 +1,4 @@
-"""Command line: ``stream-tagger tag|live|replay|devices|evaluate|plot``.
+"""Command line: ``stream-tagger tag|live|replay|devices|evaluate|plot|report``.
 
 Every user-facing problem is one line ``stream-tagger: error: ...`` on stderr with exit status 1
 (usage errors: 2, ``stream-tagger: error: COMMAND: ... (see stream-tagger COMMAND --help)``; see
@@ -28,6 +28,7 @@ from .errors import PROG, TaggerError, error_line, report  # noqa: E402
 LAZY_COMMANDS = {
     "evaluate": ("stream_tagger.evaluate", "score labels against reference labels (frame F1, confusion, boundary error)"),
     "plot": ("stream_tagger.gui.plot", "plot a file's labels and probabilities (needs the gui extra)"),
+    "report": ("stream_tagger.report", "one HTML page about a tagged archive (summary CSV or folder of labels)"),
 }
 
 
@@ -69,10 +70,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     options.add_analysis_options(p)
     options.add_stdin_options(p)
 
-    p = sub.add_parser("live", help="tag a live input device", description="Tag a live input device.")
+    p = sub.add_parser("live", help="tag a live input device or network stream",
+                       description="Tag a live input device or network stream.")
     p.add_argument("--device", default=None, help="input device index or name substring (see: devices)")
     p.add_argument("--device-rate", type=options.positive_int, default=None, metavar="HZ",
                    help="capture rate (default: the device's own rate)")
+    live.add_stream_options(p)
     options.add_line_options(p)
     options.add_analysis_options(p)
 

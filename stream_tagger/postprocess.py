@@ -15,6 +15,10 @@ Silence comes from the level, not the network: a cell is silent when its level i
 ``silence_dbfs`` and stays silent until the level reaches ``silence_dbfs + silence_hysteresis_db``,
 then the same minimum-duration tracking. Speech, music and noise may be on together.
 
+Pauses (``min_silence_s``, applied after these per-cell decisions, on the segments, by
+:class:`~stream_tagger.analysis.Analysis`): a silence shorter than ``min_silence_s`` between two
+stretches of the same label does not break that label and is not reported as silence.
+
 Boundary refinement (:func:`refine_boundary`): a segment's hop-quantised boundary is moved
 to the strongest rise (start) or fall (end) of the 10 ms level envelope inside the region
 the overlapping windows leave uncertain, if that step is at least ``min_step_db``. The end of
@@ -34,6 +38,7 @@ import numpy as np
 NETWORK_LABELS = ("speech", "music", "noise")
 SILENCE = "silence"
 SILENCE_DBFS_RANGE = (-120.0, 0.0)  # silence levels accepted from metadata and --silence-db, dBFS
+MIN_SILENCE_S_RANGE = (0.0, 60.0)  # pause lengths accepted from metadata and --min-silence-s, seconds
 
 
 @dataclass
@@ -52,22 +57,30 @@ class DecisionParams:
     refine_distance_db_per_s: float = 0.0  # network labels: penalty on distance from the hop boundary
     min_step_db: float = 6.0
     fall_radius_s: float = 0.15  # network labels' ends: level steps searched this near the windows' fall
+    min_silence_s: float = 0.5  # pauses: a shorter silence between two stretches of one label is that label
+
+    DEFAULT_MIN_SILENCE_S = 0.5  # metadata without ``min_silence_s`` (written before it existed)
 
     DEFAULT_MIN_ON_S = {"speech": 0.25, "music": 0.25, "noise": 0.25, SILENCE: 0.5}
     DEFAULT_MIN_OFF_S = {"speech": 0.5, "music": 0.5, "noise": 0.5, SILENCE: 0.25}
 
     @classmethod
-    def from_metadata(cls, meta: dict, silence_dbfs: float | None = None) -> "DecisionParams":
+    def from_metadata(cls, meta: dict, silence_dbfs: float | None = None,
+                      min_silence_s: float | None = None) -> "DecisionParams":
         """Settings from model metadata (``thresholds``, optional ``hysteresis``, ``min_on_s``,
-        ``min_off_s``, ``silence_dbfs``, ``silence_hysteresis_db``); ``silence_dbfs`` overrides."""
+        ``min_off_s``, ``silence_dbfs``, ``silence_hysteresis_db``, ``min_silence_s``, absent:
+        :data:`DEFAULT_MIN_SILENCE_S`); ``silence_dbfs`` and ``min_silence_s`` override."""
         p = cls(thresholds={k: float(v) for k, v in meta.get("thresholds", {}).items()})
         p.hysteresis = float(meta.get("hysteresis", p.hysteresis))
         p.min_on_s = {k: float(v) for k, v in dict(meta.get("min_on_s", {})).items()}
         p.min_off_s = {k: float(v) for k, v in dict(meta.get("min_off_s", {})).items()}
         p.silence_dbfs = float(meta.get("silence_dbfs", p.silence_dbfs))
         p.silence_hysteresis_db = float(meta.get("silence_hysteresis_db", p.silence_hysteresis_db))
+        p.min_silence_s = float(meta.get("min_silence_s", cls.DEFAULT_MIN_SILENCE_S))
         if silence_dbfs is not None:
             p.silence_dbfs = float(silence_dbfs)
+        if min_silence_s is not None:
+            p.min_silence_s = float(min_silence_s)
         return p
 
     def min_on_cells(self, label: str, hop_s: float) -> int:
@@ -130,6 +143,12 @@ class RunTracker:
         if self.on:
             return raw_on or self._run_len + 1 < self.min_off
         return raw_on and self._run_len + 1 >= self.min_on
+
+    def earliest_end(self, k: int) -> int:
+        """On after cell ``k``: the earliest cell its segment can end at (exclusive), the first
+        cell of a pending raw-off run (it closes back-dated there if the run lasts ``min_off``),
+        else ``k + 1``."""
+        return self._run_start if self._run_start is not None else k + 1
 
     @property
     def provisional(self) -> bool:

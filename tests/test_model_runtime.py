@@ -215,7 +215,7 @@ def _edit(meta, key, value):
     for k in parents:
         meta = meta[k]
     if value is _DELETE:
-        del meta[last]
+        meta.pop(last, None)
     else:
         meta[last] = value
 
@@ -254,6 +254,12 @@ BAD_METADATA = [
     ("min_on_s", {"speech": "long"}, "'min_on_s' for 'speech' must be a finite number of seconds"),
     ("min_off_s", [0.5], "'min_off_s' must be an object"),
     ("min_off_s", {"shouting": 0.5}, "'min_off_s' names 'shouting', which is not in labels"),
+    ("min_silence_s", -0.5, "'min_silence_s' must be a number of seconds in [0, 60], not -0.5"),
+    ("min_silence_s", 61, "'min_silence_s' must be a number of seconds in [0, 60], not 61"),
+    ("min_silence_s", "0.5", "'min_silence_s' must be a number of seconds in [0, 60], not '0.5'"),
+    ("min_silence_s", True, "'min_silence_s' must be a number of seconds"),
+    ("min_silence_s", None, "'min_silence_s' must be a number of seconds"),
+    ("min_silence_s", float("nan"), "'min_silence_s' must be a number of seconds"),
 ]
 
 
@@ -284,6 +290,9 @@ def test_bad_metadata_is_refused_in_one_line_naming_the_problem(copy_of_shipped,
     ("silence_hysteresis_db", 6.0),
     ("min_on_s", {"speech": 0.5, "silence": 1}),
     ("min_off_s", {}),
+    ("min_silence_s", _DELETE),  # metadata written before the pause rule: its default, 0.5 s
+    ("min_silence_s", 0),
+    ("min_silence_s", 60),
 ])
 def test_good_metadata_edges_are_accepted(copy_of_shipped, key, value):
     meta_p = copy_of_shipped.with_suffix(".json")

@@ -4,7 +4,10 @@ Each :class:`Source` names one Debian package (with alternative names, first ava
 and a ``rule(rel_path) -> (label, group) | None``. ``rel_path`` is the path below the
 package's extraction folder (``data/corpus/<package>/``), with '/' separators, e.g.
 ``usr/share/games/wesnoth/1.16/data/core/sounds/bow.ogg``. ``None`` means "not used"
-(ambiguous content such as grunts, singing, jingles, or silence files).
+(ambiguous content such as singing, jingles, shouted words, or silence files). Non-verbal vocal
+sounds (grunts, cries, screams, laughs, a crowd's cheering) that a rule below leaves out are
+labelled noise by :mod:`training.vocal_sounds`, which extends the rules of ``SOURCES`` (the
+comments below say "left out" of the rule itself).
 
 ``group`` is the unit that must never be split across train/val/test: a speaker or voice
 set for speech, a track for music, a sound (with its numbered variants) for noise.
@@ -23,6 +26,8 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
+
+from .vocal_sounds import with_vocal_noise
 
 Rule = Callable[[str], Optional[tuple[str, str]]]
 
@@ -1065,6 +1070,8 @@ HELDOUT_SOURCES: tuple[Source, ...] = (
                               r"st-(coinslot|metal|stone|thud|move|switch|timer)|suck2|swamped|switch|"
                               r"it-trigger(up|down))$"))),
 )
+
+SOURCES = with_vocal_noise(SOURCES)  # non-verbal vocal sounds the rules above leave out: noise
 
 assert not any(n in RESERVED_PACKAGES for s in SOURCES + HELDOUT_SOURCES for n in s.names)
 assert not {n for s in SOURCES for n in s.names} & {n for s in HELDOUT_SOURCES for n in s.names}

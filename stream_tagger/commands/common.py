@@ -25,7 +25,7 @@ def make_tagger(args, defer_load: bool = False):
     from ..engine import Tagger
 
     return Tagger(args.model, hop_s=args.hop, threads=args.threads, silence_dbfs=args.silence_db,
-                  refine=not args.no_refine, defer_load=defer_load)
+                  min_silence_s=args.min_silence_s, refine=not args.no_refine, defer_load=defer_load)
 
 
 def stdin_source(args):

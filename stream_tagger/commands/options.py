@@ -41,7 +41,18 @@ def silence_db(text: str) -> float:
     return bounded(float, lo, hi, f"silence level must be between {lo:g} and {hi:g} dBFS")(text)
 
 
+def min_silence_s(text: str) -> float:
+    """``--min-silence-s``: a pause length within :data:`~stream_tagger.postprocess.MIN_SILENCE_S_RANGE`
+    (seconds; 0 turns the pause rule off)."""
+    from ..postprocess import MIN_SILENCE_S_RANGE
+
+    lo, hi = MIN_SILENCE_S_RANGE
+    return bounded(float, lo, hi, f"min silence must be between {lo:g} and {hi:g} seconds")(text)
+
+
 duration = bounded(float, 0.001, None, "duration must be a positive number of seconds")
+timeout_s = bounded(float, 0.1, 3600.0, "timeout must be between 0.1 and 3600 seconds")
+retries = bounded(int, 0, None, "must be 0 or more")
 window_s = bounded(float, 1.0, 3600.0, "window must be between 1 and 3600 seconds")
 
 
@@ -52,6 +63,9 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=threads, default=1, metavar="N", help="inference threads, 1..64 (default 1)")
     g.add_argument("--silence-db", type=silence_db, default=None, metavar="DBFS",
                    help="silence below this level in dBFS, -120..0 (default: from the model metadata)")
+    g.add_argument("--min-silence-s", type=min_silence_s, default=None, metavar="S",
+                   help="pauses: silence shorter than S seconds between two stretches of the same label is "
+                        "that label, not silence, 0..60 (0: every silence; default: from the model metadata, 0.5)")
     g.add_argument("--no-refine", action="store_true", help="keep hop-quantised boundaries (no level refinement)")
 
 

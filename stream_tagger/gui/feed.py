@@ -1,6 +1,6 @@
 """What the window reads: the engine's events and a snapshot of its state, thread-safely.
 
-The engine's threads call :meth:`Feed.on_hop` / :meth:`Feed.on_segment`, which only append to a
+The engine's threads call :meth:`Feed.on_hop` / :meth:`Feed.on_segment` / :meth:`Feed.on_gap`, which only append to a
 lock-free queue (``queue.SimpleQueue.put`` never blocks), so the GUI cannot slow the analysis
 down. The GUI thread calls :meth:`Feed.drain` and :meth:`Feed.snapshot` from its timer.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..events import Hop, Segment
+from ..events import Gap, Hop, Segment
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,8 @@ class Feed:
     network_labels: tuple[str, ...] = ("speech", "music", "noise")
     n_mels: int = 64
     frame_hop_s: float = 0.01
-    is_live: bool = False
+    is_live: bool = False  # an input device (the window offers to switch it)
+    is_network: bool = False  # a network stream
 
     def __init__(self):
         self._events: queue.SimpleQueue = queue.SimpleQueue()
@@ -59,6 +60,9 @@ class Feed:
 
     def on_segment(self, seg: Segment) -> None:
         self._events.put(seg)
+
+    def on_gap(self, gap: Gap) -> None:
+        self._events.put(gap)
 
     # called from the GUI thread
     def drain(self, max_events: int = 100000) -> list:
@@ -138,9 +142,10 @@ class EngineFeed(Feed):
         self.thresholds = {k: float(v) for k, v in tagger.decision.thresholds.items()}
         self.silence_dbfs = float(tagger.decision.silence_dbfs)
         self.source_description = getattr(source, "description", "")
-        from ..sources import MicSource
+        from ..sources import MicSource, StreamSource
 
         self.is_live = isinstance(source, MicSource)
+        self.is_network = isinstance(source, StreamSource)
         self.time_offset_s = 0.0
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -155,7 +160,8 @@ class EngineFeed(Feed):
 
     def _run(self) -> None:
         try:
-            self.tagger.run(self.source, on_hop=self.on_hop, on_segment=self.on_segment, duration_s=self.duration_s)
+            self.tagger.run(self.source, on_hop=self.on_hop, on_segment=self.on_segment, duration_s=self.duration_s,
+                            on_gap=self.on_gap)
         except BaseException as e:  # noqa: BLE001 - shown by the window, reported at exit
             self._error = e
 

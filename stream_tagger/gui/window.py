@@ -20,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5 import QtCore, QtGui, QtWidgets
 
-from ..events import LABELS, Hop, Segment
+from ..events import LABELS, Gap, Hop, Segment
 from .colors import LABEL_RGB, THRESHOLD_DASH, WINDOW_BACKGROUND_RGB, label_hex
 from .feed import Feed
 from .strip import LabelStrip
@@ -48,6 +48,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.timeline = LabelTimeline(keep_s=max(120.0, 2 * self.window_s))
         self._all_timeline = LabelTimeline(keep_s=None)  # since the start, for "save labels so far"
         self._finished_shown = False
+        self._gaps: list[Gap] = []  # the network stream's gaps so far (the status bar counts them)
         self.history = HopHistory(labels=feed.network_labels, capacity=int(self.window_s * 200) + 2000)
         self.redraws = 0  # completed display updates (for tests and the benchmark)
         self._closed = False
@@ -160,7 +161,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.threshold_lines = {}
         for k, lab in enumerate(self.feed.network_labels):
             color = LABEL_RGB[lab]
-            self.curves[lab] = self.prob_plot.plot(pen=pg.mkPen(color, width=2))
+            self.curves[lab] = self.prob_plot.plot(pen=pg.mkPen(color, width=2), connect="finite")  # gaps: NaN
             self.prob_legend.addItem(self.curves[lab], lab)
             thr = self.feed.thresholds.get(lab)
             if thr is not None:
@@ -233,6 +234,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.ended_label.setStyleSheet("color: #f1c40f; font-weight: bold")
         self.ended_label.hide()
         sb.insertPermanentWidget(1, self.ended_label)
+        # a network stream's gaps: how many, how long, the last one's UTC times
+        self.gap_label = QtWidgets.QLabel("")
+        self.gap_label.setContentsMargins(6, 0, 6, 0)
+        self.gap_label.setStyleSheet("color: #e74c3c; font-weight: bold")
+        self.gap_label.hide()
+        sb.insertPermanentWidget(1, self.gap_label)
 
     # ---------- controls ----------
     def set_paused(self, paused: bool) -> None:
@@ -315,6 +322,11 @@ class LiveWindow(QtWidgets.QMainWindow):
             elif isinstance(ev, Segment):
                 self.timeline.add_segment(ev)
                 self._all_timeline.add_segment(ev)
+            elif isinstance(ev, Gap):
+                self.timeline.add_gap(ev)
+                self.history.add_break(0.5 * (ev.start_s + ev.end_s))
+                self._gaps.append(ev)
+                self._show_gaps()
         snap = self.feed.snapshot()
         self._update_status(snap)
         if self.paused:
@@ -342,9 +354,17 @@ class LiveWindow(QtWidgets.QMainWindow):
             self._finished_shown = True
             self._show_ended(self.feed.error())
 
+    def _show_gaps(self) -> None:
+        total_s = sum(g.seconds for g in self._gaps)
+        last = self._gaps[-1]
+        n = len(self._gaps)
+        self.gap_label.setText(f"{n} gap{'s' * (n != 1)}, {total_s:.1f} s without audio")
+        self.gap_label.setToolTip(f"last gap: {last.start_utc} .. {last.end_utc} ({last.seconds:.1f} s)")
+        self.gap_label.show()
+
     def _show_ended(self, error) -> None:
         """Say in the status bar and the title that the stream has ended (and why, on an error)."""
-        what = "stream" if self.feed.is_live else "replay"
+        what = "stream" if self.feed.is_live or self.feed.is_network else "replay"
         self.ended_label.setText(f"{what} ended: {error}" if error else f"{what} ended")
         self.ended_label.setToolTip("the analysis has stopped; the window stays open until it is closed")
         self.ended_label.show()
