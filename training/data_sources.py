@@ -1,7 +1,9 @@
 """The corpus by origin: hours per class and split with and without issue 18's sources, and a
 table of those sources (licence, class, hours), as written in ``docs/data-sources.md``.
 
-    python -m training.data_sources [--manifest data/corpus/manifest.jsonl]
+    python -m training.data_sources [--manifest data/corpus/manifest.jsonl] [--save]
+
+``--save`` writes ``training/results/data_sources.md`` (the tables that ``docs/data-sources.md`` shows).
 
 "Before" is the same manifest restricted to the sources of :data:`training.corpus_sources.SOURCES`
 and the generated noise (the corpus before issue 18: the split rule assigns a file's split from
@@ -20,6 +22,8 @@ from .corpus_sources import SOURCES
 from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES
 from .features import read_manifest
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAVED = os.path.join("training", "results", "data_sources.md")
 LABELS = ("speech", "music", "noise")
 SPLITS = ("train", "val", "test")
 OLD_SOURCES = frozenset({f"debian:{n}" for s in SOURCES for n in s.names} | {"generated"})
@@ -79,12 +83,18 @@ def markdown(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--manifest", default=os.path.join("data", "corpus", "manifest.jsonl"))
+    ap.add_argument("--save", action="store_true", help=f"write {SAVED}")
     a = ap.parse_args(argv)
     if not os.path.isfile(a.manifest):
         print(f"data_sources: {a.manifest}: no such manifest (build it: python -m training.corpus build)",
               file=sys.stderr)
         return 2
-    print(markdown(read_manifest(a.manifest)))
+    text = markdown(read_manifest(a.manifest))
+    print(text)
+    if a.save:
+        with open(os.path.join(REPO, SAVED), "w", encoding="utf-8") as f:
+            f.write(f"# python -m training.data_sources (manifest: {a.manifest})\n\n{text}\n")
+        print(f"data_sources: wrote {SAVED}")
     return 0
 
 
