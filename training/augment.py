@@ -22,8 +22,8 @@ component is labelled present if it is within ``BOTH_WITHIN_DB`` (15 dB) of the 
 component. Mixtures are drawn with the weaker component 0..15 dB below the stronger
 (both labels on), or, for a share of "faint" mixtures, 25..40 dB below (only the
 stronger label on); the 15..25 dB gap is never sampled there, so no label is ambiguous.
-Speech over a bed: a share (``p_speech_over_bed``) of the speech + music and speech + noise
-mixtures puts the bed 5..25 dB below the voice (broadcast speech over a music or noise bed);
+Speech over a bed: a share (``p_speech_over_bed``) of the other speech + music and speech + noise
+mixtures (not the faint ones) puts the bed 5..25 dB below the voice (broadcast speech over a music or noise bed);
 speech is on, the bed's label follows the rule above (on within 15 dB of the voice, off below).
 
 The known trap: most speech originals are band-limited (8-11 kHz) while most music and
@@ -298,8 +298,8 @@ class BatchSynth:
             # relative level (dB) of each part w.r.t. the loudest, which gets 0
             rel = [0.0] + [-rng.uniform(0, BOTH_WITHIN_DB) for _ in parts[1:]]
             rng.shuffle(rel)
-            if a == "speech" and len(parts) == 2 and rng.random() < c.p_speech_over_bed:
-                rel, faint = [0.0, -rng.uniform(*c.speech_over_bed_db)], False   # the bed below the voice
+            if not faint and a == "speech" and len(parts) == 2 and rng.random() < c.p_speech_over_bed:
+                rel = [0.0, -rng.uniform(*c.speech_over_bed_db)]                 # the bed below the voice
             if faint:  # one part is far below the loudest: its label is off
                 k = int(rng.integers(len(parts)))
                 others = [j for j in range(len(parts)) if j != k]
