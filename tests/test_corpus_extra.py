@@ -117,6 +117,20 @@ def test_new_sources_keep_reserved_and_heldout_apart():
     assert all(s.license and s.version for s in extra.REGISTRY_SOURCES)
 
 
+def test_a_pinned_source_keeps_its_split(tmp_path):
+    """festvox-ru (one voice, 1.7 h) is pinned to train; other files follow their group's hash."""
+    assert next(s for s in extra.EXTRA_DEBIAN_SOURCES if "festvox-ru" in s.names).split == "train"
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(_wav_bytes(0.5))
+    wav2 = tmp_path / "b.wav"
+    wav2.write_bytes(_wav_bytes(0.5, 400))
+    group = next(g for g in (f"g{k}" for k in range(100)) if corpus.assign_split(g) == "test")
+    cands = [corpus.Candidate(str(wav), "a.wav", "speech", group, "debian:x", "MIT", "", "train"),
+             corpus.Candidate(str(wav2), "b.wav", "speech", group, "debian:y", "MIT", "")]
+    rows = corpus.build_manifest(cands, 1, corpus.defaultdict(lambda: corpus.defaultdict(int)))
+    assert [r["split"] for r in rows] == ["train", "test"]
+
+
 def test_oga_files_are_audio():
     assert corpus_sources._stem("a/b/trash-empty.oga") == "trash-empty"
     assert ".oga" in corpus_registry.AUDIO_EXTENSIONS

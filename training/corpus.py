@@ -70,7 +70,8 @@ SPLITS = ("train", "val", "test")
 # every label's hours (real and generated noise counted apart) and whose test split has
 # 8 kHz telephone speech. Changing it reshuffles every split.
 SPLIT_SALT = "939:"
-SPLIT_RULE = f"sha1('{SPLIT_SALT}' + group) % 100: < 80 train, < 90 val, else test"
+SPLIT_RULE = (f"sha1('{SPLIT_SALT}' + group) % 100: < 80 train, < 90 val, else test; "
+              "a source's pinned split first (corpus_sources.Source.split)")
 MANIFEST_NAME = "manifest.jsonl"
 SUMMARY_NAME = "summary.json"
 GENERATED_DIR = "generated"
@@ -107,6 +108,7 @@ class Candidate:
     source: str
     license: str
     copyright_file: str
+    split: Optional[str] = None  # a source's pinned split (Source.split), else the group's hash
 
 
 def _log(msg: str) -> None:
@@ -363,7 +365,8 @@ def package_candidates(src: Source, pkg_dir: str, data_dir: str, counts: dict) -
             continue
         label, group = labelled
         lic = src.license_override or (license_for(text, rel_pkg) if text else "see copyright")
-        out.append(Candidate(path, _rel(path, data_dir), label, group, f"debian:{pkg}", lic, copyright_rel))
+        out.append(Candidate(path, _rel(path, data_dir), label, group, f"debian:{pkg}", lic, copyright_rel,
+                             src.split))
     return out
 
 
@@ -521,7 +524,7 @@ def build_manifest(candidates: list[Candidate], jobs: int, skipped: dict,
             "license": cand.license, "copyright_file": cand.copyright_file,
             "duration_s": round(info["frames"] / info["sample_rate_hz"], 4),
             "sample_rate_hz": info["sample_rate_hz"], "channels": info["channels"],
-            "sha1": info["sha1"], "split": split or assign_split(cand.group),
+            "sha1": info["sha1"], "split": split or cand.split or assign_split(cand.group),
         })
     return rows
 

@@ -51,6 +51,9 @@ class Source:
     midi: bool = False
     # Decode the package's headerless GSM 6.10 prompts (``*.gsm``) into FLAC (training.unpack).
     raw_gsm: bool = False
+    # Every file of the package in this split instead of its group's hash ("train" for a single
+    # voice so long that it would make up much of the validation or test split on its own).
+    split: Optional[str] = None
 
 
 # The General MIDI soundfont that MIDI music is rendered with: a source with no audio of its own,
