@@ -9,6 +9,8 @@ audio except for phase cross terms between mixed sources (which average out over
 * mixing ``a + b``:    ``P -> P_a + g * P_b``;
 * band-limiting:       bands above a cutoff (3.4-7.5 kHz) are multiplied by a steep roll-off
   (to the floor, as in audio resampled from 8-16 kHz originals); a low cut works the same way;
+* fades:               a share of music components fades in or out across the window (a ramp
+  of 20-50 dB, linear in dB: the ends of tracks and quiet, sparse passages);
 * telephone band:      a share of examples (any labels) is band-passed to a telephone channel,
   a low cut at 250-400 Hz and a steep high cut at 3.1-3.6 kHz;
 * spectral tilt:       ``P -> P * 10**(tilt_db(band)/10)``, a smooth EQ;
@@ -97,6 +99,13 @@ def telephone_gain(lowcut_hz: float, highcut_hz: float, params: FrontendParams =
     return bandlimit_gain(highcut_hz, 200.0, params) * bandlimit_gain(lowcut_hz, 24.0, params, highpass=True)
 
 
+def fade_gain(frames: int, depth_db: float, fade_out: bool = True) -> np.ndarray:
+    """Power gain per frame (shape ``(1, frames)``) of a fade, linear in dB: from 0 dB to
+    ``-depth_db`` across the window (``fade_out``), or the other way round."""
+    db = np.linspace(0.0, -depth_db, frames)
+    return (10.0 ** ((db if fade_out else db[::-1]) / 10.0)).astype(np.float32)[None, :]
+
+
 def tilt_gain(tilt_db: float, params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
     """Power gain per band of a linear spectral tilt: ``-tilt_db/2`` at the lowest band to ``+tilt_db/2`` at the top."""
     x = np.linspace(-0.5, 0.5, params.n_mels)
@@ -140,6 +149,8 @@ class AugmentConfig:
     p_telephone: float = 0.06  # whole examples band-passed to a telephone channel
     telephone_lowcut_hz: tuple = (250.0, 400.0)
     telephone_highcut_hz: tuple = (3100.0, 3600.0)
+    p_fade: float = 0.1  # music components faded in or out across the window
+    fade_db: tuple = (20.0, 50.0)  # depth of the fade
     p_speech_over_bed: float = 0.3  # speech + music / noise mixtures with the bed below the voice
     speech_over_bed_db: tuple = (5.0, 25.0)  # how far below the voice the bed is
     highpass_hz: tuple = (100.0, 400.0)
@@ -272,6 +283,8 @@ class BatchSynth:
         pb = c.p_bandlimit_speech if label == "speech" else (c.p_bandlimit_bg if wide else 0.0)
         if rng.random() < pb:
             p = p * self._lowpass(rng)
+        if label == "music" and rng.random() < c.p_fade:
+            p = p * fade_gain(p.shape[1], rng.uniform(*c.fade_db), fade_out=rng.random() < 0.5)
         if label == "noise" and rng.random() < c.p_noise_on_noise:
             f2, _ = self.s.draw("noise", rng)
             p2 = to_power(f2, self.params)

@@ -248,10 +248,17 @@ EXTRA_DEBIAN_SOURCES: tuple[Source, ...] = (
     # the beep left out)
     Source(("clanlib-doc",), _noise_in("/clanlib-doc/examples/", "clanlib",
                                        keep=re.compile(r"^(cheer1|explode|gun|missilehit|spaceshootturret|blowup)$"))),
-    # CsoundQt's source materials: seashore, stairwell, dish, mug, wood and bounce recordings
-    # (instruments, loops, the choir and the spoken phrases left out)
-    Source(("csoundqt-examples",), _noise_in("/Examples/SourceMaterials/", "csoundqt",
-                                             keep=re.compile(r"^(Seashore|Stairwell[LR]?|dish[LR]?|Mug|Wood|Bounce)$"))),
+    # CsoundQt's source materials: seashore, stairwell, dish, mug, wood and bounce recordings are
+    # noise; the solo instrument recordings (guitars, flute, violins, viola, steel pan, bass guitar)
+    # are sparse music (the drum loops, the choir, the synth pad and the spoken phrases left out)
+    Source(("csoundqt-examples",), _first(
+        _noise_in("/Examples/SourceMaterials/", "csoundqt",
+                  keep=re.compile(r"^(Seashore|Stairwell[LR]?|dish[LR]?|Mug|Wood|Bounce)$")),
+        _in_folder("/Examples/SourceMaterials/", "music", "csoundqt:solo-guitar",
+                   keep=re.compile(r"^(ClassicalGuitar|ClassGuit)$")),
+        lambda rel: ("music", _file_group("csoundqt", rel))
+        if "/Examples/SourceMaterials/" in rel and re.match(r"^(flute|violins|BratscheMono|Songpan|BassGuitarC)$",
+                                                            _stem(rel)) else None)),
     Source(("kodi-data",), _noise_in("/kodi/", "kodi", keep=re.compile(r"^shutter$"))),
 )
 
