@@ -51,8 +51,8 @@ def test_shipped_model_loads_and_predicts(shipped):
 
 
 def test_shipped_model_separates_tone_music_from_white_noise(shipped):
-    """Crude sanity check on signals made here: steady white noise is not called music,
-    and a chord of harmonic tones changing every 0.4 s is not called noise."""
+    """Crude sanity check on signals made here: steady white noise is noise (not music or
+    speech), and a chord of harmonic tones changing every 0.4 s is music (not noise or speech)."""
     m = TagModel.load(threads=1)
     noise = _window(1, 0.05)
     t = np.arange(P.window_samples + 4000) / P.sample_rate_hz
@@ -65,8 +65,8 @@ def test_shipped_model_separates_tone_music_from_white_noise(shipped):
     tones = signal_logmel((0.05 * x / np.abs(x).max()).astype(np.float32))[:, :P.frames_per_window]
     pn, pt = m.predict(noise), m.predict(tones)
     thr = m.thresholds
-    assert pn[2] >= thr["noise"] and pn[1] < thr["music"]
-    assert pt[2] < thr["noise"]
+    assert pn[2] >= thr["noise"] and pn[1] < thr["music"] and pn[0] < thr["speech"], pn
+    assert pt[1] >= thr["music"] and pt[2] < thr["noise"] and pt[0] < thr["speech"], pt
 
 
 @pytest.fixture()

@@ -393,24 +393,55 @@ def test_train_refuses_an_unknown_schedule(tmp_path):
         train(out_dir=str(tmp_path), schedule="linear")
 
 
+def _ensemble_rows(stdout):
+    """``{run name: [val macro F1, speech, music, noise pure F1, mix F1 s, m, n]}`` from the table."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cells) == 6 and cells[0] not in ("run", "---"):
+            pure = [float(c.split()[0]) for c in cells[2:5]]
+            rows[cells[0]] = [float(cells[1])] + pure + [float(x) for x in cells[5].split(" / ")]
+    return rows
+
+
 def test_ensemble_averages_runs_on_the_same_windows(trained, corpus, tmp_path):
+    """Two different runs on the same windows (the trained one, and a copy whose float
+    probabilities are replaced by other ones): the "mean of 2" row is the scores of the mean of
+    their probabilities, thresholds chosen on val, which is neither run's row."""
     out, _ = trained
     run = os.path.join(out, "runs", "compact")
-    cmd = [sys.executable, "-m", "training.ensemble", run, run, "--data-dir", corpus]
-    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only: a loaded machine is many times slower
-    assert r.returncode == 0, r.stderr[-2000:]
-    rows = {line.split("|")[1].strip(): line.split("|")[2:] for line in r.stdout.splitlines()
-            if line.startswith("| compact |") or line.startswith("| mean of 2 |")}
-    assert set(rows) == {"compact", "mean of 2"}
-    assert rows["compact"] == rows["mean of 2"]  # the mean of a run with itself is that run
-    assert re.search(r"\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\)", rows["compact"][1])  # speech F1 (interval)
-    # a run evaluated on other windows is refused with one line
     other = tmp_path / "other"
     shutil.copytree(run, other)
     sets = dict(np.load(other / "eval_sets.npz"))
+    a = dict(np.load(os.path.join(run, "float_probs.npz")))
+    y = {"val": np.concatenate([sets["val_y_pure"], sets["val_y_mix"]]), "test_pure": sets["test_y_pure"],
+         "test_mix": sets["test_y_mix"]}
+    rng = np.random.default_rng(7)
+    b = {k: np.clip(0.2 * y[k] + 0.8 * rng.random(y[k].shape), 0, 1).astype(np.float32) for k in y}  # a weak run
+    assert all(a[k].shape == b[k].shape for k in y)
+    np.savez(other / "float_probs.npz", **{**a, **b})
+    cmd = [sys.executable, "-m", "training.ensemble", run, str(other), "--data-dir", corpus]
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = _ensemble_rows(r.stdout)
+    assert set(rows) == {"compact", "other", "mean of 2"}, r.stdout
+
+    def expected(probs):
+        thr = choose_thresholds(probs["val"], y["val"])
+        pure, mix = prf(probs["test_pure"], y["test_pure"], thr), prf(probs["test_mix"], y["test_mix"], thr)
+        labels = ("speech", "music", "noise")
+        return ([prf(probs["val"], y["val"], thr)["macro_f1"]] + [pure[lab]["f1"] for lab in labels]
+                + [mix[lab]["f1"] for lab in labels])
+
+    mean = {k: (a[k] + b[k]) / 2 for k in y}
+    for name, probs in (("compact", a), ("other", b), ("mean of 2", mean)):
+        np.testing.assert_allclose(rows[name], expected(probs), atol=0.0015, err_msg=name)
+    assert rows["mean of 2"] != rows["compact"] and rows["mean of 2"] != rows["other"]
+    assert re.search(r"\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\)", r.stdout)  # pure F1 with its interval
+    # a run evaluated on other windows is refused with one line
     sets["test_y_pure"] = sets["test_y_pure"][::-1].copy()
     np.savez(other / "eval_sets.npz", **sets)
-    r = subprocess.run(cmd[:4] + [str(other)], cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only: a loaded machine is many times slower
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only
     assert r.returncode != 0 and "evaluated on other windows" in r.stderr and "Traceback" not in r.stderr
 
 
