@@ -143,13 +143,18 @@ def test_batches_are_multilabel_balanced_and_finite(corpus):
 def test_words_over_noise_stay_speech_in_the_mixtures(corpus):
     """Speech mixed with noise (now also grunts and cries, training/vocal_sounds.py) is labelled
     speech whenever it is within 15 dB of the loudest part; only "faint" speech 25-40 dB under the
-    noise loses its label. (A guard: the mixture rule is unchanged.)"""
+    noise loses its label. (A guard: the mixture rule is unchanged.) Speech over a noise bed 5-25 dB
+    under the voice (p_speech_over_bed, issue 18) keeps speech on and the bed's label follows the
+    same 15 dB rule (tests/test_augment_rules.py); it is off here to see the symmetric mixtures."""
     from training.augment import AugmentConfig
 
     store = FeatureStore(os.path.join(corpus, "features"))
-    cfg = AugmentConfig(p_pure=0.0, mix_weights=(("speech", "noise", 1.0),), p_faint=0.0)
+    cfg = AugmentConfig(p_pure=0.0, mix_weights=(("speech", "noise", 1.0),), p_faint=0.0, p_speech_over_bed=0.0)
     _, y = BatchSynth(WindowSampler(store, "train"), cfg).batch(200, np.random.default_rng(5))
     assert (y[:, 0] == 1).all() and (y[:, 2] == 1).all()
+    cfg = AugmentConfig(p_pure=0.0, mix_weights=(("speech", "noise", 1.0),), p_faint=0.0)
+    _, y = BatchSynth(WindowSampler(store, "train"), cfg).batch(200, np.random.default_rng(5))
+    assert (y[:, 0] == 1).all()
     cfg = AugmentConfig(p_pure=0.0, mix_weights=(("speech", "noise", 1.0),), p_faint=1.0)
     _, y = BatchSynth(WindowSampler(store, "train"), cfg).batch(200, np.random.default_rng(6))
     assert (y[:, [0, 2]].sum(1) == 1).all() and 0.3 < y[:, 0].mean() < 0.7
@@ -411,15 +416,6 @@ def test_ensemble_averages_runs_on_the_same_windows(trained, corpus, tmp_path):
     a = dict(np.load(os.path.join(run, "float_probs.npz")))
     y = {"val": np.concatenate([sets["val_y_pure"], sets["val_y_mix"]]), "test_pure": sets["test_y_pure"],
          "test_mix": sets["test_y_mix"]}
-    rng = np.random.default_rng(7)
-    b = {k: np.clip(0.2 * y[k] + 0.8 * rng.random(y[k].shape), 0, 1).astype(np.float32) for k in y}  # a weak run
-    assert all(a[k].shape == b[k].shape for k in y)
-    np.savez(other / "float_probs.npz", **{**a, **b})
-    cmd = [sys.executable, "-m", "training.ensemble", run, str(other), "--data-dir", corpus]
-    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only
-    assert r.returncode == 0, r.stderr[-2000:]
-    rows = _ensemble_rows(r.stdout)
-    assert set(rows) == {"compact", "other", "mean of 2"}, r.stdout
 
     def expected(probs):
         thr = choose_thresholds(probs["val"], y["val"])
@@ -427,6 +423,23 @@ def test_ensemble_averages_runs_on_the_same_windows(trained, corpus, tmp_path):
         labels = ("speech", "music", "noise")
         return ([prf(probs["val"], y["val"], thr)["macro_f1"]] + [pure[lab]["f1"] for lab in labels]
                 + [mix[lab]["f1"] for lab in labels])
+
+    # a weak run; on the tiny corpus the trained run's probabilities may be nearly flat, and then
+    # the mean ranks the windows as the weak run does: take the first seed whose mean scores
+    # differ (at the 3 decimals printed) from both runs', so that the check below can tell them apart
+    for seed in range(7, 57):
+        rng = np.random.default_rng(seed)
+        b = {k: np.clip(0.2 * y[k] + 0.8 * rng.random(y[k].shape), 0, 1).astype(np.float32) for k in y}
+        scores = [np.round(expected(p), 3).tolist() for p in (a, b, {k: (a[k] + b[k]) / 2 for k in y})]
+        if scores[2] not in scores[:2]:
+            break
+    assert all(a[k].shape == b[k].shape for k in y)
+    np.savez(other / "float_probs.npz", **{**a, **b})
+    cmd = [sys.executable, "-m", "training.ensemble", run, str(other), "--data-dir", corpus]
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = _ensemble_rows(r.stdout)
+    assert set(rows) == {"compact", "other", "mean of 2"}, r.stdout
 
     mean = {k: (a[k] + b[k]) / 2 for k in y}
     for name, probs in (("compact", a), ("other", b), ("mean of 2", mean)):

@@ -49,6 +49,11 @@ class Source:
     keep: tuple[str, ...] = ()
     # Render the package's MIDI files with the GM soundfont into ``rendered/`` (training.render_midi).
     midi: bool = False
+    # Decode the package's headerless GSM 6.10 prompts (``*.gsm``) into FLAC (training.unpack).
+    raw_gsm: bool = False
+    # Every file of the package in this split instead of its group's hash ("train" for a single
+    # voice so long that it would make up much of the validation or test split on its own).
+    split: Optional[str] = None
 
 
 # The General MIDI soundfont that MIDI music is rendered with: a source with no audio of its own,
@@ -61,7 +66,7 @@ RENDERED_DIR = "rendered"
 def _stem(rel: str) -> str:
     """File name without its audio extension(s) (``x_desc_da.ogg.ogg`` -> ``x_desc_da``)."""
     stem = posixpath.basename(rel)
-    while posixpath.splitext(stem)[1].lower() in (".ogg", ".wav", ".flac", ".mp3", ".opus"):
+    while posixpath.splitext(stem)[1].lower() in (".ogg", ".oga", ".wav", ".flac", ".mp3", ".opus"):
         stem = posixpath.splitext(stem)[0]
     return stem
 

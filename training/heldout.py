@@ -17,8 +17,9 @@ rules). It
    per-class precision, recall and F1 with a 95 % bootstrap interval over recordings, and per
    package the share of windows whose three decisions are all right.
 
-The packages hold music and noise only (no speech: the speech packages Debian has beyond the
-training corpus's are GSM-coded telephone prompts). ``--save`` writes
+The packages hold music and noise only (no speech: the GSM-coded telephone prompts, the speech
+Debian had beyond the training corpus's, are training speech since issue 18,
+``docs/data-sources.md``). ``--save`` writes
 ``training/results/heldout.md``.
 
 ``--programmes N`` also builds N broadcast-like programmes from the held-out recordings
