@@ -54,7 +54,7 @@ class Feed:
         self.thresholds: dict[str, float] = {}
         self.silence_dbfs: float = -50.0
         self.silence_mode: str = "absolute"
-        self.floor_margin_db: float = 6.0
+        self.floor_margin_db: float = 3.0
         self.source_description = ""
 
     # called from the engine's threads: must never block
