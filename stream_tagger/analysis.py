@@ -11,6 +11,7 @@ import numpy as np
 
 from .events import Hop, Segment
 from .level import LevelMeter, power_to_dbfs
+from .pauses import PauseRule
 from .postprocess import SILENCE, Decider, refine_boundary, window_fall_sample
 
 RATE_HZ = 16000  # analysis sample rate (Hz)
@@ -76,6 +77,7 @@ class Analysis:
         # held back until the label can no longer reopen at that segment's refined end
         self.held: dict[str, tuple[int, int, int]] = {}
         self.reach_blocks = max(self.refine_radius_blocks, self.fph) + 2  # how far back a refined start can move
+        self.pauses = PauseRule(self, BLOCK)  # short silences between stretches of one label (decision.min_silence_s)
         self.noise_floor = noise_floor
         self.floor_next_block = base // BLOCK  # absolute block the noise floor takes next
         self.floor_dbfs: float | None = None  # the floor the latest cell was decided with
@@ -189,6 +191,8 @@ class Analysis:
                 self.open_starts[lab], self.raw_starts[lab] = held[0], held[2]
                 del self.held[lab]
         segs += [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab != SILENCE]
+        self.pauses.bridge(k, segs)
+        labels = self.pauses.hop_labels(k, labels)
         start = self.base + k * self.hop_samples
         end_s = self._time_s(self.base + end_sample) if end_sample is not None else (start + self.hop_samples) / RATE_HZ
         hop = Hop(index=(self.base // self.hop_samples) + k, start_s=start / RATE_HZ, end_s=end_s,
@@ -227,6 +231,8 @@ class Analysis:
             if k is not None:
                 earliest_start = k + 2 - self.decider.trackers[lab].min_on
                 if (self.base + earliest_start * self.hop_samples) // BLOCK - self.reach_blocks <= seg[1]:
+                    continue
+                if self.pauses.waits(lab, seg, k):
                     continue
             del self.held[lab]
             self._emit_segment(lab, seg)
@@ -269,7 +275,7 @@ class Analysis:
                 end_block = max(raw_end, start_block + 1)
         if lab != SILENCE:  # silence forces the other labels off: their segments stop at its edges
             sil_end, sil_start = self.last_end.get(SILENCE), self.open_starts.get(SILENCE)
-            if sil_end is not None and start_block < sil_end < end_block:
+            if sil_end is not None and start_block < sil_end < end_block and not self.pauses.spans_short_silence(start_block, sil_end):
                 start_block = sil_end
             if sil_start is not None and start_block < sil_start < end_block:
                 end_block = sil_start
@@ -383,6 +389,7 @@ class Analysis:
             seg = self._close(lab, c1, end_block=end_block if c1 >= n_cells else None)
             if seg is not None:
                 self._hold(lab, seg)
+        self.pauses.bridge(n_cells, [])  # a short silence inside a segment closed by the end
         self._release(None)
 
     def _process_windows_bounded(self, n: int) -> None:

@@ -1,4 +1,4 @@
-"""Command line: ``stream-tagger tag|live|replay|devices|evaluate|plot``.
+"""Command line: ``stream-tagger tag|live|replay|devices|evaluate|plot|report``.
 
 Every user-facing problem is one line ``stream-tagger: error: ...`` on stderr with exit status 1
 (usage errors: 2, ``stream-tagger: error: COMMAND: ... (see stream-tagger COMMAND --help)``; see
@@ -22,12 +22,15 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 
+from .archive import command as archive_options  # noqa: E402
 from .commands import common, live, options, tag  # noqa: E402
 from .errors import PROG, TaggerError, error_line, report  # noqa: E402
 
 LAZY_COMMANDS = {
     "evaluate": ("stream_tagger.evaluate", "score labels against reference labels (frame F1, confusion, boundary error)"),
     "plot": ("stream_tagger.gui.plot", "plot a file's labels and probabilities (needs the gui extra)"),
+    "report": ("stream_tagger.report", "one HTML page about a tagged archive (summary CSV or folder of labels)"),
+    "monitor": ("stream_tagger.monitor.command", "watch the feeds of a TOML config: alerts, metrics, as-run logs"),
 }
 
 
@@ -59,7 +62,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.commands = sub.choices  # command name -> its parser
 
     p = sub.add_parser("tag", help="segments of whole files", description="Tag whole files into segments.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="audio files ('-' for standard input)")
+    p.add_argument("files", nargs="*", metavar="FILE", help="audio files, folders, globs or URLs ('-' for standard input)")
     p.add_argument("--format", choices=tag.SEGMENT_FORMATS, default=None,
                    help="segment file format (default: from the -o file's extension, else csv)")
     out = p.add_mutually_exclusive_group()
@@ -68,13 +71,17 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     out.add_argument("--out-dir", metavar="DIR", help="write DIR/<name><ext> per input file")
     options.add_analysis_options(p)
     options.add_stdin_options(p)
+    archive_options.add_archive_options(p)
 
-    p = sub.add_parser("live", help="tag a live input device", description="Tag a live input device.")
+    p = sub.add_parser("live", help="tag a live input device or network stream",
+                       description="Tag a live input device or network stream.")
     p.add_argument("--device", default=None, help="input device index or name substring (see: devices)")
     p.add_argument("--device-rate", type=options.positive_int, default=None, metavar="HZ",
                    help="capture rate (default: the device's own rate)")
+    live.add_stream_options(p)
     options.add_line_options(p)
     options.add_analysis_options(p)
+    live.add_monitor_options(p)
 
     p = sub.add_parser("replay", help="replay a file as if live", description="Replay a file paced as if live.")
     p.add_argument("file", metavar="FILE", help="audio file ('-' for standard input)")
@@ -85,6 +92,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     options.add_line_options(p)
     options.add_analysis_options(p)
     options.add_stdin_options(p)
+    live.add_monitor_options(p)
 
     p = sub.add_parser("devices", help="list audio input devices", description="List audio input devices.")
 

@@ -2,21 +2,27 @@
 
 Public API
 ----------
-``Tagger(model=None, hop_s=0.25, threads=1, silence_dbfs=None, buffer_s=10.0, refine=True,
-silence_mode=None, floor_margin_db=None)``
+``Tagger(model=None, hop_s=0.25, threads=1, silence_dbfs=None, buffer_s=10.0, refine=True, min_silence_s=None,
+       live_read_s=0.0, silence_mode=None, floor_margin_db=None)``
     ``model``: None (the shipped model), a path to a ``.tflite`` (metadata JSON beside it), or a
-    loaded :class:`~stream_tagger.model.TagModel`. Loading errors raise
+    loaded :class:`~stream_tagger.model.TagModel`. ``silence_dbfs`` and ``min_silence_s`` (the
+    pause rule, below) override the model metadata's. Loading errors raise
     :class:`~stream_tagger.errors.ModelError` here, before any audio is opened.
 ``tagger.stream(source)`` -> iterator of events, in stream order:
     :class:`~stream_tagger.events.Hop` for every hop cell (``hop_s`` of stream time), and
     :class:`~stream_tagger.events.Segment` whenever a segment closes, with its refined
     boundaries. A source failing mid-stream (vanished device, truncated file) first yields
     everything decided so far, then raises its :class:`~stream_tagger.errors.TaggerError`.
-``tagger.run(source, on_hop=None, on_segment=None)`` -> :class:`RunStats`
+    A network stream that lost audio yields a :class:`~stream_tagger.events.Gap` where the
+    audio is missing (after the hops and segments before it). Live sources (device, network
+    stream) stamp hops and segments with the UTC time of their start (``utc``).
+``tagger.run(source, on_hop=None, on_segment=None, on_gap=None)`` -> :class:`RunStats`
     the same through callbacks (called on the caller's thread).
 ``tagger.stop()``
     from any thread or a signal handler: the source stops, buffered audio is analysed, open
     segments are closed and flushed, and ``stream``/``run`` return normally.
+``tagger.delivery()`` -> ``(samples, last_s, rate_hz, ended)``
+    source samples delivered so far and when the latest arrived (a watchdog's view, lock-free).
 ``tagger.snapshot()`` -> :class:`EngineSnapshot`
     for displays (GUI), safe to call from any thread at any rate; never blocks the audio
     callback or the worker for longer than a small copy. Holds: ``running``,
@@ -29,7 +35,7 @@ silence_mode=None, floor_margin_db=None)``
     time, recent average), ``dropped_samples`` (16 kHz samples lost to overruns),
     ``last_hop`` (latest :class:`Hop`).
 ``tag_file(path, model=None, hop_s=0.25, ...)`` -> list of :class:`Segment` sorted by start.
-Sources: :mod:`stream_tagger.sources` (``FileSource``, ``MicSource``, ``StdinSource``).
+Sources: :mod:`stream_tagger.sources` (``FileSource``, ``MicSource``, ``StdinSource``, ``StreamSource``).
 
 Timing
 ------
@@ -41,7 +47,8 @@ remaining cells use the windows that contain them, or one last window aligned on
 Nothing depends on the wall clock: the same samples give the same events at any pace.
 If the analysis falls behind a live source, the ring buffer drops the oldest audio: the run
 is ended at the gap (its open segments closed) and a new one starts on the hop grid after it,
-so hop indices skip the gap and times stay those of the source's sample count.
+so hop indices skip the gap and times stay those of the source's sample count. A network
+stream's missing wall-clock time (:class:`~stream_tagger.events.Gap`) is skipped the same way.
 
 Decisions (:mod:`stream_tagger.postprocess`)
 ----------------------------------------------
@@ -59,10 +66,18 @@ starting or ending where silence ends or starts shares its edge, and no segment 
 label reaches into a silence (one that ended before the silence was confirmed is cut back to
 its start). A run that begins with sound starts its labels at its first sample. A whole stream
 shorter than a label's ``min_on`` that is all one label still gets that segment.
+
+Pauses (:mod:`stream_tagger.pauses`, ``min_silence_s``, default 0.5 s from the model metadata):
+after these decisions, a silence shorter than ``min_silence_s`` between two stretches of the
+same label does not break that label and is not reported as silence. The segments around such
+a silence wait at most ``min_silence_s`` (and the hop it ends in) longer before they are emitted,
+and a hop inside a silence not yet known to last ``min_silence_s`` shows the labels of the hop
+before it. ``min_silence_s = 0`` gives the decisions' own events.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import queue
 import threading
@@ -77,9 +92,9 @@ from .audio_io import quiet_c_stderr
 from .errors import TaggerError
 
 from .analysis import BLOCK, RATE_HZ, Analysis
-from .events import LABELS, Hop, Segment
+from .events import LABELS, Gap, Hop, Segment
 from .level import NoiseFloor, power_to_dbfs
-from .postprocess import DecisionParams
+from .postprocess import MIN_SILENCE_S_RANGE, DecisionParams
 from .resampler import StreamingResampler, sanitize_block
 from .ring_buffer import RingBuffer
 
@@ -122,7 +137,8 @@ class RunStats:
     (a bounded window, so a 24/7 run does not grow), from the moment the audio completing its
     last window was written into the ring buffer to the moment the hop was emitted, seconds.
     ``lost_events``: hops and segments of a live source that found the event queue full (the
-    consumer, e.g. a stalled standard output, fell :data:`EVENT_QUEUE_SIZE` events behind)."""
+    consumer, e.g. a stalled standard output, fell :data:`EVENT_QUEUE_SIZE` events behind).
+    ``gaps``, ``gap_s``: how many :class:`~stream_tagger.events.Gap` events, and their wall-clock seconds."""
 
     audio_s: float = 0.0
     processing_s: float = 0.0
@@ -131,6 +147,8 @@ class RunStats:
     windows: int = 0
     dropped_samples: int = 0
     lost_events: int = 0
+    gaps: int = 0
+    gap_s: float = 0.0
     first_hop_wall_s: float | None = None
     latencies_s: deque = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW_HOPS))
 
@@ -148,6 +166,7 @@ class Tagger:
     def __init__(self, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,
                  silence_dbfs: float | None = None, buffer_s: float = 10.0, refine: bool = True,
                  max_batch: int = 64, refine_radius_s: float | None = None, defer_load: bool = False,
+                 min_silence_s: float | None = None, live_read_s: float = 0.0,
                  silence_mode: str | None = None, floor_margin_db: float | None = None):
         hop_s = float(hop_s)
         if not (HOP_MIN_S - 1e-9 <= hop_s <= HOP_MAX_S + 1e-9):
@@ -157,6 +176,11 @@ class Tagger:
         self._model_spec = model
         self._threads = int(threads)
         self._silence_dbfs = silence_dbfs
+        if min_silence_s is not None:
+            lo, hi = MIN_SILENCE_S_RANGE
+            if not (math.isfinite(float(min_silence_s)) and lo <= float(min_silence_s) <= hi):
+                raise TaggerError(f"min silence {min_silence_s} s is out of range ({lo:g} to {hi:g} s)")
+        self._min_silence_s = min_silence_s
         self._silence_mode = silence_mode
         self._floor_margin_db = floor_margin_db
         self._refine = bool(refine)
@@ -166,6 +190,12 @@ class Tagger:
             self.load_model()
         self.env_keep_blocks = 6000  # 60 s of level envelope for boundary refinement
         self.buffer_s = float(buffer_s)
+        # a live source's audio is read this many seconds at a time, or what has come once its
+        # oldest sample has waited that long; 0: every block as it comes, for the least latency.
+        # Devices and paced sources write 20 ms blocks, and a wake-up per block costs more than
+        # their analysis: 0.05 s takes a third off the CPU of a real-time feed for at most 50 ms
+        # more hop latency (stream-tagger monitor, where many feeds share a core)
+        self.live_read_s = max(0.0, float(live_read_s))
         self.max_batch = int(max_batch)
         self.labels = LABELS
         self._stop = threading.Event()
@@ -187,6 +217,7 @@ class Tagger:
         self._resampler: StreamingResampler | None = None
         self._finishing = False
         self._src_base = self._src_base16 = self._src_end = 0
+        self._clock = None  # the live source's SampleClock: hops and segments get their UTC time
 
     def load_model(self) -> None:
         """Load the model now (done by the constructor unless ``defer_load``; then by :meth:`stream`
@@ -202,8 +233,8 @@ class Tagger:
             with quiet_c_stderr():  # TFLite prints an INFO line when it applies XNNPACK
                 loaded = TagModel.load(model, threads=self._threads)
         self._params = loaded.params
-        decision = DecisionParams.from_metadata(loaded.metadata, self._silence_dbfs, self._silence_mode,
-                                                self._floor_margin_db)
+        decision = DecisionParams.from_metadata(loaded.metadata, self._silence_dbfs, self._min_silence_s,
+                                                self._silence_mode, self._floor_margin_db)
         decision.refine = self._refine
         if self._refine_radius_s is not None:
             decision.refine_radius_s = float(self._refine_radius_s)
@@ -268,6 +299,7 @@ class Tagger:
             self._env_db_recent = np.zeros(0)
         self._t_start = time.monotonic()
         source.start(ring)  # capture / pacing begins; audio waits in the ring while we load
+        self._clock = getattr(source, "clock", None)
         try:
             self.load_model()
         except BaseException:
@@ -297,15 +329,18 @@ class Tagger:
             with self._lock:
                 self._snap.running = False
 
-    def run(self, source, on_hop=None, on_segment=None, duration_s: float | None = None) -> RunStats:
+    def run(self, source, on_hop=None, on_segment=None, duration_s: float | None = None, on_gap=None) -> RunStats:
         """Run ``source`` to its end (or :meth:`stop`, or ``duration_s`` seconds of it), calling
         back per event; returns stats."""
         for ev in self.stream(source, duration_s=duration_s):
             if isinstance(ev, Hop):
                 if on_hop is not None:
                     on_hop(ev)
-            elif on_segment is not None:
-                on_segment(ev)
+            elif isinstance(ev, Segment):
+                if on_segment is not None:
+                    on_segment(ev)
+            elif on_gap is not None:
+                on_gap(ev)
         return self._stats
 
     def stop(self) -> None:
@@ -318,6 +353,17 @@ class Tagger:
     @property
     def stats(self) -> RunStats:
         return self._stats
+
+    def delivery(self) -> tuple[int, float | None, int, bool]:
+        """``(samples, last_s, rate_hz, ended)`` of the current run: source samples delivered so
+        far, the monotonic time (s) of the latest delivery (None before the first), the source's
+        rate (Hz) and whether the source has ended. Cheap and lock-free, from any thread (a
+        watchdog telling a stream that has stopped delivering audio); ``(0, None, 0, False)``
+        before the first run."""
+        ring, source = self._ring, self._source
+        if ring is None or source is None:
+            return 0, None, 0, False
+        return ring.written, ring.last_write_s, int(getattr(source, "sample_rate_hz", 0) or 0), ring.closed
 
     def snapshot(self) -> EngineSnapshot:
         """A copy of the engine's display state (see module docstring)."""
@@ -337,12 +383,28 @@ class Tagger:
         for ev in self.stream(source):
             if isinstance(ev, Segment):
                 segs.append(ev)
-            elif on_progress is not None:
+            elif on_progress is not None and isinstance(ev, Hop):
                 on_progress(ev)
         order = {lab: i for i, lab in enumerate(LABELS)}
         return sorted(segs, key=lambda s: (s.start_s, order.get(s.label, 9), s.end_s))
 
     # -- worker ----------------------------------------------------------------------------
+    def _end_run(self, an: Analysis, end_sample: int, rate: int, ring: RingBuffer) -> None:
+        """End the run ``an`` at source sample ``end_sample`` (audio dropped or missing after it)."""
+        self._finishing = True
+        an.finish(end_sample / rate)
+        self._finishing = False
+        self._stats.audio_s = an.end_s if an.end_s is not None else 0.0
+        self._dropped16 = int(round(ring.dropped_samples * RATE_HZ / rate))
+
+    def _gaps(self, marks: list) -> None:
+        """Deliver the gaps among the marks the source put in the ring (holes the reader passed)."""
+        for gap in marks:
+            if isinstance(gap, Gap):
+                self._stats.gaps += 1
+                self._stats.gap_s += gap.seconds
+                self._deliver(gap)
+
     def _on_hop(self, hop: Hop, window_end_sample: int) -> None:
         st = self._stats
         st.hops += 1
@@ -358,6 +420,8 @@ class Tagger:
             ta = self._ring.time_available(min(crit, self._src_end))
             if ta is not None:
                 st.latencies_s.append(now - ta)
+        if self._clock is not None:
+            hop = dataclasses.replace(hop, utc=self._clock.iso_at_s(hop.start_s))
         self._last_hop = hop
         with self._lock:
             self._snap.floor_dbfs = hop.floor_dbfs
@@ -365,6 +429,8 @@ class Tagger:
 
     def _on_segment(self, seg: Segment) -> None:
         self._stats.segments += 1
+        if self._clock is not None:
+            seg = dataclasses.replace(seg, utc=self._clock.iso_at_s(seg.start_s))
         self._deliver(seg)
 
     def _deliver(self, ev) -> None:
@@ -406,6 +472,9 @@ class Tagger:
         def count_windows(n: int) -> None:
             self._stats.windows += n
 
+        with self._lock:  # the display's recent frames are those of this run (none across a gap)
+            self._spec = np.zeros((self._spec.shape[0], 0), np.float32)
+
         return Analysis(self._model, self.params, self.decision, self.hop_samples, base, max_batch=self.max_batch,
                         refine_radius_blocks=self.refine_radius_blocks, env_keep_blocks=self.env_keep_blocks,
                         on_hop=self._on_hop, on_segment=self._on_segment, on_windows=count_windows,
@@ -426,9 +495,12 @@ class Tagger:
         skip16 = 0  # 16 kHz samples to skip to align the run on the hop grid
         load_audio = load_proc = 0.0
         chunk = max(1024, int(rate * (2.0 if not source.live else 0.1)))
+        least = max(1, int(rate * self.live_read_s)) if source.live else 1  # see live_read_s
         last_check = time.monotonic()
         try:
             while True:
+                if least > 1:  # live_read_s: a batch of the live source's audio at a time
+                    ring.wait_available(least, 0.5, max_age_s=self.live_read_s)
                 got = ring.read(chunk, timeout_s=0.5)
                 now = time.monotonic()
                 if now - last_check > 0.5:
@@ -437,6 +509,12 @@ class Tagger:
                 if got is None:
                     break
                 start, x = got
+                marks = ring.take_skipped()
+                if marks:  # the source marked missing audio: the run ends at its last sample
+                    if an is not None:
+                        self._end_run(an, expected, rate, ring)
+                        an = None
+                    self._gaps(marks)
                 if limit is not None:
                     if start >= limit:
                         break
@@ -446,10 +524,7 @@ class Tagger:
                 t0 = time.perf_counter()
                 if start != expected or an is None:
                     if an is not None:  # audio was dropped: end this run, restart after the gap
-                        self._finishing = True
-                        an.finish(expected / rate)
-                        self._finishing = False
-                        self._dropped16 = int(round(ring.dropped_samples * RATE_HZ / rate))
+                        self._end_run(an, expected, rate, ring)
                     pos16 = math.ceil(start * RATE_HZ / rate)
                     base = -(-pos16 // self.hop_samples) * self.hop_samples
                     skip16 = base - pos16 if start > 0 else 0
@@ -490,6 +565,7 @@ class Tagger:
                 an.finish(self._src_end / rate)
                 self._stats.processing_s += time.perf_counter() - t0
                 self._stats.audio_s = an.end_s if an.end_s is not None else 0.0
+            self._gaps(ring.take_skipped())  # a source that gave up or was stopped in a gap
             if ring.error is not None and err is None:
                 err = ring.error
             self._stats.dropped_samples = self._dropped16
@@ -505,10 +581,11 @@ class Tagger:
 
 def tag_file(path: str, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,
              silence_dbfs: float | None = None, refine: bool = True, on_progress=None,
-             silence_mode: str | None = None, floor_margin_db: float | None = None) -> list[Segment]:
+             min_silence_s: float | None = None, silence_mode: str | None = None,
+             floor_margin_db: float | None = None) -> list[Segment]:
     """Segments of a whole file, analysed as fast as possible (the ``tag`` command)."""
     from .sources import FileSource
 
     tagger = Tagger(model, hop_s=hop_s, threads=threads, silence_dbfs=silence_dbfs, refine=refine,
-                    silence_mode=silence_mode, floor_margin_db=floor_margin_db)
+                    min_silence_s=min_silence_s, silence_mode=silence_mode, floor_margin_db=floor_margin_db)
     return tagger.segments(FileSource(path), on_progress=on_progress)

@@ -32,6 +32,11 @@ class DeviceError(TaggerError):
     """An unknown or vanished audio device, or a sample rate it refuses."""
 
 
+class StreamError(TaggerError):
+    """A network stream that cannot be opened (bad URL, refused, not audio, no decoder), or that
+    was lost for good (its reconnection attempts used up)."""
+
+
 class UsageError(TaggerError):
     """Options that do not go together or do not say what to do (exit status 2), found after parsing."""
 

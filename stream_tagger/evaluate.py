@@ -37,7 +37,10 @@ Boundary error
     is the distance to the nearest predicted start (for a start) or end (for an end) of the same
     label. A change with no such predicted change within 1 s is a miss. Reported: number of changes,
     misses (count and share), median and 90th percentile of the error over the matched changes, and
-    the share of ALL changes (misses count as failures) with error within 0.1, 0.25 and 0.5 s.
+    the share of ALL changes (misses count as failures) with error within 0.1, 0.25 and 0.5 s; the
+    same by label, and by kind of change: a *silence edge* has silence (or no label) in the
+    reference on one side of it (10 ms before or after), a *class change* has a non-silent label on
+    both sides (speech to music, music under speech starting, a crossfade).
 """
 
 from __future__ import annotations
@@ -137,23 +140,48 @@ def reference_changes(segments: Iterable[Segment], label: str, duration_s: float
     return changes
 
 
-def boundary_errors(reference: Iterable[Segment], hypothesis: Iterable[Segment], duration_s: float,
-                    labels: Sequence[str] = LABELS) -> dict[str, list[float | None]]:
-    """Per label, the error of each reference change in seconds (None = miss, nothing within 1 s)."""
+CHANGE_KINDS = ("silence edge", "class change")
+"""Kinds of reference change (see the module doc)."""
+
+
+def change_kind(reference: Iterable[Segment], time_s: float) -> str:
+    """``"silence edge"`` if the reference has silence or no label 10 ms before or after
+    ``time_s``, else ``"class change"`` (a non-silent label on both sides)."""
+    def on_at(t: float) -> set[str]:
+        return {normalise_label(s.label) for s in reference if s.start_s <= t < s.end_s} & set(LABELS)
+
+    reference = list(reference)
+    before, after = on_at(time_s - FRAME_S / 2), on_at(time_s + FRAME_S / 2)
+    if not before or not after or "silence" in before | after:
+        return CHANGE_KINDS[0]
+    return CHANGE_KINDS[1]
+
+
+def boundary_changes(reference: Iterable[Segment], hypothesis: Iterable[Segment], duration_s: float,
+                     labels: Sequence[str] = LABELS) -> dict[str, list[tuple[float | None, str]]]:
+    """Per label, ``(error, kind)`` of each reference change: the error in seconds (None = miss,
+    nothing within 1 s) and its kind (:data:`CHANGE_KINDS`)."""
     reference, hypothesis = list(reference), list(hypothesis)
-    errors: dict[str, list[float | None]] = {}
+    out: dict[str, list[tuple[float | None, str]]] = {}
     for label in labels:
         hyp_spans = _merged_spans(hypothesis, label)
         predicted = {"start": np.array([a for a, _ in hyp_spans]), "end": np.array([b for _, b in hyp_spans])}
-        errors[label] = []
+        out[label] = []
         for kind, time_s in reference_changes(reference, label, duration_s):
             candidates = predicted[kind]
-            if candidates.size == 0:
-                errors[label].append(None)
-                continue
-            distance_s = round(float(np.min(np.abs(candidates - time_s))), 6)
-            errors[label].append(distance_s if distance_s <= MAX_BOUNDARY_DISTANCE_S + _EPS else None)
-    return errors
+            error = None
+            if candidates.size:
+                distance_s = round(float(np.min(np.abs(candidates - time_s))), 6)
+                error = distance_s if distance_s <= MAX_BOUNDARY_DISTANCE_S + _EPS else None
+            out[label].append((error, change_kind(reference, time_s)))
+    return out
+
+
+def boundary_errors(reference: Iterable[Segment], hypothesis: Iterable[Segment], duration_s: float,
+                    labels: Sequence[str] = LABELS) -> dict[str, list[float | None]]:
+    """Per label, the error of each reference change in seconds (None = miss, nothing within 1 s)."""
+    return {label: [e for e, _ in changes]
+            for label, changes in boundary_changes(reference, hypothesis, duration_s, labels).items()}
 
 
 # ------------------------------------------------------------------------------------ accumulation
@@ -185,6 +213,7 @@ class Scorer:
     confusion: np.ndarray = field(
         default_factory=lambda: np.zeros((len(LABELS), len(CONFUSION_COLUMNS)), dtype=np.int64))
     boundary: dict[str, list[float | None]] = field(default_factory=lambda: {label: [] for label in LABELS})
+    boundary_by_kind: dict[str, list[float | None]] = field(default_factory=lambda: {k: [] for k in CHANGE_KINDS})
     ignored_labels: Counter = field(default_factory=Counter)
 
     def add(self, reference: Sequence[Segment], hypothesis: Sequence[Segment],
@@ -220,8 +249,10 @@ class Scorer:
                           np.where(n_predicted == 0, len(self.labels) + 1, len(self.labels)))
         np.add.at(self.confusion, (ref_index, column), 1)
 
-        for label, errors in boundary_errors(reference, hypothesis, duration_s, self.labels).items():
-            self.boundary[label].extend(errors)
+        for label, changes in boundary_changes(reference, hypothesis, duration_s, self.labels).items():
+            for error, kind in changes:
+                self.boundary[label].append(error)
+                self.boundary_by_kind[kind].append(error)
 
     def report(self) -> dict:
         """JSON-ready results (see the module doc for the definitions)."""
@@ -248,6 +279,8 @@ class Scorer:
         boundary = _boundary_summary(all_errors)
         boundary["by_label"] = {label: _boundary_summary(self.boundary[label], brief=True)
                                 for label in self.labels}
+        boundary["by_kind"] = {kind: _boundary_summary(errors, within=True)
+                               for kind, errors in self.boundary_by_kind.items()}
         return {
             "frame_s": self.frame_s,
             "pairs": self.n_pairs,
@@ -262,7 +295,7 @@ class Scorer:
         }
 
 
-def _boundary_summary(errors: list[float | None], brief: bool = False) -> dict:
+def _boundary_summary(errors: list[float | None], brief: bool = False, within: bool = False) -> dict:
     matched = np.array([e for e in errors if e is not None], dtype=float)
     n = len(errors)
     misses = n - matched.size
@@ -272,7 +305,9 @@ def _boundary_summary(errors: list[float | None], brief: bool = False) -> dict:
         "miss_share": _ratio(misses, n),
         "median_s": float(np.median(matched)) if matched.size else None,
     }
-    if brief:
+    if within:
+        summary["within_s"] = {f"{tol:g}": _ratio(int(np.sum(matched <= tol + _EPS)), n) for tol in TOLERANCES_S}
+    if brief or within:
         return summary
     summary["p90_s"] = float(np.percentile(matched, 90)) if matched.size else None
     summary["within_s"] = {f"{tol:g}": _ratio(int(np.sum(matched <= tol + _EPS)), n) for tol in TOLERANCES_S}
@@ -340,6 +375,11 @@ def format_report(report: dict) -> str:
                 for label, v in b["by_label"].items() if v["changes"]]
     if by_label:
         out.append("by label: " + "; ".join(by_label))
+    by_kind = [f"{kind}s: {v['changes']} changes, {v['misses']} misses, median {_fmt(v['median_s'])} s, "
+               f"within {'/'.join(v['within_s'])} s {'/'.join(_fmt(x) for x in v['within_s'].values())}"
+               for kind, v in b.get("by_kind", {}).items() if v["changes"]]
+    if by_kind:
+        out.append("by kind: " + "; ".join(by_kind))
     if report["ignored_labels"]:
         ignored = ", ".join(f"{k!r} ({v})" for k, v in report["ignored_labels"].items())
         out += ["", f"Ignored segments with unknown labels: {ignored}"]
@@ -370,9 +410,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model file used to tag AUDIO (default: the shipped model)")
     parser.add_argument("--hop", type=float, default=None, metavar="SECONDS", dest="hop_s",
                         help="analysis hop in seconds used to tag AUDIO (default: the engine's)")
+    from .commands.options import min_silence_s
+
+    parser.add_argument("--min-silence-s", type=min_silence_s, default=None, metavar="S",
+                        help="pauses, used to tag AUDIO: silence shorter than S seconds between two stretches of "
+                             "the same label is that label, 0..60 (0: every silence; default: the model's)")
 
 
-def _tag_audio(path: str, model: str | None, hop_s: float | None) -> tuple[list[Segment], float]:
+def _tag_audio(path: str, model: str | None, hop_s: float | None,
+               min_silence_s: float | None = None) -> tuple[list[Segment], float]:
     """Tag an audio file with the engine; returns (segments, audio duration in seconds)."""
     from . import engine  # lazy: the engine pulls in the model runtime
     from .audio_io import describe_file
@@ -383,7 +429,8 @@ def _tag_audio(path: str, model: str | None, hop_s: float | None) -> tuple[list[
     except (TypeError, ValueError):
         params = {}
     kwargs = {}
-    for value, names in ((model, ("model_path", "model")), (hop_s, ("hop_s", "hop"))):
+    for value, names in ((model, ("model_path", "model")), (hop_s, ("hop_s", "hop")),
+                         (min_silence_s, ("min_silence_s",))):
         if value is None:
             continue
         name = next((n for n in names if n in params), None)
@@ -428,7 +475,8 @@ def run(args: argparse.Namespace) -> int:
             if hypotheses:
                 scorer.add(reference, read_segments(other))
             else:
-                hypothesis, duration_s = _tag_audio(other, getattr(args, "model", None), hop_s)
+                hypothesis, duration_s = _tag_audio(other, getattr(args, "model", None), hop_s,
+                                                    getattr(args, "min_silence_s", None))
                 scorer.add(reference, hypothesis, duration_s)
         report = scorer.report()
     except TaggerError as exc:

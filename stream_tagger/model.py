@@ -8,9 +8,10 @@ A model is two files side by side: ``NAME.tflite`` and ``NAME.json``. The JSON h
 the network expects ``(logmel - mean) / std``; applied here, folded into the input
 quantisation, so the int8 network has no separate normalisation ops to round twice),
 optional decision settings (``hysteresis``, ``min_on_s``, ``min_off_s``,
-``silence_hysteresis_db``, ``silence_mode`` and the noise floor's ``floor_margin_db``,
-``floor_window_s``, ``floor_quiet_s``, ``floor_max_dbfs``, see
-:class:`~stream_tagger.postprocess.DecisionParams`), ``version``
+``silence_hysteresis_db``, ``min_silence_s``, ``silence_mode`` and the noise floor's ``floor_margin_db``,
+``floor_window_s``, ``floor_quiet_s``, ``floor_max_dbfs``, see :class:`~stream_tagger.postprocess.DecisionParams`;
+they are not covered by the SHA-256 fields below, so a decision setting can be added or tuned in
+the JSON without a new .tflite), ``version``
 (metadata format, at most :data:`METADATA_VERSION`), ``tflite_sha256`` and ``labels_sha256``
 (which file the metadata was written for, and in which order its outputs are labelled: see
 :func:`check_model_file`) and descriptive fields (corpus, metrics).
@@ -37,7 +38,7 @@ import numpy as np
 
 from .errors import ModelError
 from .frontend import DEFAULT_PARAMS, FrontendParams
-from .postprocess import FLOOR_MARGIN_DB_RANGE, SILENCE, SILENCE_DBFS_RANGE, SILENCE_MODES
+from .postprocess import FLOOR_MARGIN_DB_RANGE, MIN_SILENCE_S_RANGE, SILENCE, SILENCE_DBFS_RANGE, SILENCE_MODES
 
 METADATA_VERSION = 1  # newest metadata format this runtime reads; ``version`` above it is refused
 NETWORK_LABELS = ("speech", "music", "noise")
@@ -160,7 +161,8 @@ def check_metadata(meta: dict, params: FrontendParams = DEFAULT_PARAMS, where: s
     ``frontend`` equal to ``params``; ``thresholds`` an object with a probability in [0, 1] for
     every label and no other keys; optional ``silence_dbfs`` a level in -120..0 dBFS
     (:data:`SILENCE_DBFS_RANGE`); optional ``hysteresis`` a probability width in [0, 1],
-    ``silence_hysteresis_db`` a finite level difference >= 0 dB, ``min_on_s`` / ``min_off_s``
+    ``silence_hysteresis_db`` a finite level difference >= 0 dB, ``min_silence_s`` a pause length
+    in :data:`~stream_tagger.postprocess.MIN_SILENCE_S_RANGE` seconds, ``min_on_s`` / ``min_off_s``
     objects of durations >= 0 s per label (or ``"silence"``); optional ``silence_mode`` one of
     :data:`SILENCE_MODES`, ``floor_margin_db`` within :data:`FLOOR_MARGIN_DB_RANGE`,
     ``floor_window_s`` 1..3600 s, ``floor_quiet_s`` 0.01 s .. ``floor_window_s``,
@@ -205,6 +207,7 @@ def check_metadata(meta: dict, params: FrontendParams = DEFAULT_PARAMS, where: s
     checks = (("silence_dbfs", lo, hi, f"a level in [{lo:g}, {hi:g}] dBFS"),
               ("hysteresis", 0.0, 1.0, "a probability width in [0, 1]"),
               ("silence_hysteresis_db", 0.0, math.inf, "a finite number of dB >= 0"),
+              ("min_silence_s", *MIN_SILENCE_S_RANGE, "a number of seconds in [{:g}, {:g}]".format(*MIN_SILENCE_S_RANGE)),
               ("floor_margin_db", *FLOOR_MARGIN_DB_RANGE, "a level difference in [{:g}, {:g}] dB".format(*FLOOR_MARGIN_DB_RANGE)),
               ("floor_window_s", 1.0, 3600.0, "a duration in [1, 3600] s"),
               ("floor_quiet_s", 0.01, float(meta.get("floor_window_s", 60.0)) if _is_number(meta.get("floor_window_s", 60.0))

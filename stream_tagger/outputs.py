@@ -19,6 +19,18 @@ CSV: a header, then one row per hop or closed segment::
 Times are stream seconds (from sample counts), 3 decimals (more, up to 6, for a span shorter
 than 1 ms: a stream shorter than 10 ms); ``labels`` in CSV are joined with ``+``.
 ``dropped_samples``: 16 kHz samples lost so far because the analysis fell behind.
+
+Live sources (an input device, a network stream) add the wall-clock UTC time of each hop's and
+segment's start, ISO 8601 with milliseconds: ``"utc": "2025-03-01T12:00:00.250Z"`` in JSON, a
+last column ``utc`` in CSV (files, replays and standard input have neither). Where a network
+stream delivered no audio, a gap line::
+
+    {"gap": {"start_utc": "2025-03-01T12:00:03.120Z", "end_utc": "2025-03-01T12:00:05.870Z",
+     "seconds": 2.75, "start": 3.12, "end": 5.87}}
+    gap,3.120,5.870,,,,,,,2025-03-01T12:00:03.120Z/2025-03-01T12:00:05.870Z
+
+(``start``/``end``: where the gap lies in stream time, which skips the missing time; in CSV the
+``utc`` column of a gap row holds the ISO 8601 interval ``START/END``.)
 """
 
 from __future__ import annotations
@@ -31,10 +43,11 @@ import select
 import stat
 import sys
 
-from .events import LABELS, Hop, Segment, span_decimals
+from .events import LABELS, Gap, Hop, Segment, span_decimals
 
 NETWORK_LABELS = ("speech", "music", "noise")
 CSV_HEADER = "type,start,end,labels," + ",".join(NETWORK_LABELS) + ",level_dbfs,dropped_samples"
+CSV_HEADER_UTC = CSV_HEADER + ",utc"
 
 
 def _sorted_labels(labels) -> list[str]:
@@ -43,30 +56,47 @@ def _sorted_labels(labels) -> list[str]:
 
 def hop_json(hop: Hop) -> str:
     d = span_decimals(hop.start_s, hop.end_s)
-    return json.dumps({
+    obj = {
         "type": "hop", "index": hop.index, "start": round(hop.start_s, d), "end": round(hop.end_s, d),
         "labels": _sorted_labels(hop.labels),
         "probabilities": {k: round(float(v), 4) for k, v in hop.probabilities.items()},
         "level_dbfs": round(float(hop.level_dbfs), 2), "dropped_samples": int(hop.dropped_samples),
-    })
+    }
+    if hop.utc is not None:
+        obj["utc"] = hop.utc
+    return json.dumps(obj)
 
 
 def segment_json(seg: Segment) -> str:
     d = span_decimals(seg.start_s, seg.end_s)
-    return json.dumps({"type": "segment", "label": seg.label, "start": round(seg.start_s, d),
-                       "end": round(seg.end_s, d)})
+    obj = {"type": "segment", "label": seg.label, "start": round(seg.start_s, d), "end": round(seg.end_s, d)}
+    if seg.utc is not None:
+        obj["utc"] = seg.utc
+    return json.dumps(obj)
 
 
-def hop_csv(hop: Hop) -> str:
+def gap_json(gap: Gap) -> str:
+    return json.dumps({"gap": {"start_utc": gap.start_utc, "end_utc": gap.end_utc, "seconds": round(gap.seconds, 3),
+                               "start": round(gap.start_s, 3), "end": round(gap.end_s, 3)}})
+
+
+def hop_csv(hop: Hop, utc: bool = False) -> str:
     probs = ",".join(f"{float(hop.probabilities.get(k, 0.0)):.4f}" for k in NETWORK_LABELS)
     d = span_decimals(hop.start_s, hop.end_s)
     return (f"hop,{hop.start_s:.{d}f},{hop.end_s:.{d}f},{'+'.join(_sorted_labels(hop.labels))},{probs},"
-            f"{float(hop.level_dbfs):.2f},{int(hop.dropped_samples)}")
+            f"{float(hop.level_dbfs):.2f},{int(hop.dropped_samples)}" + (f",{hop.utc or ''}" if utc else ""))
 
 
-def segment_csv(seg: Segment) -> str:
+def segment_csv(seg: Segment, utc: bool = False) -> str:
     d = span_decimals(seg.start_s, seg.end_s)
-    return f"segment,{seg.start_s:.{d}f},{seg.end_s:.{d}f},{seg.label}," + "," * (len(NETWORK_LABELS) + 1)
+    return (f"segment,{seg.start_s:.{d}f},{seg.end_s:.{d}f},{seg.label}," + "," * (len(NETWORK_LABELS) + 1)
+            + (f",{seg.utc or ''}" if utc else ""))
+
+
+def gap_csv(gap: Gap) -> str:
+    """A gap row (of the CSV with the ``utc`` column): stream span, ``utc`` = ``START/END``."""
+    return (f"gap,{gap.start_s:.3f},{gap.end_s:.3f}," + "," * (len(NETWORK_LABELS) + 2)
+            + f",{gap.start_utc}/{gap.end_utc}")
 
 
 def _write_fd(fd: int, data: bytes) -> None:
@@ -149,14 +179,17 @@ def write_file_atomic(path: str | os.PathLike, text: str) -> None:
 class LineWriter:
     """Writes events as lines to ``out`` (stdout by default), flushing after each line.
 
+    ``utc``: the source is live (device, network stream): CSV gets the ``utc`` column (JSON
+    lines carry ``utc`` whenever the event has it).
     A closed output (e.g. ``| head``) stops writing quietly: :attr:`broken` becomes True. Any
     other write error (a full disk) also stops writing, with its reason in :attr:`error`.
     """
 
-    def __init__(self, fmt: str = "jsonl", out=None):
+    def __init__(self, fmt: str = "jsonl", out=None, utc: bool = False):
         if fmt not in ("jsonl", "csv"):
             raise ValueError(f"unknown line format {fmt!r}")
         self.fmt = fmt
+        self.utc = bool(utc)
         self.out = out if out is not None else sys.stdout
         self.broken = False
         self.error: str | None = None
@@ -167,7 +200,7 @@ class LineWriter:
             return
         try:
             if not self._header_done:
-                text = CSV_HEADER + "\n" + text
+                text = (CSV_HEADER_UTC if self.utc else CSV_HEADER) + "\n" + text
                 self._header_done = True
             write_text(self.out, text + "\n")
         except (BrokenPipeError, ValueError):
@@ -177,13 +210,18 @@ class LineWriter:
             self.error = e.strerror or str(e)
 
     def hop(self, hop: Hop) -> None:
-        self._line(hop_json(hop) if self.fmt == "jsonl" else hop_csv(hop))
+        self._line(hop_json(hop) if self.fmt == "jsonl" else hop_csv(hop, self.utc))
 
     def segment(self, seg: Segment) -> None:
-        self._line(segment_json(seg) if self.fmt == "jsonl" else segment_csv(seg))
+        self._line(segment_json(seg) if self.fmt == "jsonl" else segment_csv(seg, self.utc))
+
+    def gap(self, gap: Gap) -> None:
+        self._line(gap_json(gap) if self.fmt == "jsonl" else gap_csv(gap))
 
     def event(self, ev) -> None:
         if isinstance(ev, Hop):
             self.hop(ev)
         elif isinstance(ev, Segment):
             self.segment(ev)
+        elif isinstance(ev, Gap):
+            self.gap(ev)

@@ -24,6 +24,10 @@ level is music or speech in all its windows, while a pause next to speech has a 
 speech that holds none. At the floor, ``noise`` (:data:`FLOOR_SOUND_LABEL`) is off: the floor under
 a speech pause is not a noise. Then the same minimum-duration tracking. Speech, music and noise may be on together.
 
+Pauses (``min_silence_s``, applied after these per-cell decisions, on the segments, by
+:class:`~stream_tagger.analysis.Analysis`): a silence shorter than ``min_silence_s`` between two
+stretches of the same label does not break that label and is not reported as silence.
+
 Boundary refinement (:func:`refine_boundary`): a segment's hop-quantised boundary is moved
 to the strongest rise (start) or fall (end) of the 10 ms level envelope inside the region
 the overlapping windows leave uncertain, if that step is at least ``min_step_db``. The end of
@@ -43,6 +47,7 @@ import numpy as np
 NETWORK_LABELS = ("speech", "music", "noise")
 SILENCE = "silence"
 SILENCE_DBFS_RANGE = (-120.0, 0.0)  # silence levels accepted from metadata and --silence-db, dBFS
+MIN_SILENCE_S_RANGE = (0.0, 60.0)  # pause lengths accepted from metadata and --min-silence-s, seconds
 SILENCE_MODES = ("absolute", "floor")  # how silence is decided (see the module doc)
 FLOOR_MARGIN_DB_RANGE = (0.0, 40.0)  # margins above the floor accepted from metadata and --floor-margin-db, dB
 FLOOR_BLOCKING_LABELS = ("speech", "music")  # network labels whose being on keeps a cell at the floor from silence
@@ -70,6 +75,9 @@ class DecisionParams:
     refine_distance_db_per_s: float = 0.0  # network labels: penalty on distance from the hop boundary
     min_step_db: float = 6.0
     fall_radius_s: float = 0.15  # network labels' ends: level steps searched this near the windows' fall
+    min_silence_s: float = 0.5  # pauses: a shorter silence between two stretches of one label is that label
+
+    DEFAULT_MIN_SILENCE_S = 0.5  # metadata without ``min_silence_s`` (written before it existed)
 
     DEFAULT_MIN_ON_S = {"speech": 0.25, "music": 0.25, "noise": 0.25, SILENCE: 0.5}
     DEFAULT_MIN_OFF_S = {"speech": 0.5, "music": 0.5, "noise": 0.5, SILENCE: 0.25}
@@ -77,17 +85,21 @@ class DecisionParams:
     FLOOR_FIELDS = ("floor_margin_db", "floor_window_s", "floor_quiet_s", "floor_max_dbfs")
 
     @classmethod
-    def from_metadata(cls, meta: dict, silence_dbfs: float | None = None, silence_mode: str | None = None,
-                      floor_margin_db: float | None = None) -> "DecisionParams":
+    def from_metadata(cls, meta: dict, silence_dbfs: float | None = None, min_silence_s: float | None = None,
+                      silence_mode: str | None = None, floor_margin_db: float | None = None) -> "DecisionParams":
         """Settings from model metadata (``thresholds``, optional ``hysteresis``, ``min_on_s``,
-        ``min_off_s``, ``silence_dbfs``, ``silence_hysteresis_db``, ``silence_mode`` and the
-        :data:`FLOOR_FIELDS`); ``silence_dbfs``, ``silence_mode`` and ``floor_margin_db`` override."""
+        ``min_off_s``, ``silence_dbfs``, ``silence_hysteresis_db``, ``min_silence_s`` (absent:
+        :data:`DEFAULT_MIN_SILENCE_S`), ``silence_mode`` and the :data:`FLOOR_FIELDS`);
+        ``silence_dbfs``, ``min_silence_s``, ``silence_mode`` and ``floor_margin_db`` override."""
         p = cls(thresholds={k: float(v) for k, v in meta.get("thresholds", {}).items()})
         p.hysteresis = float(meta.get("hysteresis", p.hysteresis))
         p.min_on_s = {k: float(v) for k, v in dict(meta.get("min_on_s", {})).items()}
         p.min_off_s = {k: float(v) for k, v in dict(meta.get("min_off_s", {})).items()}
         p.silence_dbfs = float(meta.get("silence_dbfs", p.silence_dbfs))
         p.silence_hysteresis_db = float(meta.get("silence_hysteresis_db", p.silence_hysteresis_db))
+        p.min_silence_s = float(meta.get("min_silence_s", cls.DEFAULT_MIN_SILENCE_S))
+        if min_silence_s is not None:
+            p.min_silence_s = float(min_silence_s)
         p.silence_mode = str(meta.get("silence_mode", p.silence_mode))
         for key in cls.FLOOR_FIELDS:
             setattr(p, key, float(meta.get(key, getattr(p, key))))
@@ -171,6 +183,12 @@ class RunTracker:
         if self.on:
             return raw_on or self._run_len + 1 < self.min_off
         return raw_on and self._run_len + 1 >= self.min_on
+
+    def earliest_end(self, k: int) -> int:
+        """On after cell ``k``: the earliest cell its segment can end at (exclusive), the first
+        cell of a pending raw-off run (it closes back-dated there if the run lasts ``min_off``),
+        else ``k + 1``."""
+        return self._run_start if self._run_start is not None else k + 1
 
     @property
     def provisional(self) -> bool:

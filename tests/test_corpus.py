@@ -178,7 +178,8 @@ def test_warzone_base_wz_zip_unpacks_audio(tmp_path):
     rule = next(s for s in corpus_sources.SOURCES if s.names == ("warzone2100-data",)).rule
     assert rule("unpacked/base.wz/audio/sfx/weapons/gun1.ogg") == ("noise", "warzone2100:weapons/gun")
     assert rule("unpacked/base.wz/audio/memressp/research/pcv352.ogg") == ("speech", "warzone2100:memressp")
-    assert rule("unpacked/base.wz/audio/sfx/misc/scream.ogg") is None
+    assert rule("unpacked/base.wz/audio/sfx/misc/scream.ogg") == ("noise", "warzone2100:vocal-misc/scream")  # no words
+    assert rule("unpacked/base.wz/audio/sfx/misc/help.ogg") is None                                          # a word
     with pytest.raises(ArchiveError):
         (tmp_path / "bad.wz").write_bytes(b"not a zip")
         unpack_zip_audio(str(tmp_path / "bad.wz"), str(tmp_path / "o"))
@@ -212,7 +213,7 @@ def test_openttd_cat_unpacks_wavs(tmp_path):
     rule = next(s for s in corpus_sources.SOURCES if s.names == ("openttd-opensfx",)).rule
     assert rule("unpacked/opensfx.cat/ship_horn.wav") == ("noise", "openttd:opensfx.cat/ship_horn")
     assert rule("unpacked/opensfx.cat/toyland_sugar_mine_2.wav") == ("noise", "openttd:opensfx.cat/toyland_sugar_mine")
-    assert rule("unpacked/opensfx.cat/oooh_sound.wav") is None
+    assert rule("unpacked/opensfx.cat/oooh_sound.wav") == ("noise", "openttd:vocal-opensfx.cat/oooh_sound")  # a crowd's "oooh"
     assert rule("unpacked/opensfx.cat/toyland_comedy_bus_start_1.wav") is None
     assert rule("unpacked/opensfx.cat/truck_old_bus_start_pull_away_with_horn.wav") == \
         rule("unpacked/opensfx.cat/truck_old_bus_start_pull_away.wav")
@@ -292,7 +293,8 @@ def test_write_generated_files(tmp_path):
     ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/food/x/inukshuk_desc_da.ogg.ogg", ("speech", "tuxpaint:desc-da")),
     ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/symbols/math/6_sv.ogg", ("speech", "tuxpaint:symbols-sv")),
     ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/animals/mammals/pig.ogg", ("noise", "tuxpaint:mammals/pig")),
-    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/symbols/faces/happy.ogg", None),
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/symbols/faces/happy.ogg", ("noise", "tuxpaint:vocal-faces/happy")),
+    ("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps/symbols/faces/happy_desc_el.ogg", ("speech", "tuxpaint:desc-el")),
     ("asterisk-core-sounds-en-wav", "usr/share/asterisk/sounds/en_US_f_Allison/digits/1.wav",
      ("speech", "asterisk-core-sounds-en:en_US_f_Allison")),
     ("asterisk-core-sounds-en-wav", "usr/share/asterisk/sounds/en_US_f_Allison/silence/1.wav", None),
@@ -304,8 +306,18 @@ def test_write_generated_files(tmp_path):
     ("fillets-ng-data", "usr/share/games/fillets-ng/music/rybky01.ogg", ("music", "fillets-ng-data:usr/share/games/fillets-ng/music/rybky01")),
     ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Hello.ogg", ("speech", "hedgewars:voice-Pirate")),
     ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Singer/Hello.ogg", None),
-    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Ooff2.ogg", None),
-    ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds/human-female-die-1.ogg", None),
+    # non-verbal vocal sounds are noise (training/vocal_sounds.py), in the group of the voice's speech
+    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Ooff2.ogg", ("noise", "hedgewars:voice-Pirate")),
+    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Default/PoisonCough.ogg",
+     ("noise", "hedgewars:voice-Default")),
+    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Laugh.ogg", ("noise", "hedgewars:voice-Pirate")),
+    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Nooo.ogg", None),     # a word
+    ("hedgewars-data", "usr/share/games/hedgewars/Data/Sounds/voices/Singer/Laugh.ogg", None),    # the singing set
+    ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds/human-female-die-1.ogg",
+     ("noise", "wesnoth:vocal-sounds/human-female-die")),
+    ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds/orc-small-hit-3.ogg",
+     ("noise", "wesnoth:vocal-sounds/orc-small-hit")),
+    ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds/wardrums.ogg", None),    # music
     ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds/ambient/birds2.ogg", ("noise", "wesnoth:ambient/birds")),
     ("sonic-pi-samples", "usr/share/sonic-pi/samples/vinyl_hiss.flac", ("noise", "sonic-pi:vinyl_hiss")),
     ("sonic-pi-samples", "usr/share/sonic-pi/samples/loop_amen.flac", ("music", "sonic-pi:loop_amen")),
@@ -314,15 +326,25 @@ def test_write_generated_files(tmp_path):
     ("ufoai-sound", "unpacked/0snd.pk3/sound/ambience/fire2.ogg", ("noise", "shared-ambience:fire")),
     ("openarena-data", "unpacked/pak0.pk3/sound/world/fire1.wav", ("noise", "shared-ambience:fire")),
     ("ufoai-sound", "unpacked/0snd.pk3/sound/ambience/radiomessage.ogg", None),
-    ("ufoai-sound", "unpacked/0snd.pk3/sound/soldiers/malehurt01.ogg", None),
-    ("openarena-data", "unpacked/pak0.pk3/sound/player/sarge/pain25_1.wav", None),
+    ("ufoai-sound", "unpacked/0snd.pk3/sound/soldiers/malehurt01.ogg", ("noise", "ufoai:vocal-soldiers/malehurt")),
+    ("ufoai-sound", "unpacked/0snd.pk3/sound/aliens/ortnok/hurt3.ogg", ("noise", "ufoai:vocal-ortnok/hurt")),
+    ("openarena-data", "unpacked/pak0.pk3/sound/player/sarge/pain25_1.wav", ("noise", "openarena:voice-sarge")),
+    ("openarena-data", "unpacked/pak0.pk3/sound/player/sarge/taunt.wav", None),
+    ("openarena-data", "unpacked/pak0.pk3/sound/player/announcer/youwin.wav", None),
+    ("nexuiz-data", "unpacked/data.pk3/sound/player/marine/player/gasp.ogg", ("noise", "nexuiz:voice-marine")),
+    ("nexuiz-data", "unpacked/data.pk3/sound/player/marine/coms/needhelp1.ogg", None),          # words
     ("nexuiz-data", "unpacked/data.pk3/sound/weapons/tuba_note-3.ogg", None),
-    ("scorched3d-data", "usr/share/games/scorched3d/data/globalmods/apoc/data/wav/misc/scream2.wav", None),
+    ("scorched3d-data", "usr/share/games/scorched3d/data/globalmods/apoc/data/wav/misc/scream2.wav",
+     ("noise", "scorched3d:vocal-misc/scream")),
+    ("scorched3d-data", "usr/share/games/scorched3d/data/globalmods/apoc/data/wav/misc/fight4life.wav", None),
     ("scorched3d-data", "usr/share/games/scorched3d/data/globalmods/none/data/music/mix3_loop1.ogg",
      ("music", "scorched3d:usr/share/games/scorched3d/data/globalmods/none/data/music/mix3_loop1")),
     ("minetest-data", "usr/share/games/minetest/games/minetest_game/mods/carts/sounds/carts_cart_moving.2.ogg",
      ("noise", "minetest:sounds/carts_cart_moving")),
     ("netpanzer-data", "usr/share/games/netpanzer/sound/move_yessir.wav", None),
+    ("netpanzer-data", "usr/share/games/netpanzer/sound/scream_1.wav", ("noise", "netpanzer:vocal-sound/scream")),
+    ("netpanzer-data", "usr/share/games/netpanzer/sound/scream_ohgod.wav", None),              # "oh god": words
+    ("lincity-ng-data", "usr/share/games/lincity-ng/sounds/School1.wav", None),                # children may speak
     ("netpanzer-data", "usr/share/games/netpanzer/sound/hevidle.wav", ("noise", "netpanzer:sound/hevidle")),
     ("supertux-data", "usr/share/games/supertux2/music/forest/clavelian_march.ogg",
      ("music", "supertux:usr/share/games/supertux2/music/forest/clavelian_march")),
@@ -375,12 +397,12 @@ def test_write_generated_files(tmp_path):
     ("solarwolf", "usr/share/games/solarwolf/data/audio/gameover.wav", None),
     ("tuxmath-data", "usr/share/tuxmath/sounds/03_gravity.ogg", ("music", "tuxmath:usr/share/tuxmath/sounds/03_gravity")),
     ("tuxmath-data", "usr/share/tuxmath/sounds/engine.wav", ("noise", "tuxmath:sounds/engine")),
-    ("tuxmath-data", "usr/share/tuxmath/sounds/cheer.wav", None),
+    ("tuxmath-data", "usr/share/tuxmath/sounds/cheer.wav", ("noise", "tuxmath:vocal-sounds/cheer")),
     ("cube2-data", "usr/share/games/cube2/packages/music/stone_fortress.ogg",
      ("music", "cube2:usr/share/games/cube2/packages/music/stone_fortress")),
     ("cube2-data", "usr/share/games/cube2/packages/sounds/q009/shotgun2.ogg", ("noise", "cube2:q009/shotgun")),
     ("cube2-data", "usr/share/games/cube2/packages/sounds/audioaugust/chainsaw/idle.ogg", ("noise", "cube2:chainsaw")),
-    ("cube2-data", "usr/share/games/cube2/packages/sounds/aard/pain3.wav", None),
+    ("cube2-data", "usr/share/games/cube2/packages/sounds/aard/pain3.wav", ("noise", "cube2:vocal-aard/pain")),
     ("cube2-data", "usr/share/games/cube2/packages/sounds/olpc/FlavioGaete/Vla_G_Major.ogg", None),
     ("endless-sky-data", "usr/share/games/endless-sky/sounds/atomic huge~.wav", ("noise", "endless-sky:atomic")),
     ("endless-sky-data", "usr/share/games/endless-sky/sounds/ambient/machinery.mp3", ("noise", "endless-sky:machinery")),
@@ -398,7 +420,8 @@ def test_write_generated_files(tmp_path):
     ("caveexpress-data", "usr/share/games/caveexpress/sounds/music-2.ogg",
      ("music", "caveexpress:usr/share/games/caveexpress/sounds/music-2")),
     ("caveexpress-data", "usr/share/games/caveexpress/sounds/crate-hit4.ogg", ("noise", "caveexpress:sounds/crate-hit")),
-    ("caveexpress-data", "usr/share/games/caveexpress/sounds/npc-mammut-dazed.ogg", None),
+    ("caveexpress-data", "usr/share/games/caveexpress/sounds/npc-mammut-dazed.ogg",
+     ("noise", "caveexpress:vocal-sounds/npc-mammut-dazed")),
     ("caveexpress-data", "usr/share/games/caveexpress/sounds/cave2.ogg", None),
     ("nexuiz-music", "unpacked/music.pk3/sound/cdtracks/sixtyfour_revisited.ogg", ("music", "nexuiz-music:sixtyfour")),
     ("nexuiz-music", "unpacked/music.pk3/sound/cdtracks/stairs.ogg", ("music", "nexuiz-music:stairs")),
@@ -456,7 +479,7 @@ def test_write_generated_files(tmp_path):
      ("music", "freedink:usr/share/games/dink/dink/Sound/denube")),
     ("freedink-data", "usr/share/games/dink/dink/Sound/5.ogg", None),
     ("freedink-data", "usr/share/games/dink/dink/Sound/fire.wav", ("noise", "freedink:Sound/fire")),
-    ("freedink-data", "usr/share/games/dink/dink/Sound/wscream.wav", None),
+    ("freedink-data", "usr/share/games/dink/dink/Sound/wscream.wav", ("noise", "freedink:vocal-Sound/wscream")),
     ("neverball-common", "usr/share/games/neverball/bgm/track3.ogg",
      ("music", "neverball:usr/share/games/neverball/bgm/track3")),
     ("neverball-common", "usr/share/games/neverball/snd/birdie.ogg", None),
@@ -483,13 +506,15 @@ def test_write_generated_files(tmp_path):
     ("openttd-openmsx", "usr/share/games/openttd/baseset/openmsx/harp_harmony.flac", None),
     ("planetblupi-music-midi", "rendered/music003-solo1-ch3-p40.flac", ("music", "planetblupi:music003")),
     ("0ad-data", "0ad-data/unpacked/public.zip/audio/voice/greek/civ/civ_male_yes_1.ogg", None),
-    ("0ad-data", "0ad-data/unpacked/public.zip/audio/actor/human/death/male_death_04.ogg", None),
+    ("0ad-data", "0ad-data/unpacked/public.zip/audio/actor/human/death/male_death_04.ogg",
+     ("noise", "0ad:vocal-death/male_death")),
     ("0ad-data", "0ad-data/unpacked/public.zip/audio/interface/alarm/alarmvictory.ogg", None),
     ("redeclipse-data", "usr/share/games/redeclipse/data/sounds/music/track_05.ogg", ("music", "redeclipse:usr/share/games/redeclipse/data/sounds/music/track_05")),
     ("redeclipse-data", "usr/share/games/redeclipse/data/sounds/music/track_04.ogg", None),
     ("redeclipse-data", "usr/share/games/redeclipse/data/sounds/ambience/fire.ogg", ("noise", "shared-ambience:fire")),
     ("redeclipse-data", "usr/share/games/redeclipse/data/sounds/ambience/nightcrickets.ogg", ("noise", "redeclipse:ambience/nightcrickets")),
-    ("redeclipse-data", "usr/share/games/redeclipse/data/sounds/player/pain3.ogg", None),
+    ("redeclipse-data", "usr/share/games/redeclipse/data/sounds/player/pain3.ogg", ("noise", "redeclipse:vocal-player/pain")),
+    ("redeclipse-data", "usr/share/games/redeclipse/data/sounds/voice/niceshot.ogg", None),   # words
     ("redeclipse-data", "usr/share/games/redeclipse/data/sounds/voice/niceshot.ogg", None),
     ("flare-game", "usr/share/games/flare/mods/fantasycore/music/cave_theme.ogg",
      ("music", "flare:usr/share/games/flare/mods/fantasycore/music/cave_theme")),
@@ -520,6 +545,45 @@ def test_write_generated_files(tmp_path):
 def test_labelling_rules(package, rel, expected):
     src = next(s for s in corpus_sources.SOURCES + corpus_sources.HELDOUT_SOURCES if package in s.names)
     assert src.rule(rel) == expected
+
+
+def test_a_voice_sets_grunts_are_noise_beside_its_speech_in_one_split(tmp_path):
+    """Non-verbal vocal sounds (training/vocal_sounds.py) are used, labelled noise; the same
+    voice's words stay speech, in the same group (so in the same split); words shouted alone and
+    the singing set stay out."""
+    pkg = tmp_path / "hedgewars-data"
+    voices = pkg / "usr/share/games/hedgewars/Data/Sounds/voices"
+    names = {"Pirate/Hello.ogg": "speech", "Pirate/Ooff1.ogg": "noise", "Pirate/Laugh.ogg": "noise",
+             "Pirate/Ow3.ogg": "noise", "Pirate/Nooo.ogg": None, "Pirate/Firepunch1.ogg": None,
+             "Singer/Laugh.ogg": None, "Default/PoisonCough.ogg": "noise", "Default/Incoming.ogg": "speech"}
+    for name in names:
+        _write(str(voices / name), _tone(0.3))
+    src = next(s for s in corpus_sources.SOURCES if "hedgewars-data" in s.names)
+    counts = defaultdict(int)
+    cands = corpus.package_candidates(src, str(pkg), str(tmp_path), counts)
+    got = {c.rel_path.split("/voices/")[1]: c for c in cands}
+    assert {k: c.label for k, c in got.items()} == {k: v for k, v in names.items() if v}
+    assert counts["unlabelled"] == 3
+    for who in ("Pirate", "Default"):
+        mine = [c for k, c in got.items() if k.startswith(who + "/")]
+        assert {c.group for c in mine} == {f"hedgewars:voice-{who}"}
+        assert len({corpus.assign_split(c.group) for c in mine}) == 1
+
+
+def test_vocal_noise_only_adds_files_a_rule_left_out():
+    """The vocal-noise table labels only what a package's own rule leaves out: every file a rule
+    labels keeps its label, and its packages are sources (not held-out, not reserved)."""
+    from training import vocal_sounds
+
+    names = {n for s in corpus_sources.SOURCES for n in s.names}
+    assert set(vocal_sounds.VOCAL_NOISE) - {"wesnoth-data", "wesnoth-1.18-data"} <= names
+    wrapped = {n: s.rule for s in corpus_sources.SOURCES for n in s.names if n in vocal_sounds.VOCAL_NOISE}
+    assert len(wrapped) >= 25
+    hedgewars = wrapped["hedgewars-data"]
+    assert hedgewars("usr/share/games/hedgewars/Data/Sounds/voices/Pirate/Hello.ogg") == ("speech", "hedgewars:voice-Pirate")
+    assert hedgewars("usr/share/games/hedgewars/Data/Music/main.ogg")[0] == "music"
+    tux = wrapped["tuxpaint-stamps-default"]
+    assert tux("usr/share/tuxpaint/stamps/symbols/faces/sad_desc_ca.ogg") == ("speech", "tuxpaint:desc-ca")
 
 
 def test_no_reserved_package_is_a_source():

@@ -106,7 +106,7 @@ def test_readme_evaluate_output_is_what_evaluate_prints(capsys):
     assert printed.strip() == kept.strip()
 
 
-@pytest.mark.parametrize("picture", ["docs/window.png", "docs/plot.png"])
+@pytest.mark.parametrize("picture", ["docs/window.png", "docs/plot.png", "docs/report.png"])
 def test_readme_pictures_show_the_shipped_model(picture):
     assert f"({picture})" in README
     text = png_text(REPO / picture)

@@ -18,6 +18,7 @@ from stream_tagger.postprocess import RunTracker, refine_boundary
 from stream_tagger.ring_buffer import RingBuffer
 from stream_tagger.resampler import StreamingResampler
 from stream_tagger.sources import FileSource, StdinSource
+from stream_tagger.sources.reader import ReaderThreadSource
 
 
 # ------------------------------------------------------------------------------ building blocks
@@ -25,7 +26,7 @@ def test_ring_buffer_drops_oldest_and_keeps_positions():
     rb = RingBuffer(100)
     rb.write(np.arange(60, dtype=np.float32))
     rb.write(np.arange(60, 120, dtype=np.float32))  # 20 oldest samples overwritten
-    assert rb.dropped_samples == 20 and rb.overruns == 1
+    assert rb.dropped_samples == 20
     start, x = rb.read(1000)
     assert start == 20
     np.testing.assert_array_equal(x, np.arange(20, 120, dtype=np.float32))
@@ -35,6 +36,24 @@ def test_ring_buffer_drops_oldest_and_keeps_positions():
     rb.close()
     assert rb.read(100)[0] == 125
     assert rb.read(100) is None
+
+
+def test_ring_buffer_drops_exactly_what_does_not_fit():
+    """Filled to exactly its capacity nothing is dropped; one sample more drops one; a single
+    write larger than the ring keeps its newest ``capacity`` samples."""
+    rb = RingBuffer(100)
+    assert rb.write(np.arange(40, dtype=np.float32)) == 0
+    assert rb.write(np.arange(40, 100, dtype=np.float32)) == 0  # 100 unread: full, nothing lost
+    assert rb.dropped_samples == 0 and rb.available() == 100
+    assert rb.write(np.array([100], np.float32)) == 1
+    assert rb.dropped_samples == 1
+    start, x = rb.read(1000)
+    assert start == 1 and x.tolist() == list(range(1, 101))
+    assert rb.write(np.arange(101, 351, dtype=np.float32)) == 150  # 250 samples into 100
+    assert rb.dropped_samples == 151
+    start, x = rb.read(1000)
+    assert start == 251 and x.tolist() == list(range(251, 351))
+    assert rb.write(np.arange(351, 451, dtype=np.float32)) == 0 and rb.read(1000)[0] == 351
 
 
 def test_ring_buffer_blocking_write_never_drops():
@@ -53,6 +72,32 @@ def test_ring_buffer_blocking_write_never_drops():
     th.join(5)
     np.testing.assert_array_equal(np.concatenate(got), data)
     assert rb.dropped_samples == 0
+
+
+def test_ring_buffer_blocking_write_waits_for_room_without_overwriting():
+    """Without a reader, a blocking write stores what fits (the free room, not the capacity) and
+    then waits: with a timeout it gives up, and the unread audio is intact."""
+    rb = RingBuffer(10)
+    assert rb.write_blocking(np.arange(8, dtype=np.float32))
+    assert rb.read(5)[0] == 0  # 3 unread, room for 7
+    assert rb.write_blocking(np.arange(8, 16, dtype=np.float32), timeout_s=0.2) is False
+    start, x = rb.read(100)
+    assert start == 5 and x.tolist() == list(range(5, 15)) and rb.dropped_samples == 0
+
+
+def test_ring_buffer_knows_when_each_sample_was_written():
+    """``time_available(p)``: the monotonic time of the write that brought sample ``p - 1``."""
+    import time
+
+    rb = RingBuffer(100)
+    t0 = time.monotonic()
+    rb.write(np.zeros(10, np.float32))
+    time.sleep(0.002)  # two writes at distinct times
+    t1 = time.monotonic()
+    rb.write_blocking(np.zeros(10, np.float32))
+    assert t0 <= rb.time_available(1) == rb.time_available(10) < t1
+    assert t1 <= rb.time_available(11) == rb.time_available(20)
+    assert rb.time_available(21) is None
 
 
 @pytest.mark.parametrize("rate,exact", [(8000, True), (22050, True), (44100, True), (48000, True),
@@ -140,6 +185,9 @@ def test_level_envelope_units_dc_and_chunking():
     b = np.concatenate([m2.push(c) for c in np.array_split(x, 37)])
     np.testing.assert_array_equal(a, b)
     assert power_to_dbfs(0.0) == -120.0
+    # a last partial block counts, over the samples it has
+    part = envelope_dbfs(x[:250])
+    assert part.shape == (2,) and part[1] == pytest.approx(float(power_to_dbfs(np.var(x[160:250].astype(np.float64)))))
 
 
 def test_run_tracker_min_durations_backdate_boundaries():
@@ -234,21 +282,33 @@ def test_short_file_and_hop_range(engine_model, tmp_path):
 
 
 def test_nan_inf_dc_and_clipping_do_not_crash(engine_model, tmp_path):
+    """NaN and infinities count as zero and samples beyond full scale as full scale: the events
+    equal those of the same file with exactly that done to it; a second of NaN is digital
+    silence (-120 dBFS)."""
     rng = np.random.default_rng(3)
-    x = 0.5 * rng.standard_normal(RATE * 4)
+    x = 0.5 * rng.standard_normal(RATE * 5)
     x[1000:1100] = np.nan
     x[5000:5050] = np.inf
     x[9000:9050] = -np.inf
     x[RATE: 2 * RATE] = 0.7  # DC offset
-    x[2 * RATE: 3 * RATE] = np.sign(np.sin(np.arange(RATE) / 5.0))  # full-scale square clipping
+    x[2 * RATE: 3 * RATE] = 1.5 * np.sign(np.sin(np.arange(RATE) / 5.0))  # a square beyond full scale
+    x[4 * RATE:] = np.nan
     p = tmp_path / "bad.wav"
     sf.write(p, x.astype(np.float32), RATE, subtype="FLOAT")
     events = list(Tagger(engine_model).stream(FileSource(str(p))))
     hops = _hops(events)
-    assert len(hops) == 16
+    assert len(hops) == 20
     for h in hops:
         assert np.isfinite(h.level_dbfs)
         assert all(np.isfinite(v) for v in h.probabilities.values())
+    assert [h.level_dbfs for h in hops if h.start_s >= 4.0] == [-120.0] * 4
+    # (hops show silence once it is known to last min_silence_s, 0.5 s: stream_tagger.pauses)
+    assert all(h.labels == {"silence"} for h in hops if h.start_s >= 4.5)
+    assert Segment(4.0, 5.0, "silence") in _segs(events)
+    clean = np.clip(np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0), -1.0, 1.0)
+    q = tmp_path / "clean.wav"
+    sf.write(q, clean.astype(np.float32), RATE, subtype="FLOAT")
+    assert events == list(Tagger(engine_model).stream(FileSource(str(q))))
 
 
 def test_stop_from_another_thread_flushes_open_segments(engine_model, tmp_path):
@@ -268,14 +328,70 @@ def test_stop_from_another_thread_flushes_open_segments(engine_model, tmp_path):
     assert segs and max(s.end_s for s in segs) == pytest.approx(hops[-1].end_s, abs=0.011)
 
 
-def test_overrun_drops_audio_and_keeps_time(engine_model, tmp_path):
+class _WithholdingSource(ReaderThreadSource):
+    """A live source (the source protocol of :mod:`stream_tagger.sources`) writing ``blocks`` 1 s
+    blocks of a 16 kHz tone into the ring without waiting, as an audio callback does, each one
+    once the analysis has read everything before it: of each block only the ring's capacity
+    reaches the analysis, the rest is dropped (a known amount)."""
+
+    live = True
+    sample_rate_hz = RATE
+    description = "withholding"
+    duration_s = None
+    _thread_name = "FileSource"
+
+    def __init__(self, blocks: int):
+        self.blocks = blocks
+        self._stop = threading.Event()
+        self._ring = None
+
+    def open(self) -> None:
+        pass
+
+    def _run(self) -> None:
+        ring = self._ring
+        tone = tone_bursts([(0.0, 1.0)], 1.0)
+        for _ in range(self.blocks):
+            for _ in range(20000):  # until the analysis has read the ring empty (at most 20 s)
+                if ring.available() == 0 or self._stop.wait(0.001):
+                    break
+            if self._stop.is_set():
+                break
+            ring.write(tone)
+        ring.close()
+
+
+def test_overrun_drops_audio_and_keeps_time(engine_model):
+    """Each 1 s block (16000 samples) written into a ring of 4096 samples drops 11904; the stats,
+    the snapshot and the hops count exactly that, and the analysis restarts on the hop grid after
+    each gap: one run of 4096 samples per block, whose one whole hop is the block's last 0.25 s."""
+    blocks, capacity = 8, 4096
+    tagger = Tagger(engine_model, buffer_s=0.05)  # 800 samples: the ring's minimum, 4096
+    events = list(tagger.stream(_WithholdingSource(blocks)))
+    hops = _hops(events)
+    dropped = RATE - capacity
+    assert tagger.stats.dropped_samples == blocks * dropped
+    assert tagger.snapshot().dropped_samples == blocks * dropped
+    assert [h.index for h in hops] == [4 * k + 3 for k in range(blocks)]
+    for h in hops:  # hop times stay on the absolute grid of the source's sample count
+        assert h.start_s == pytest.approx(h.index * 0.25, abs=1e-9) and h.end_s == pytest.approx(h.start_s + 0.25)
+    # a hop reports the drops up to its block's (the next block's drop may have been counted too)
+    for k, h in enumerate(hops):
+        assert h.dropped_samples in ((k + 1) * dropped, (k + 2) * dropped), (k, h.dropped_samples)
+    assert hops[-1].dropped_samples == blocks * dropped
+    assert [h.dropped_samples for h in hops] == sorted(h.dropped_samples for h in hops)
+
+
+def test_overrun_of_a_paced_file_keeps_time(engine_model, tmp_path):
     p = tmp_path / "tone.wav"
     sf.write(p, tone_bursts([(0.0, 20.0)], 20.0), RATE)
     # a tiny ring and a source writing 1 s blocks into it: every block overruns
     tagger = Tagger(engine_model, buffer_s=0.05)
     events = list(tagger.stream(FileSource(str(p), speed=50.0)))
     hops = _hops(events)
-    assert tagger.stats.dropped_samples > 0
+    # each 1 s block drops at least what exceeds the ring (16000 - 4096); the last block's
+    # newest 4096 samples are always analysed
+    assert 20 * (RATE - 4096) <= tagger.stats.dropped_samples <= 20 * RATE - 4096
     assert hops[-1].dropped_samples == tagger.stats.dropped_samples
     for h in hops:  # hop times stay on the absolute grid of the source's sample count
         assert abs(h.start_s - h.index * 0.25) < 1e-9
@@ -329,7 +445,12 @@ def test_snapshot_for_displays_and_callback_api(engine_model, bursts_flac44):
     assert snap.running and snap.source_description == "bursts44.flac" and snap.source_rate_hz == 44100
     assert snap.sample_rate_hz == 16000 and snap.stream_time_s >= 3.0
     assert snap.logmel.shape[0] == 64 and 200 <= snap.logmel.shape[1] <= 600
-    assert snap.logmel_end_s == pytest.approx(snap.logmel.shape[1] * 0.01, abs=0.05) or snap.logmel.shape[1] == 600
+    # the log-mel frames computed so far: those whose 400-sample frame (centred on k * 160) ends
+    # within the analysed samples; the last one centred on logmel_end_s - 0.01; 600 kept at most
+    analysed = round(snap.stream_time_s * 16000)
+    frames = (analysed + 200 - 400) // 160 + 1
+    assert snap.logmel_end_s == pytest.approx(frames * 0.01, abs=1e-9)
+    assert snap.logmel.shape[1] == min(frames, 600)
     assert snap.level_envelope_dbfs.shape[0] >= 200 and np.all(snap.level_envelope_dbfs <= 0)
     assert snap.last_hop is not None and snap.last_hop.index >= 8
     assert 0 < snap.load < 1
@@ -429,3 +550,53 @@ def test_the_first_hops_of_a_stream_show_its_provisional_label(engine_model, tmp
     assert hops[0].start_s == 0.0 and hops[0].labels == {"silence"}
     assert all(h.labels for h in hops)
     assert Segment(0.0, 2.0, "silence") in _segs(events)
+
+
+def test_a_hops_probabilities_are_the_mean_of_the_windows_that_contain_it(engine_model, tmp_path):
+    """Window ``m`` (starting at m * 0.25 s) gets scripted probabilities; hop ``k`` must carry the
+    mean of the windows containing its cell: ``k - 3 .. k``, and at the end of a 3 s stream
+    (windows up to 8) ``k - 3 .. 8``."""
+    path = str(tmp_path / "noise3s.wav")
+    sf.write(path, (0.1 * np.random.default_rng(5).standard_normal(3 * RATE)).astype(np.float32), RATE)
+
+    def window(m):
+        return [m / 10.0, 1.0 - m / 10.0, (m % 3) / 4.0]
+
+    net = _ScriptedNetwork(engine_model, lambda t: window(round(t / 0.25)))
+    hops = _hops(Tagger(model=net).stream(FileSource(path)))
+    assert [h.index for h in hops] == list(range(12))
+    for h in hops:
+        k = h.index
+        ms = range(max(0, k - 3), min(k, 8) + 1)
+        want = np.mean([window(m) for m in ms], axis=0)
+        got = [h.probabilities[lab] for lab in ("speech", "music", "noise")]
+        np.testing.assert_allclose(got, want, atol=1e-4, err_msg=f"hop {k}")
+
+
+def test_a_label_whose_windows_stay_on_ends_where_silence_starts(engine_model, tmp_path):
+    """Every window says music, the sound stops at 2.1 s (digital silence to 5 s): music's windows
+    never fall, so only the silence can end it, at the silence's own refined start (the shared
+    edge, and a network segment never reaching into a silence; without both it runs on to 2.75 s)."""
+    x = np.zeros(5 * RATE, np.float32)
+    x[:int(2.1 * RATE)] = 0.1 * np.random.default_rng(0).standard_normal(int(2.1 * RATE))
+    path = str(tmp_path / "stop.wav")
+    sf.write(path, x, RATE, subtype="FLOAT")
+    net = _ScriptedNetwork(engine_model, lambda t: [0.0, 1.0, 0.0])
+    assert _segs(Tagger(model=net).stream(FileSource(path))) == [Segment(0.0, 2.1, "music"),
+                                                                  Segment(2.1, 5.0, "silence")]
+
+
+def test_a_label_starting_just_before_the_sound_stops_stays_out_of_the_silence(engine_model, tmp_path):
+    """Music, then speech from the windows starting at 1.5 s; the sound stops at 2.1 s (digital
+    silence to 5 s). Speech is on in the cells 1.75-2.25 s: its segment must end where the silence
+    starts, and no network segment may reach into the silence."""
+    x = np.zeros(5 * RATE, np.float32)
+    x[:int(2.1 * RATE)] = 0.1 * np.random.default_rng(0).standard_normal(int(2.1 * RATE))
+    path = str(tmp_path / "cut.wav")
+    sf.write(path, x, RATE, subtype="FLOAT")
+    net = _ScriptedNetwork(engine_model, lambda t: [1.0, 0.0, 0.0] if t >= 1.5 else [0.0, 1.0, 0.0])
+    segs = _segs(Tagger(model=net).stream(FileSource(path)))
+    assert [s for s in segs if s.label == "silence"] == [Segment(2.1, 5.0, "silence")]
+    speech = [s for s in segs if s.label == "speech"]
+    assert len(speech) == 1 and speech[0].start_s < 2.1 and speech[0].end_s == 2.1, segs
+    assert all(s.end_s <= 2.1 for s in segs if s.label != "silence"), segs

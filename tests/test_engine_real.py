@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -85,17 +87,31 @@ def test_labels_agree_with_the_reference(shipped_model, example):
         assert f1 >= minimum, (label, f1)
 
 
-def test_segments_of_the_example_never_touch(shipped_model, example):
-    # the stream (what `replay --headless` prints as it goes) and `tag` give one segment per
-    # contiguous run of a label, never two that touch (the mechanism: test_engine.py,
-    # test_label_reopening_at_its_refined_end_continues_the_segment)
-    streamed = [ev for ev in Tagger(model=shipped_model).stream(FileSource(example[0])) if isinstance(ev, Segment)]
-    for label in ("speech", "music", "noise", "silence"):
-        spans = sorted((s.start_s, s.end_s) for s in streamed if s.label == label)
-        for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
-            assert b0 > a1 + 1e-6, f"{label} segments {a0}-{a1} and {b0}-{b1} touch"
-    assert sorted(streamed, key=lambda s: (s.start_s, s.label)) == sorted(
-        tag_file(example[0], model=shipped_model), key=lambda s: (s.start_s, s.label))
+def _cli(*args):
+    r = subprocess.run([sys.executable, "-m", "stream_tagger.cli", *args], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+def test_segments_of_the_example_never_touch(shipped_model, example, tmp_path):
+    """What ``replay --fast --headless`` prints as it goes (segments in the order they close) and
+    the file ``tag`` writes: one segment per contiguous run of a label, never two that touch (the
+    mechanism: test_engine.py, test_label_reopening_at_its_refined_end_continues_the_segment);
+    and the two commands, through their own writers, give the same segments."""
+    lines = _cli("replay", example[0], "--fast", "--headless", "--format", "csv", "--model", shipped_model)
+    streamed = [Segment(float(f[1]), float(f[2]), f[3]) for f in
+                (line.split(",") for line in lines.splitlines()) if f[0] == "segment"]
+    out = tmp_path / "example.csv"
+    _cli("tag", example[0], "-o", str(out), "--model", shipped_model)
+    tagged = read_segments(str(out))
+    assert len(streamed) >= 6
+    for segs in (streamed, tagged):
+        for label in ("speech", "music", "noise", "silence"):
+            spans = sorted((s.start_s, s.end_s) for s in segs if s.label == label)
+            assert spans, label
+            for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+                assert b0 > a1 + 1e-6, f"{label} segments {a0}-{a1} and {b0}-{b1} touch"
+    assert sorted(streamed) == sorted(tagged)
 
 
 @pytest.mark.parametrize("speech_s", [(45.0, 50.0), (46.5, 52.0), (3.0, 8.0), (6.0, 11.5)])

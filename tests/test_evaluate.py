@@ -188,6 +188,27 @@ def test_boundary_tolerance_and_misses():
     assert b["by_label"]["music"] == {"changes": 2, "misses": 1, "miss_share": 0.5, "median_s": 0.0}
 
 
+def test_boundary_error_by_kind_of_change():
+    """Silence edges (silence or nothing on one side) apart from class changes (a non-silent label
+    on both sides: a cut from speech to music, music starting under speech)."""
+    ref = [S(0.0, 3.0, "silence"), S(3.0, 8.0, "speech"), S(8.0, 14.0, "music"), S(11.0, 14.0, "speech"),
+           S(14.0, 17.0, "silence")]
+    hyp = [S(0.0, 3.02, "silence"), S(3.02, 8.3, "speech"), S(8.3, 14.0, "music"), S(11.6, 14.0, "speech"),
+           S(14.0, 17.0, "silence")]
+    b = evaluate_pairs([(ref, hyp)])["boundary"]
+    edges, classes = b["by_kind"]["silence edge"], b["by_kind"]["class change"]
+    # silence edges: silence end 3 (0.02), speech start 3 (0.02), music end 14, speech end 14,
+    # silence start 14 (all 0); class changes: speech end 8 (0.3), music start 8 (0.3), speech start 11 (0.6)
+    assert (edges["changes"], edges["misses"], edges["median_s"]) == (5, 0, 0.0)
+    assert edges["within_s"] == {"0.1": 1.0, "0.25": 1.0, "0.5": 1.0}
+    assert (classes["changes"], classes["misses"], classes["median_s"]) == (3, 0, pytest.approx(0.3))
+    assert classes["within_s"] == {"0.1": 0.0, "0.25": 0.0, "0.5": pytest.approx(2 / 3)}
+    assert edges["changes"] + classes["changes"] == b["changes"]
+    text = format_report(evaluate_pairs([(ref, hyp)]))
+    assert "by kind: silence edges: 5 changes, 0 misses, median 0.000 s, within 0.1/0.25/0.5 s 1.000/1.000/1.000; " \
+           "class changes: 3 changes, 0 misses, median 0.300 s, within 0.1/0.25/0.5 s 0.000/0.000/0.667" in text
+
+
 def test_starts_match_starts_and_ends_match_ends():
     ref = [S(2.0, 6.0, "speech")]
     hyp = [S(0.0, 2.05, "speech"), S(5.9, 9.0, "speech")]  # an end near 2 and a start near 6 only

@@ -1,5 +1,7 @@
 """The log-mel frontend against independent computations, and its streaming form."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -42,6 +44,46 @@ def test_window_matches_librosa_melspectrogram():
     np.testing.assert_allclose(ours, np.log(ref + P.log_offset), atol=1e-3)
 
 
+def _mel_filterbank_from_the_formula():
+    """The filterbank written out from its definition, independently of ``mel_filterbank``: HTK mel
+    ``m = 2595 log10(1 + f / 700)``; ``n_mels + 2`` points equally spaced in mel from ``fmin`` to
+    ``fmax`` give each filter its lower edge, centre and upper edge in Hz; the filter is a triangle
+    over the FFT bin frequencies ``k * sr / n_fft``, 0 at the edges and ``2 / (upper - lower)`` at
+    the centre (unit area: "slaney" normalisation)."""
+    sr, n_fft = P.sample_rate_hz, P.n_fft
+
+    def mel(f):
+        return 2595.0 * math.log10(1.0 + f / 700.0)
+
+    def hz(m):
+        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+
+    lo_mel, hi_mel = mel(P.fmin_hz), mel(P.fmax_hz)
+    edges = [hz(lo_mel + i * (hi_mel - lo_mel) / (P.n_mels + 1)) for i in range(P.n_mels + 2)]
+    fb = np.zeros((P.n_mels, n_fft // 2 + 1))
+    for i in range(P.n_mels):
+        lower, centre, upper = edges[i], edges[i + 1], edges[i + 2]
+        peak = 2.0 / (upper - lower)
+        for k in range(n_fft // 2 + 1):
+            f = k * sr / n_fft
+            if lower < f <= centre:
+                fb[i, k] = peak * (f - lower) / (centre - lower)
+            elif centre < f < upper:
+                fb[i, k] = peak * (upper - f) / (upper - centre)
+    return fb
+
+
+def test_filterbank_matches_the_mel_formula():
+    """The module's filterbank against the one written out here (no librosa needed): same
+    triangles, same edges, same unit-area scaling."""
+    ref = _mel_filterbank_from_the_formula()
+    np.testing.assert_allclose(mel_filterbank(P), ref, rtol=1e-5, atol=1e-9)
+    # unit area in Hz: the sum over the bins (spacing sr / n_fft) samples each triangle at a few
+    # points, so one filter's area is 1 within 10 %, and their mean within 1 %
+    area = ref.sum(axis=1) * P.sample_rate_hz / P.n_fft
+    assert np.all(np.abs(area - 1.0) < 0.1) and abs(area.mean() - 1.0) < 0.01, area
+
+
 def test_window_matches_direct_dft():
     x = _test_signal(P.window_samples + 2 * P.context_samples, seed=3)
     ours = window_logmel(x)
@@ -50,7 +92,7 @@ def test_window_matches_direct_dft():
     hann = 0.5 - 0.5 * np.cos(2 * np.pi * n / P.frame_samples)  # periodic Hann
     k = np.arange(P.n_fft // 2 + 1)
     dft = np.exp(-2j * np.pi * np.outer(k, n) / P.n_fft)  # zero-padded to n_fft
-    fb = mel_filterbank(P).astype(np.float64)
+    fb = _mel_filterbank_from_the_formula()  # not the module's own mel_filterbank
     for frame in (0, 37, 100):
         seg = x[frame * P.hop_samples: frame * P.hop_samples + P.frame_samples].astype(np.float64)
         power = np.abs(dft @ (seg * hann)) ** 2

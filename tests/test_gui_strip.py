@@ -43,12 +43,18 @@ def _make_strip(gui, qtbot):
     return widget, strip, LabelTimeline(keep_s=None)
 
 
-def _label_at(widget, strip, img, t, label):
+def _pixel(widget, strip, t, label):
+    """``(x, y)`` in ``widget.grab()`` of ``label``'s row centre at stream time ``t``."""
     from PyQt5 import QtCore
 
     pt = widget.mapFromScene(strip.scene_point(t, label))
     pt = widget.viewport().mapTo(widget, QtCore.QPoint(pt.x(), pt.y()))
-    return img[pt.y(), pt.x()]
+    return pt.x(), pt.y()
+
+
+def _label_at(widget, strip, img, t, label):
+    x, y = _pixel(widget, strip, t, label)
+    return img[y, x]
 
 
 def test_strip_shows_each_segment_in_its_colour_at_its_time(gui, qtbot):
@@ -101,3 +107,32 @@ def test_provisional_hops_are_drawn_faint_and_the_final_segment_replaces_them(gu
     assert nearest_label(_label_at(widget, strip, img, 7.4, "music"), 12) == "music"
     assert nearest_label(_label_at(widget, strip, img, 7.8, "music"), 40) is None
     assert np.linalg.norm(_label_at(widget, strip, img, 7.8, "music").astype(float) - faint) > 40
+
+
+def test_a_gap_is_a_hatched_band_across_all_rows(gui, qtbot):
+    from stream_tagger.events import Gap
+    from stream_tagger.gui.colors import GAP_RGB
+    from stream_tagger.gui.pixels import qimage_rgb
+
+    widget, strip, tl = _make_strip(gui, qtbot)
+    tl.add_segment(Segment(0.0, 10.0, "music"))
+    tl.add_gap(Gap("2025-03-01T12:00:10.000Z", "2025-03-01T12:00:16.000Z", 6.0, 10.0, 16.0))
+    tl.add_segment(Segment(16.0, 30.0, "speech"))
+    strip.plot.setXRange(0.0, 30.0, padding=0)
+    strip.update(tl, 0.0, 30.0)
+    qtbot.wait(50)
+    img = qimage_rgb(widget.grab()).astype(float)
+    gap_rgb = np.array(GAP_RGB, float)
+    for lab in LABELS:
+        # inside the gap: hatching (some pixels of the gap colour), and no label colour anywhere
+        (x0, y), (x1, _) = _pixel(widget, strip, 10.5, lab), _pixel(widget, strip, 15.5, lab)
+        row = img[y, x0:x1]
+        hatch = np.linalg.norm(row - gap_rgb, axis=1) < 60
+        assert 0.05 < hatch.mean() < 0.7 and hatch.sum() >= 2, (lab, hatch.mean())
+        assert not any(nearest_label(px, max_distance=12) for px in row)
+    # outside it, the labels as before
+    assert nearest_label(_label_at(widget, strip, img, 5.0, "music"), 12) == "music"
+    assert nearest_label(_label_at(widget, strip, img, 20.0, "speech"), 12) == "speech"
+    # the band is drawn at the gap's stream time only: none at 5 s or 20 s
+    for t in (5.0, 20.0):
+        assert np.linalg.norm(_label_at(widget, strip, img, t, "noise") - gap_rgb) > 60

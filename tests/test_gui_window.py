@@ -136,9 +136,10 @@ def test_replay_of_the_example_draws_its_segments_with_the_shipped_model(qtbot, 
             agree_engine += 1
         truth = {sg.label for sg in reference if sg.start_s < t < sg.end_s}
         agree_ref += len(got & truth) / max(1, len(got | truth))
-    assert agree_engine > 0.8 * shown
     print(f"example: strip = engine at {agree_engine}/{shown} points, agreement with the reference {agree_ref / shown:.2f}")
-    assert agree_ref / shown >= 0.6, agree_ref / shown
+    # measured: 265 / 282 points clear of the engine's edges, 0.97 agreement with the reference
+    assert agree_engine > 0.9 * shown
+    assert agree_ref / shown >= 0.9, agree_ref / shown
     win.close()
 
 
@@ -194,13 +195,20 @@ def test_silence_threshold_changes_live_and_labels_are_saved(qtbot, engine_model
     assert any(abs(s.start_s - 4.0) < 0.3 and abs(s.end_s - 6.0) < 0.3 for s in silence), silence
     assert any(s.start_s < changed_at + 1.5 and s.end_s > DURATION_S - 0.2 for s in silence), (silence, changed_at)
     assert not any(s.start_s < 3.5 for s in silence)  # the music at 0..4 s was not silence
-    # every tag format can be written
+    # every tag format can be written, and holds the same segments
     from stream_tagger.labels import FORMATS, extension_for
 
+    first_line = {"csv": "start,end,label", "jsonl": '{"start": ', "audacity": "\t", "textgrid": 'File type = "ooTextFile"'}
+
+    def spans(segments):
+        return sorted((round(s.start_s, 3), round(s.end_s, 3), s.label) for s in segments)
+
+    assert len(segs) >= 4
     for fmt in FORMATS:
         p = tmp_path / ("labels" + extension_for(fmt))
         win.save_labels(str(p), fmt)
-        assert p.stat().st_size > 0
+        assert first_line[fmt] in p.read_text().splitlines()[0], fmt  # written in that format
+        assert spans(read_segments(str(p))) == spans(segs), fmt
     win.close()
 
 

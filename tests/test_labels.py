@@ -45,6 +45,40 @@ def test_csv_exact_text():
                     "3.500,4.250,speech\n")
 
 
+def test_times_to_their_precision_and_no_negative_zero():
+    """csv: 3 decimals, a start a hair below 0 is "0.000" (not "-0.000"); jsonl: 6 decimals."""
+    segs = [Segment(-0.0001, 1.2345678, "speech"), Segment(0.5, 4.5, "music")]
+    assert format_segments(segs, "csv") == "start,end,label\n0.000,1.235,speech\n0.500,4.500,music\n"
+    assert format_segments(segs, "jsonl") == ('{"start": -0.0001, "end": 1.234568, "label": "speech"}\n'
+                                              '{"start": 0.5, "end": 4.5, "label": "music"}\n')
+
+
+def test_per_hop_lines_exact_text():
+    """The headless lines of :mod:`stream_tagger.outputs` (documented there), labels in label order."""
+    from stream_tagger.events import Hop
+    from stream_tagger.outputs import CSV_HEADER, hop_csv, hop_json, segment_csv, segment_json
+
+    hop = Hop(index=5, start_s=1.25, end_s=1.5, probabilities={"speech": 0.93456, "music": 0.5, "noise": 0.0},
+              level_dbfs=-23.456, labels=frozenset({"music", "speech"}), dropped_samples=160)
+    assert CSV_HEADER == "type,start,end,labels,speech,music,noise,level_dbfs,dropped_samples"
+    assert hop_csv(hop) == "hop,1.250,1.500,speech+music,0.9346,0.5000,0.0000,-23.46,160"
+    assert hop_json(hop) == ('{"type": "hop", "index": 5, "start": 1.25, "end": 1.5, "labels": ["speech", "music"], '
+                             '"probabilities": {"speech": 0.9346, "music": 0.5, "noise": 0.0}, "level_dbfs": -23.46, '
+                             '"dropped_samples": 160}')
+    seg = Segment(0.5, 4.5, "music")
+    assert segment_csv(seg) == "segment,0.500,4.500,music,,,,,"
+    assert segment_json(seg) == '{"type": "segment", "label": "music", "start": 0.5, "end": 4.5}'
+    from stream_tagger.outputs import LineWriter
+
+    for fmt, lines in (("csv", [CSV_HEADER, hop_csv(hop), segment_csv(seg), hop_csv(hop)]),
+                       ("jsonl", [hop_json(hop), segment_json(seg), hop_json(hop)])):
+        out = io.StringIO()
+        writer = LineWriter(fmt, out)
+        for ev in (hop, seg, hop):
+            writer.event(ev)
+        assert out.getvalue() == "".join(line + "\n" for line in lines), fmt  # one header, one line per event
+
+
 def test_sort_order_breaks_ties_by_label_order():
     segs = [Segment(1.0, 2.0, "silence"), Segment(1.0, 2.0, "noise"), Segment(1.0, 3.0, "music"),
             Segment(1.0, 2.0, "speech"), Segment(1.0, 2.0, "applause"), Segment(0.0, 1.0, "zzz")]

@@ -3,6 +3,7 @@ monitor with ``stream-tagger live --headless``, stop with SIGINT, check labels a
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 import select
@@ -50,7 +51,9 @@ def _live_capture(pulse_env, model, wav):
 def test_live_capture_through_pulseaudio(pulse_env, engine_model, tmp_path):
     wav = tmp_path / "tones.wav"
     sf.write(wav, tone_bursts(TONES, PLAY_TOTAL_S, rate=PLAY_RATE, amp=0.3), PLAY_RATE)
+    t_before = time.time()
     lines, err, rc = _live_capture(pulse_env, engine_model, str(wav))
+    t_after = time.time()
     assert rc == 0, err
     assert "Traceback" not in err
     hops = [ln for ln in lines if ln["type"] == "hop"]
@@ -72,6 +75,12 @@ def test_live_capture_through_pulseaudio(pulse_env, engine_model, tmp_path):
     loud = [h for h in hops if offset + 0.3 <= h["start"] and h["end"] <= offset + 1.2]
     assert loud and all(abs(h["level_dbfs"] - (-13.5)) < 1.5 for h in loud)
     assert all("silence" not in h["labels"] for h in loud)
+    # a device's lines carry the UTC time of their start, from the capture times of its blocks
+    utc = [calendar.timegm(time.strptime(ln["utc"][:19], "%Y-%m-%dT%H:%M:%S")) + int(ln["utc"][20:23]) / 1000
+           for ln in hops]
+    assert all(len(ln["utc"]) == 24 and ln["utc"].endswith("Z") for ln in lines)
+    assert t_before <= utc[0] and utc[-1] <= t_after
+    assert all(abs((b - a) - 0.25) < 0.05 for a, b in zip(utc, utc[1:]))
 
 
 def test_live_labels_match_file_tagging(pulse_env, shipped_model, tmp_path):

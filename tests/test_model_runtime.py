@@ -51,8 +51,8 @@ def test_shipped_model_loads_and_predicts(shipped):
 
 
 def test_shipped_model_separates_tone_music_from_white_noise(shipped):
-    """Crude sanity check on signals made here: steady white noise is not called music,
-    and a chord of harmonic tones changing every 0.4 s is not called noise."""
+    """Crude sanity check on signals made here: steady white noise is noise (not music or
+    speech), and a chord of harmonic tones changing every 0.4 s is music (not noise or speech)."""
     m = TagModel.load(threads=1)
     noise = _window(1, 0.05)
     t = np.arange(P.window_samples + 4000) / P.sample_rate_hz
@@ -65,8 +65,8 @@ def test_shipped_model_separates_tone_music_from_white_noise(shipped):
     tones = signal_logmel((0.05 * x / np.abs(x).max()).astype(np.float32))[:, :P.frames_per_window]
     pn, pt = m.predict(noise), m.predict(tones)
     thr = m.thresholds
-    assert pn[2] >= thr["noise"] and pn[1] < thr["music"]
-    assert pt[2] < thr["noise"]
+    assert pn[2] >= thr["noise"] and pn[1] < thr["music"] and pn[0] < thr["speech"], pn
+    assert pt[1] >= thr["music"] and pt[2] < thr["noise"] and pt[0] < thr["speech"], pt
 
 
 @pytest.fixture()
@@ -215,7 +215,7 @@ def _edit(meta, key, value):
     for k in parents:
         meta = meta[k]
     if value is _DELETE:
-        del meta[last]
+        meta.pop(last, None)
     else:
         meta[last] = value
 
@@ -254,6 +254,12 @@ BAD_METADATA = [
     ("min_on_s", {"speech": "long"}, "'min_on_s' for 'speech' must be a finite number of seconds"),
     ("min_off_s", [0.5], "'min_off_s' must be an object"),
     ("min_off_s", {"shouting": 0.5}, "'min_off_s' names 'shouting', which is not in labels"),
+    ("min_silence_s", -0.5, "'min_silence_s' must be a number of seconds in [0, 60], not -0.5"),
+    ("min_silence_s", 61, "'min_silence_s' must be a number of seconds in [0, 60], not 61"),
+    ("min_silence_s", "0.5", "'min_silence_s' must be a number of seconds in [0, 60], not '0.5'"),
+    ("min_silence_s", True, "'min_silence_s' must be a number of seconds"),
+    ("min_silence_s", None, "'min_silence_s' must be a number of seconds"),
+    ("min_silence_s", float("nan"), "'min_silence_s' must be a number of seconds"),
 ]
 
 
@@ -284,6 +290,9 @@ def test_bad_metadata_is_refused_in_one_line_naming_the_problem(copy_of_shipped,
     ("silence_hysteresis_db", 6.0),
     ("min_on_s", {"speech": 0.5, "silence": 1}),
     ("min_off_s", {}),
+    ("min_silence_s", _DELETE),  # metadata written before the pause rule: its default, 0.5 s
+    ("min_silence_s", 0),
+    ("min_silence_s", 60),
 ])
 def test_good_metadata_edges_are_accepted(copy_of_shipped, key, value):
     meta_p = copy_of_shipped.with_suffix(".json")

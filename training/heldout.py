@@ -17,9 +17,18 @@ rules). It
    per-class precision, recall and F1 with a 95 % bootstrap interval over recordings, and per
    package the share of windows whose three decisions are all right.
 
-The packages hold music and noise only (no speech: the speech packages Debian has beyond the
-training corpus's are GSM-coded telephone prompts). ``--save`` writes
+The packages hold music and noise only (no speech: the GSM-coded telephone prompts, the speech
+Debian had beyond the training corpus's, are training speech since issue 18,
+``docs/data-sources.md``). ``--save`` writes
 ``training/results/heldout.md``.
+
+``--programmes N`` also builds N broadcast-like programmes from the held-out recordings
+(:mod:`training.programmes`: speech, music, noise and silence in sequence, speech over music at
+several levels, crossfades and hard cuts, boundaries known to the sample; speech from the
+training corpus's test split while the held-out packages have none), tags them with each model
+through ``stream-tagger evaluate`` and prints one table (frame F1 per label, speech versus
+non-speech, boundary error by kind of change); with ``--save`` it goes to
+``training/results/heldout_programmes.md``.
 """
 
 from __future__ import annotations
@@ -131,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
                          "corpus (e.g. your own held-out tree: training.corpus build --from-tree, then "
                          "training.features)")
     ap.add_argument("--save", action="store_true", help="write training/results/heldout.md")
+    ap.add_argument("--programmes", type=int, default=0, metavar="N",
+                    help="also build N held-out programmes and score them with stream-tagger evaluate")
+    ap.add_argument("--programme-s", type=float, default=120.0, metavar="S", help="length of a programme (s)")
     a = ap.parse_args(argv)
     if a.features and not os.path.exists(os.path.join(a.features, "index.json")):
         print(f"heldout: no feature store in {a.features}", file=sys.stderr)
@@ -156,12 +168,49 @@ def main(argv: list[str] | None = None) -> int:
         print(f"heldout: {e}", file=sys.stderr)
         return 2
     print(text)
+    command = f"# python -m training.heldout {' '.join(argv if argv is not None else sys.argv[1:])}"
     if a.save:
         out = os.path.join(REPO, "training", "results", "heldout.md")
         with open(out, "w", encoding="utf-8") as f:
-            f.write(f"# python -m training.heldout {' '.join(argv if argv is not None else sys.argv[1:])}\n\n{text}\n")
+            f.write(f"{command}\n\n{text}\n")
         print(f"heldout: wrote {out}")
+    if a.programmes > 0 and not a.features:
+        try:
+            text = programmes_table(a.data_dir, [m.path for m in models], a.programmes, a.programme_s)
+        except (TaggerError, RuntimeError, ValueError) as e:
+            print(f"heldout: programmes: {e}", file=sys.stderr)
+            return 2
+        print(text)
+        if a.save:
+            out = os.path.join(REPO, "training", "results", "heldout_programmes.md")
+            with open(out, "w", encoding="utf-8") as f:
+                f.write(f"{command}\n\n{text}\n")
+            print(f"heldout: wrote {out}")
     return 0
+
+
+def programmes_table(data_dir: str, models: list[str], count: int, length_s: float = 120.0) -> str:
+    """Build ``count`` held-out programmes under ``<data_dir>/heldout/programmes`` and score each
+    model on them (see the module doc); the table with a line on what they are made of."""
+    from . import programmes
+
+    held = os.path.join(data_dir, "heldout", "corpus", "manifest.jsonl")
+    pools = programmes.pools_from_manifest(held, ("music", "noise"))
+    speech = programmes.pools_from_manifest(held, ("speech",))["speech"]
+    speech_from = "the held-out corpus"
+    if not speech:
+        train = os.path.join(data_dir, "corpus", "manifest.jsonl")
+        speech = programmes.pools_from_manifest(train, ("speech",), split="test")["speech"]
+        speech_from = "the training corpus's test split (the held-out packages hold no speech)"
+    pools["speech"] = speech
+    pairs = programmes.write_programmes(pools, os.path.join(data_dir, "heldout", "programmes"), count, length_s)
+    rows = [(m, programmes.score(pairs, m)) for m in models]
+    rep = rows[0][1]
+    head = (f"Held-out programmes: {count} of {length_s:g} s ({rep['duration_s']:.0f} s in all): music and "
+            f"noise from the held-out corpus ({len(pools['music'])} and {len(pools['noise'])} recordings), "
+            f"speech from {speech_from} ({len(speech)} recordings); scored with stream-tagger evaluate, "
+            f"boundary counts in brackets.")
+    return head + "\n\n" + programmes.table(rows)
 
 
 if __name__ == "__main__":

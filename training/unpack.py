@@ -12,6 +12,9 @@
   offset: one length byte, a NUL-terminated description (``"Title". By ... License: ...``),
   then a RIFF WAV file of ``size`` bytes. Sounds are written as ``<title slug>.wav``.
 
+* ``*.gsm`` (Asterisk's telephone prompts): headerless GSM 6.10 frames, 8 kHz mono;
+  :func:`convert_raw_gsm` decodes each into a FLAC file beside it (``<stem>.flac``).
+
 All unpackers write files below ``out_dir`` and return the written paths.
 """
 
@@ -23,12 +26,14 @@ import struct
 import zipfile
 from dataclasses import dataclass
 
+import soundfile as sf
+
 QTBL_MAGIC = b"QTBL"
 QTBL_HEADER_BYTES = 15
 QTBL_ENTRY_BYTES = 21
 # ScummVM's compression ids -> file extension of the payload.
 QTBL_COMPRESSION_EXT = {0: ".sb", 1: ".mp3", 2: ".ogg", 3: ".flac"}
-AUDIO_EXTENSIONS = (".ogg", ".wav", ".flac", ".mp3", ".opus")
+AUDIO_EXTENSIONS = (".ogg", ".oga", ".wav", ".flac", ".mp3", ".opus")
 
 
 class ArchiveError(ValueError):
@@ -138,4 +143,28 @@ def unpack_openttd_cat(path: str, out_dir: str) -> list[str]:
         with open(out, "wb") as f:
             f.write(wav)
         written.append(out)
+    return written
+
+
+GSM_RATE_HZ = 8000
+
+
+def convert_raw_gsm(root: str) -> list[str]:
+    """Decode every headerless GSM 6.10 file (``*.gsm``, 8 kHz mono) below ``root`` into
+    ``<stem>.flac`` beside it (16-bit); returns the written paths. Raises ArchiveError."""
+    written = []
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            if not name.lower().endswith(".gsm"):
+                continue
+            path = os.path.join(dirpath, name)
+            try:
+                audio, rate = sf.read(path, format="RAW", subtype="GSM610", samplerate=GSM_RATE_HZ, channels=1,
+                                      dtype="int16")
+            except Exception as e:                  # libsndfile's decoder errors
+                raise ArchiveError(f"{path}: not GSM 6.10 ({str(e).strip()})") from None
+            out = os.path.splitext(path)[0] + ".flac"
+            sf.write(out, audio, rate, format="FLAC", subtype="PCM_16")
+            written.append(out)
     return written

@@ -25,8 +25,8 @@ def make_tagger(args, defer_load: bool = False):
     from ..engine import Tagger
 
     return Tagger(args.model, hop_s=args.hop, threads=args.threads, silence_dbfs=args.silence_db,
-                  refine=not args.no_refine, defer_load=defer_load, silence_mode=args.silence_mode,
-                  floor_margin_db=args.floor_margin_db)
+                  min_silence_s=args.min_silence_s, refine=not args.no_refine, defer_load=defer_load,
+                  silence_mode=args.silence_mode, floor_margin_db=args.floor_margin_db)
 
 
 def stdin_source(args):

@@ -41,6 +41,15 @@ def silence_db(text: str) -> float:
     return bounded(float, lo, hi, f"silence level must be between {lo:g} and {hi:g} dBFS")(text)
 
 
+def min_silence_s(text: str) -> float:
+    """``--min-silence-s``: a pause length within :data:`~stream_tagger.postprocess.MIN_SILENCE_S_RANGE`
+    (seconds; 0 turns the pause rule off)."""
+    from ..postprocess import MIN_SILENCE_S_RANGE
+
+    lo, hi = MIN_SILENCE_S_RANGE
+    return bounded(float, lo, hi, f"min silence must be between {lo:g} and {hi:g} seconds")(text)
+
+
 def floor_margin_db(text: str) -> float:
     """``--floor-margin-db``: a level difference within :data:`~stream_tagger.postprocess.FLOOR_MARGIN_DB_RANGE` (dB)."""
     from ..postprocess import FLOOR_MARGIN_DB_RANGE
@@ -50,6 +59,8 @@ def floor_margin_db(text: str) -> float:
 
 
 duration = bounded(float, 0.001, None, "duration must be a positive number of seconds")
+timeout_s = bounded(float, 0.1, 3600.0, "timeout must be between 0.1 and 3600 seconds")
+retries = bounded(int, 0, None, "must be 0 or more")
 window_s = bounded(float, 1.0, 3600.0, "window must be between 1 and 3600 seconds")
 
 
@@ -60,6 +71,9 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--threads", type=threads, default=1, metavar="N", help="inference threads, 1..64 (default 1)")
     g.add_argument("--silence-db", type=silence_db, default=None, metavar="DBFS",
                    help="silence below this level in dBFS, -120..0 (default: from the model metadata)")
+    g.add_argument("--min-silence-s", type=min_silence_s, default=None, metavar="S",
+                   help="pauses: silence shorter than S seconds between two stretches of the same label is "
+                        "that label, not silence, 0..60 (0: every silence; default: from the model metadata, 0.5)")
     g.add_argument("--silence-mode", choices=("absolute", "floor"), default=None,
                    help="absolute: silence only below --silence-db; floor: also within --floor-margin-db of "
                         "the input's tracked noise floor while neither speech nor music is on "

@@ -20,6 +20,10 @@ assert tuple(LABEL_RGB) == LABELS
 WINDOW_BACKGROUND_RGB = (24, 26, 30)
 """Background of the window's plots (dark)."""
 
+GAP_RGB = (231, 76, 60)
+"""The hatching of a gap (a network stream's missing audio) across the label strip: red, far
+from every label's colour."""
+
 THRESHOLD_DASH = (3.0, 6.0)
 """On/off lengths of a threshold line's dashes, in line widths, in the window and the ``plot``
 picture alike. The ``k``-th label's line starts ``3 * k`` later, so that the dashes of up to three

@@ -1,6 +1,6 @@
 """What the window reads: the engine's events and a snapshot of its state, thread-safely.
 
-The engine's threads call :meth:`Feed.on_hop` / :meth:`Feed.on_segment`, which only append to a
+The engine's threads call :meth:`Feed.on_hop` / :meth:`Feed.on_segment` / :meth:`Feed.on_gap`, which only append to a
 lock-free queue (``queue.SimpleQueue.put`` never blocks), so the GUI cannot slow the analysis
 down. The GUI thread calls :meth:`Feed.drain` and :meth:`Feed.snapshot` from its timer.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..events import Hop, Segment
+from ..events import Gap, Hop, Segment
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ class Feed:
     network_labels: tuple[str, ...] = ("speech", "music", "noise")
     n_mels: int = 64
     frame_hop_s: float = 0.01
-    is_live: bool = False
+    is_live: bool = False  # an input device (the window offers to switch it)
+    is_network: bool = False  # a network stream
 
     def __init__(self):
         self._events: queue.SimpleQueue = queue.SimpleQueue()
@@ -65,6 +66,9 @@ class Feed:
     def on_segment(self, seg: Segment) -> None:
         self._events.put(seg)
 
+    def on_gap(self, gap: Gap) -> None:
+        self._events.put(gap)
+
     # called from the GUI thread
     def drain(self, max_events: int = 100000) -> list:
         out = []
@@ -74,6 +78,10 @@ class Feed:
         except queue.Empty:
             pass
         return out
+
+    def alert_status(self) -> str:
+        """The alert rules' state for the status bar (``ALERT rule, ...``, ``alerts ok``; empty: no rules)."""
+        return ""
 
     def snapshot(self) -> FeedSnapshot:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -105,12 +113,15 @@ class Feed:
         return None
 
     @classmethod
-    def start(cls, tagger, source, play: bool = False, duration_s: float | None = None) -> "EngineFeed":
+    def start(cls, tagger, source, play: bool = False, duration_s: float | None = None,
+              observer=None) -> "EngineFeed":
         """Start ``tagger`` on ``source`` and return the feed that follows it (``duration_s``:
         analyse only the source's first seconds, see :meth:`~stream_tagger.engine.Tagger.stream`).
 
         ``play``: replace a file source by :class:`~stream_tagger.gui.playback.PlayingFileSource`
-        (the file is played to the default output, paced by the sound card)."""
+        (the file is played to the default output, paced by the sound card). ``observer``: gets
+        every event too (``observer.event(ev)``, on the run's thread; a monitor's alerts, metrics
+        and as-run log) and gives :meth:`alert_status` (``observer.status_text()``)."""
         if play:
             from ..sources import FileSource
             from .playback import PlayingFileSource
@@ -122,6 +133,7 @@ class Feed:
             source = PlayingFileSource(source.path)
             source.open()
         feed = EngineFeed(tagger, source, duration_s=duration_s)
+        feed.observer = observer
         feed.begin()
         return feed
 
@@ -152,9 +164,10 @@ class EngineFeed(Feed):
         self.floor_margin_db = float(tagger.decision.floor_margin_db)
         self.floor_max_dbfs = float(tagger.decision.floor_max_dbfs)
         self.source_description = getattr(source, "description", "")
-        from ..sources import MicSource
+        from ..sources import MicSource, StreamSource
 
         self.is_live = isinstance(source, MicSource)
+        self.is_network = isinstance(source, StreamSource)
         self.time_offset_s = 0.0
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -169,18 +182,34 @@ class EngineFeed(Feed):
 
     def _run(self) -> None:
         try:
-            self.tagger.run(self.source, on_hop=self.on_hop, on_segment=self.on_segment, duration_s=self.duration_s)
+            self.tagger.run(self.source, on_hop=self.on_hop, on_segment=self.on_segment, duration_s=self.duration_s,
+                            on_gap=self.on_gap)
         except BaseException as e:  # noqa: BLE001 - shown by the window, reported at exit
             self._error = e
 
+    observer = None
+
+    def alert_status(self) -> str:
+        return self.observer.status_text() if self.observer is not None else ""
+
     def on_hop(self, hop: Hop) -> None:
+        if self.observer is not None:
+            self.observer.event(hop)
         if self.time_offset_s:
             off = self.time_offset_s
             hop = dataclasses.replace(hop, start_s=hop.start_s + off, end_s=hop.end_s + off,
                                       index=hop.index + int(round(off / (hop.end_s - hop.start_s or 1))))
         self._events.put(hop)
 
+    def on_gap(self, gap) -> None:
+        """A network stream's gap (when the engine reports gaps): to the observer, then the window."""
+        if self.observer is not None:
+            self.observer.event(gap)
+        self._events.put(gap)
+
     def on_segment(self, seg: Segment) -> None:
+        if self.observer is not None:
+            self.observer.event(seg)
         if self.time_offset_s:
             seg = Segment(round(seg.start_s + self.time_offset_s, 2), round(seg.end_s + self.time_offset_s, 2), seg.label)
         self._events.put(seg)

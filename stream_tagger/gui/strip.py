@@ -2,24 +2,28 @@
 
 Each row is filled in its label's colour where the label is on. Final segments (refined
 boundaries) are drawn opaque; provisional hops newer than a label's last final segment are
-drawn the same colour, fainter, until the segment that covers them arrives. The x axis is
-stream time in seconds; the caller sets the visible range (the last ``window_s`` seconds).
+drawn the same colour, fainter, until the segment that covers them arrives. A gap (a
+network stream's missing audio) is a blank band across all rows, hatched in :data:`GAP_RGB`.
+The x axis is stream time in seconds; the caller sets the visible range (the last
+``window_s`` seconds).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5 import QtCore
+from PyQt5 import QtCore, QtGui
 
 from ..events import LABELS
-from .colors import LABEL_RGB, label_hex
+from .colors import GAP_RGB, LABEL_RGB, WINDOW_BACKGROUND_RGB, label_hex
 from .timeline import LabelTimeline
 
 ROW_FILL = 0.8
 """Height of a label's bar within its row (rows are 1 unit apart)."""
 PROVISIONAL_ALPHA = 110
 """Opacity (0..255) of provisional (not yet final) cells."""
+GAP_HATCH_PX = 2.0
+"""Scale of Qt's diagonal hatch pattern in a gap band (lines 2 px wide, 16 px apart)."""
 
 
 def row_center(label: str) -> float:
@@ -60,6 +64,44 @@ class _Bars:
         self.item.setVisible(True)
 
 
+class _GapBands:
+    """Gaps as bands over all rows: a blank (background) fill under diagonal hatching. The hatch
+    brush is scaled to screen pixels at each update (a pattern brush follows the view's scale)."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        self._items: list[tuple] = []  # (fill, hatch) QGraphicsRectItems, reused
+        self._hatch = QtGui.QBrush(QtGui.QColor(*GAP_RGB), QtCore.Qt.BDiagPattern)
+
+    def _pair(self, i: int):
+        while len(self._items) <= i:
+            pair = []
+            for z, brush in ((5, pg.mkBrush(*WINDOW_BACKGROUND_RGB)), (6, self._hatch)):
+                item = pg.QtWidgets.QGraphicsRectItem()
+                item.setPen(pg.mkPen(None))
+                item.setBrush(brush)
+                item.setZValue(z)
+                self.plot.addItem(item, ignoreBounds=True)
+                pair.append(item)
+            self._items.append(tuple(pair))
+        return self._items[i]
+
+    def set_spans(self, spans: list[tuple[float, float]]) -> None:
+        sx, sy = self.plot.vb.viewPixelSize()
+        self._hatch.setTransform(QtGui.QTransform.fromScale(sx * GAP_HATCH_PX, sy * GAP_HATCH_PX))
+        for i, (a, b) in enumerate(spans):
+            fill, hatch = self._pair(i)
+            rect = QtCore.QRectF(a, 0.0, b - a, float(len(LABELS)))
+            fill.setRect(rect)
+            hatch.setRect(rect)
+            hatch.setBrush(self._hatch)
+            fill.setVisible(True)
+            hatch.setVisible(True)
+        for fill, hatch in self._items[len(spans):]:
+            fill.setVisible(False)
+            hatch.setVisible(False)
+
+
 class LabelStrip:
     """Draws a :class:`LabelTimeline` into a pyqtgraph ``PlotItem`` (four rows, one per label)."""
 
@@ -86,6 +128,7 @@ class LabelStrip:
             self._rows.append(rect)
         self._final = {lab: _Bars(plot, lab, 255) for lab in LABELS}
         self._provisional = {lab: _Bars(plot, lab, PROVISIONAL_ALPHA) for lab in LABELS}
+        self._gaps = _GapBands(plot)
 
     def update(self, timeline: LabelTimeline, t0_s: float, t1_s: float) -> None:
         """Redraw the intervals visible in ``[t0_s, t1_s]`` (stream seconds)."""
@@ -93,6 +136,7 @@ class LabelStrip:
             spans = timeline.intervals(lab, t0_s, t1_s)
             self._final[lab].set_spans([(a, b) for a, b, fin in spans if fin])
             self._provisional[lab].set_spans([(a, b) for a, b, fin in spans if not fin])
+        self._gaps.set_spans(timeline.gaps(t0_s, t1_s))
 
     def scene_point(self, time_s: float, label: str) -> QtCore.QPointF:
         """Scene coordinates of the centre of ``label``'s row at ``time_s`` (for tests)."""

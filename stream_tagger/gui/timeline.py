@@ -3,7 +3,10 @@
 :class:`LabelTimeline` answers "which labels are on between t0 and t1": closed
 :class:`~stream_tagger.events.Segment` events are final (refined boundaries); hops that are
 of a label are drawn provisionally until the segment that closes them arrives (the segment's
-refined boundaries then replace the hop-rounded ones). :class:`HopHistory` keeps recent per-hop probabilities and levels as arrays for
+refined boundaries then replace the hop-rounded ones); a final segment of speech, music or
+noise also removes provisional silence within it (a pause, :mod:`stream_tagger.pauses`). A
+network stream's :class:`~stream_tagger.events.Gap` (no audio) is kept as a span of its own.
+:class:`HopHistory` keeps recent per-hop probabilities and levels as arrays for
 the curves. All times are seconds of stream time.
 """
 
@@ -13,7 +16,7 @@ from collections import deque
 
 import numpy as np
 
-from ..events import LABELS, Hop, Segment
+from ..events import LABELS, Gap, Hop, Segment
 
 
 class LabelTimeline:
@@ -28,6 +31,7 @@ class LabelTimeline:
         self._final: dict[str, deque[tuple[float, float]]] = {lab: deque() for lab in LABELS}
         self._final_end_s: dict[str, float] = {lab: 0.0 for lab in LABELS}
         self._runs: dict[str, deque[list[float]]] = {lab: deque() for lab in LABELS}
+        self._gaps: deque[tuple[float, float]] = deque()
         self.end_s = 0.0  # newest hop end seen
         self.labels_now: frozenset[str] = frozenset()
 
@@ -58,8 +62,36 @@ class LabelTimeline:
         if len(kept) != len(runs):
             runs.clear()
             runs.extend(kept)
+        if seg.label != "silence":  # no silence inside a final segment of another label (a pause)
+            self._clip_runs("silence", seg.start_s, seg.end_s)
         self.end_s = max(self.end_s, seg.end_s)
         self._prune()
+
+    def _clip_runs(self, label: str, start_s: float, end_s: float) -> None:
+        """Cut ``[start_s, end_s]`` out of ``label``'s provisional runs."""
+        runs = self._runs[label]
+        out = []
+        for a, b in runs:
+            if b <= start_s or a >= end_s:
+                out.append([a, b])
+                continue
+            if a < start_s:
+                out.append([a, start_s])
+            if b > end_s:
+                out.append([end_s, b])
+        runs.clear()
+        runs.extend(out)
+
+    def add_gap(self, gap: Gap) -> None:
+        """Record a span of stream time without audio (``gap.start_s`` .. ``gap.end_s``)."""
+        if gap.end_s > gap.start_s:
+            self._gaps.append((gap.start_s, gap.end_s))
+            self.end_s = max(self.end_s, gap.end_s)
+            self._prune()
+
+    def gaps(self, t0_s: float = -np.inf, t1_s: float = np.inf) -> list[tuple[float, float]]:
+        """``(start_s, end_s)`` of the gaps overlapping ``[t0_s, t1_s]``, clipped to it."""
+        return [(max(a, t0_s), min(b, t1_s)) for a, b in self._gaps if b > t0_s and a < t1_s]
 
     def intervals(self, label: str, t0_s: float = -np.inf, t1_s: float = np.inf) -> list[tuple[float, float, bool]]:
         """``(start_s, end_s, final)`` of ``label`` overlapping ``[t0_s, t1_s]``, clipped to it."""
@@ -85,6 +117,8 @@ class LabelTimeline:
         if self.keep_s is None:
             return
         cut = self.end_s - self.keep_s
+        while self._gaps and self._gaps[0][1] < cut:
+            self._gaps.popleft()
         for lab in LABELS:
             for q in (self._final[lab], self._runs[lab]):
                 while q and q[0][1] < cut:
@@ -108,6 +142,15 @@ class HopHistory:
         for k, lab in enumerate(self.labels):
             self._p[k, i] = hop.probabilities.get(lab, np.nan)
         self._level[i] = hop.level_dbfs
+        self._n += 1
+
+    def add_break(self, time_s: float) -> None:
+        """No data at ``time_s`` (a gap): a point of NaN probabilities, so curves drawn with
+        ``connect="finite"`` are not joined across it."""
+        i = self._n % self.capacity
+        self._t[i] = time_s
+        self._p[:, i] = np.nan
+        self._level[i] = self._level[(self._n - 1) % self.capacity] if self._n else -120.0
         self._n += 1
 
     def __len__(self) -> int:

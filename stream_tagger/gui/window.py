@@ -21,7 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5 import QtCore, QtGui, QtWidgets
 
-from ..events import LABELS, Hop, Segment
+from ..events import LABELS, Gap, Hop, Segment
 from .colors import LABEL_RGB, THRESHOLD_DASH, WINDOW_BACKGROUND_RGB, label_hex
 from .feed import Feed
 from .meter import LevelMeter
@@ -45,6 +45,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.timeline = LabelTimeline(keep_s=max(120.0, 2 * self.window_s))
         self._all_timeline = LabelTimeline(keep_s=None)  # since the start, for "save labels so far"
         self._finished_shown = False
+        self._gaps: list[Gap] = []  # the network stream's gaps so far (the status bar counts them)
         self.history = HopHistory(labels=feed.network_labels, capacity=int(self.window_s * 200) + 2000)
         self.redraws = 0  # completed display updates (for tests and the benchmark)
         self._closed = False
@@ -176,7 +177,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.threshold_lines = {}
         for k, lab in enumerate(self.feed.network_labels):
             color = LABEL_RGB[lab]
-            self.curves[lab] = self.prob_plot.plot(pen=pg.mkPen(color, width=2))
+            self.curves[lab] = self.prob_plot.plot(pen=pg.mkPen(color, width=2), connect="finite")  # gaps: NaN
             self.prob_legend.addItem(self.curves[lab], lab)
             thr = self.feed.thresholds.get(lab)
             if thr is not None:
@@ -215,8 +216,9 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _build_statusbar(self) -> None:
         sb = self.statusBar()
         self.status_fields = {}
-        for key, tip in (("source", "input"), ("rate", "sample rate"), ("time", "elapsed stream time"),
-                         ("load", "processing time / stream time"), ("dropped", "audio dropped")):
+        for key, tip in (("source", "input"), ("alerts", "alert rules (--alert)"), ("rate", "sample rate"),
+                         ("time", "elapsed stream time"), ("load", "processing time / stream time"),
+                         ("dropped", "audio dropped")):
             w = QtWidgets.QLabel()
             w.setToolTip(tip)
             w.setContentsMargins(6, 0, 6, 0)
@@ -231,6 +233,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.ended_label.setStyleSheet("color: #f1c40f; font-weight: bold")
         self.ended_label.hide()
         sb.insertPermanentWidget(1, self.ended_label)
+        # a network stream's gaps: how many, how long, the last one's UTC times
+        self.gap_label = QtWidgets.QLabel("")
+        self.gap_label.setContentsMargins(6, 0, 6, 0)
+        self.gap_label.setStyleSheet("color: #e74c3c; font-weight: bold")
+        self.gap_label.hide()
+        sb.insertPermanentWidget(1, self.gap_label)
 
     # ---------- controls ----------
     def set_paused(self, paused: bool) -> None:
@@ -325,6 +333,11 @@ class LiveWindow(QtWidgets.QMainWindow):
             elif isinstance(ev, Segment):
                 self.timeline.add_segment(ev)
                 self._all_timeline.add_segment(ev)
+            elif isinstance(ev, Gap):
+                self.timeline.add_gap(ev)
+                self.history.add_break(0.5 * (ev.start_s + ev.end_s))
+                self._gaps.append(ev)
+                self._show_gaps()
         snap = self.feed.snapshot()
         self._update_status(snap)
         if self.paused:
@@ -349,9 +362,17 @@ class LiveWindow(QtWidgets.QMainWindow):
             self._finished_shown = True
             self._show_ended(self.feed.error())
 
+    def _show_gaps(self) -> None:
+        total_s = sum(g.seconds for g in self._gaps)
+        last = self._gaps[-1]
+        n = len(self._gaps)
+        self.gap_label.setText(f"{n} gap{'s' * (n != 1)}, {total_s:.1f} s without audio")
+        self.gap_label.setToolTip(f"last gap: {last.start_utc} .. {last.end_utc} ({last.seconds:.1f} s)")
+        self.gap_label.show()
+
     def _show_ended(self, error) -> None:
         """Say in the status bar and the title that the stream has ended (and why, on an error)."""
-        what = "stream" if self.feed.is_live else "replay"
+        what = "stream" if self.feed.is_live or self.feed.is_network else "replay"
         self.ended_label.setText(f"{what} ended: {error}" if error else f"{what} ended")
         self.ended_label.setToolTip("the analysis has stopped; the window stays open until it is closed")
         self.ended_label.show()
@@ -386,6 +407,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         f["load"].setText(f"load {100 * snap.load:.0f}%" if snap.load is not None else "load –")
         dropped_s = snap.dropped_samples / max(1, snap.sample_rate_hz)
         f["dropped"].setText(f"dropped {dropped_s:.2f} s" if snap.dropped_samples else "dropped 0")
+        alerts = self.feed.alert_status()
+        if alerts != f["alerts"].text():
+            f["alerts"].setText(alerts)
+            f["alerts"].setStyleSheet("color: #e74c3c; font-weight: bold" if alerts.startswith("ALERT") else "")
 
     def _render_now(self, labels_now) -> None:
         if not labels_now:
@@ -488,12 +513,14 @@ def _clock(seconds: float) -> str:
     return f"{h:d}:{m:02d}:{s:04.1f}" if h else f"{m:d}:{s:04.1f}"
 
 
-def run_window(tagger, source, args) -> int:
+def run_window(tagger, source, args, monitor=None) -> int:
     """Open the window on a running analysis of ``source`` by ``tagger``; returns the exit code.
     No display, a source that cannot start or an error that ended the stream raise :class:`TaggerError`.
 
     Called by the CLI for ``live`` / ``replay`` without ``--headless``. Options read from ``args``
     (with defaults): ``window_s`` (30), ``play`` (False), ``duration`` (None: the whole source).
+    ``monitor``: a :class:`~stream_tagger.monitor.options.OneStream` fed the events (alerts, metrics,
+    as-run log), its alert state shown in the status bar.
     """
     from ..errors import TaggerError
 
@@ -506,7 +533,7 @@ def run_window(tagger, source, args) -> int:
     quiet_qt_messages()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)),
-                      duration_s=getattr(args, "duration", None))
+                      duration_s=getattr(args, "duration", None), observer=monitor)
     win = LiveWindow(feed, window_s=window_s)
     win.show()
     # Ctrl-C / SIGTERM close the window as its close button does (exit 0); Python runs the

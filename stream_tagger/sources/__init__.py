@@ -1,4 +1,5 @@
-"""Audio sources: files (paced or as fast as possible), live input devices, standard input.
+"""Audio sources: files (paced or as fast as possible), live input devices, standard input,
+network streams.
 
 Every source delivers mono float32 audio *at its own sample rate* into a
 :class:`~stream_tagger.ring_buffer.RingBuffer`; the engine's worker thread resamples it to
@@ -16,10 +17,14 @@ Source protocol (duck-typed):
 * ``check()`` -- raise if the source has failed (e.g. the device vanished); called by the worker.
 * attributes: ``sample_rate_hz`` (rate of the delivered audio), ``description`` (device name
   or file name), ``live`` (True when overruns drop audio instead of waiting),
-  ``duration_s`` (total length if known, else None).
+  ``duration_s`` (total length if known, else None); live sources with a wall clock (device,
+  network stream) also ``clock`` (:class:`~.clock.SampleClock`, set by ``start``): the UTC
+  time of sample positions, which the engine stamps on hops and segments.
 
 One module per kind: :mod:`.file` (soundfile), :mod:`.stdin` (raw PCM or WAV on standard
-input), :mod:`.device` (sounddevice), with the byte-level format checks in :mod:`.formats`.
+input), :mod:`.device` (sounddevice), :mod:`.stream` (network streams through PyAV, with
+reconnection and gaps; :mod:`.stream_connect` opens them), with the byte-level format checks in :mod:`.formats` and the
+samples' wall-clock times in :mod:`.clock`.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ from ..resampler import StreamingResampler, sanitize_block
 from .device import MicSource, close_stream, list_input_devices, resolve_input_device, sounddevice_module
 from .file import FileSource
 from .stdin import RAW_FORMATS, StdinSource
+from .stream import StreamSource
 
-__all__ = ["FileSource", "StdinSource", "MicSource", "make_source", "list_input_devices", "resolve_input_device",
+__all__ = ["FileSource", "StdinSource", "MicSource", "StreamSource", "make_source", "list_input_devices", "resolve_input_device",
            "sounddevice_module", "close_stream", "RAW_FORMATS", "StreamingResampler", "sanitize_block"]
 
 

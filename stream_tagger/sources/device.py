@@ -6,6 +6,7 @@ import time
 
 from ..audio_io import check_rate
 from ..errors import DeviceError, short_reason
+from .clock import SampleClock
 
 
 def sounddevice_module():
@@ -91,7 +92,7 @@ class MicSource:
     ``device``: index, name substring or None (default input). ``rate_hz``: capture rate
     (default: the device's own default rate); the engine resamples it to 16 kHz. The
     callback only copies the block into the ring buffer (dropping the oldest audio if the
-    analysis lags) and returns.
+    analysis lags), notes its arrival time in :attr:`clock` (the samples' UTC times) and returns.
     """
 
     live = True
@@ -114,6 +115,7 @@ class MicSource:
         self._started_time: float | None = None
         self._last_check_time: float | None = None  # monotonic s of the previous check()
         self._grace_from: float | None = None  # the stall clock restarts here after our own stall
+        self.clock: SampleClock | None = None  # UTC time of the captured samples (set by start())
 
     def open(self) -> None:
         if self.device_info is not None:
@@ -134,6 +136,7 @@ class MicSource:
         if status:
             self.status_flags += 1
         self._ring.write(indata[:, 0])
+        self.clock.observe(self._ring.written)
         self.callbacks += 1
         self._last_callback_time = time.monotonic()
         if self.first_callback_time is None:
@@ -148,6 +151,7 @@ class MicSource:
             self.open()
         sd = sounddevice_module()
         self._ring = ring
+        self.clock = SampleClock(self.sample_rate_hz)
         try:
             self._stream = sd.InputStream(
                 device=self.device_info["index"], channels=1, samplerate=self.sample_rate_hz, dtype="float32",
