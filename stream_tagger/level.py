@@ -67,10 +67,12 @@ FLOOR_BINS = int(round(-FLOOR_DBFS / FLOOR_BIN_DB)) + 1  # bins for -120 .. 0 dB
 
 class NoiseFloor:
     """Causal noise-floor tracker: the level the quietest ``quiet_blocks`` of the last
-    ``window_blocks`` 10 ms levels stay at or below.
+    ``window_blocks`` 10 ms steps stay at or below.
 
-    ``push(levels_dbfs)`` adds block levels (dBFS) in stream order; :attr:`floor_dbfs` is then the
-    ``quiet_blocks``-th lowest of the most recent ``window_blocks`` of them (e.g. the level the
+    ``push(levels_dbfs)`` adds 10 ms block levels (dBFS) in stream order. Each step's level is
+    the mean power of its last ``smooth_blocks`` blocks (100 ms: a hiss or a rumble reads as
+    steadily as the hop levels it is compared with); :attr:`floor_dbfs` is then the
+    ``quiet_blocks``-th lowest of the most recent ``window_blocks`` of those (e.g. the level the
     quietest 3 s of the last 60 s reach: their 5th percentile); while fewer than
     ``window_blocks`` have come, the same share of those there are (the 5th percentile of the
     first 10 s); ``None`` until ``known_blocks`` levels have come (1 s). Levels are kept on a
@@ -82,9 +84,12 @@ class NoiseFloor:
     same block.
     """
 
-    def __init__(self, window_blocks: int = 6000, quiet_blocks: int = 300, known_blocks: int = 100):
-        if not 1 <= quiet_blocks <= window_blocks or known_blocks < 1:
-            raise ValueError("need 1 <= quiet_blocks <= window_blocks and known_blocks >= 1")
+    def __init__(self, window_blocks: int = 6000, quiet_blocks: int = 300, known_blocks: int = 100,
+                 smooth_blocks: int = 10):
+        if not 1 <= quiet_blocks <= window_blocks or known_blocks < 1 or smooth_blocks < 1:
+            raise ValueError("need 1 <= quiet_blocks <= window_blocks, known_blocks >= 1, smooth_blocks >= 1")
+        self.smooth_blocks = int(smooth_blocks)
+        self._recent = np.zeros(0)  # powers of the last smooth_blocks - 1 blocks
         self.window_blocks = int(window_blocks)
         self.quiet_blocks = int(quiet_blocks)
         self.known_blocks = min(int(known_blocks), self.window_blocks)
@@ -96,6 +101,13 @@ class NoiseFloor:
     def push(self, levels_dbfs) -> None:
         """Add 10 ms block levels (dBFS), oldest first."""
         v = np.asarray(levels_dbfs, dtype=np.float64).reshape(-1)
+        if self.smooth_blocks > 1 and v.shape[0]:
+            pw = np.concatenate([self._recent, 10.0 ** (np.nan_to_num(v, nan=FLOOR_DBFS) / 10.0)])
+            c = np.concatenate([[0.0], np.cumsum(pw)])
+            end = np.arange(self._recent.shape[0] + 1, pw.shape[0] + 1)  # each new block's end in pw
+            start = np.maximum(0, end - self.smooth_blocks)
+            v = power_to_dbfs((c[end] - c[start]) / (end - start))
+            self._recent = pw[-(self.smooth_blocks - 1):].copy()
         if v.shape[0] > self.window_blocks:  # only the last window_blocks can still count
             self.blocks_seen += v.shape[0] - self.window_blocks
             v = v[-self.window_blocks:]

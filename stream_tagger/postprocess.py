@@ -64,8 +64,8 @@ class DecisionParams:
     min_off_s: dict[str, float] = field(default_factory=dict)
     silence_dbfs: float = -50.0
     silence_hysteresis_db: float = 3.0
-    silence_mode: str = "absolute"  # one of SILENCE_MODES
-    floor_margin_db: float = 6.0  # floor mode: silent up to this far above the tracked floor, dB
+    silence_mode: str = "floor"  # one of SILENCE_MODES (floor won on every degraded copy, see README)
+    floor_margin_db: float = 3.0  # floor mode: silent up to this far above the tracked floor, dB
     floor_window_s: float = 60.0  # floor mode: the floor is taken over this much of the latest audio, s
     floor_quiet_s: float = 3.0  # floor mode: ... as the level its quietest this-many seconds stay at or below
     floor_max_dbfs: float = -35.0  # floor mode: a floor louder than this is not taken for silence

@@ -112,3 +112,20 @@ def test_readme_pictures_show_the_shipped_model(picture):
     text = png_text(REPO / picture)
     assert f"sha1 {SHIPPED_SHA1}" in text.get("Model", ""), (
         f"{picture} was made with {text.get('Model', 'an unrecorded model')}: re-run bash scripts/make_pictures.sh")
+
+
+def test_readme_silence_table_is_the_benchmark_output():
+    text = (REPO / "benchmarks" / "results" / "silence_floor.txt").read_text(encoding="utf-8")
+    first, settings = text.splitlines()[0], text.splitlines()[2]
+    assert first.startswith("$ python benchmarks/bench_silence_floor.py") and first.endswith(
+        f"# shipped model sha1 {SHIPPED_SHA1}"), first
+    rows = table_rows(text)
+    assert len(rows) >= 17, rows
+    readme_rows = set(table_rows(README))
+    assert [r for r in rows if r not in readme_rows] == []
+    assert settings in README
+    # the defaults the README names are the shipped model's settings, as the table measured them
+    meta = json.loads((REPO / "assets" / "model.json").read_text())
+    assert f"both default from the model: `{meta['silence_mode']}`, {meta['floor_margin_db']:g} dB" in " ".join(README.split())
+    assert f"floor mode: margin {meta['floor_margin_db']:g} dB" in settings
+    assert f"floor at most {meta['floor_max_dbfs']:g} dBFS" in settings

@@ -459,8 +459,9 @@ def test_snapshot_for_displays_and_callback_api(engine_model, bursts_flac44):
 
 
 def test_silence_level_can_change_while_running(engine_model, bursts_flac44):
-    # the gaps hold -70 dBFS noise: silent at the default -50 dBFS, not silent at -80
-    tagger = Tagger(engine_model)
+    # the gaps hold -70 dBFS noise: silent at the default -50 dBFS, not silent at -80 (absolute
+    # mode: in floor mode they are the floor, silent at any level; tests/test_silence_floor.py)
+    tagger = Tagger(engine_model, silence_mode="absolute")
     labels = []
     for ev in tagger.stream(FileSource(bursts_flac44, speed=8.0)):
         if isinstance(ev, Hop):

@@ -528,3 +528,28 @@ def test_window_run_says_nothing_about_xdg_runtime_dir(engine_model, known_wav):
     assert proc.returncode == 0, err
     assert "XDG_RUNTIME_DIR" not in err, err
     assert [line for line in err.splitlines() if not line.startswith("INFO: Created TensorFlow Lite")] == [], err
+
+
+def test_meter_shows_the_tracked_floor_and_the_silence_mode_changes_live(qtbot, engine_model, tmp_path):
+    import soundfile as sf
+    from test_silence_floor import _floor_and_tone
+
+    path = str(tmp_path / "hiss.wav")
+    sf.write(path, _floor_and_tone(-45.0), 16000, subtype="FLOAT")  # hiss at -45 dBFS, a tone at 6-8 s
+    win, feed = _open(qtbot, engine_model, path, speed=8.0, window_s=12.0, hop_s=0.25)
+    _finish(qtbot, win, feed)
+    floor = win.floor_line.value()
+    assert win.floor_line.isVisible() and -47.0 <= floor <= -44.0, floor
+    assert win.floor_line.label.toPlainText() == f"floor {floor:.0f}"
+    low, high = win.meter.floor_band.getRegion()  # floor mode: the band that counts as silent
+    assert win.meter.floor_band.isVisible() and (low, high) == pytest.approx((floor, floor + 3.0))
+    assert win.mode_combo.currentText() == "floor" and win.margin_spin.isEnabled()
+    rect = win.item_rect(win.floor_line.label)
+    assert win.item_rect(win.level_plot).contains(rect.center())  # the number stands on the meter
+    win.margin_spin.setValue(5.0)
+    assert feed.tagger.decision.floor_margin_db == 5.0
+    win.mode_combo.setCurrentText("absolute")
+    assert feed.tagger.decision.silence_mode == "absolute" and not win.margin_spin.isEnabled()
+    n = win.redraws
+    qtbot.waitUntil(lambda: win.redraws >= n + 2, timeout=5000)
+    assert win.floor_line.isVisible() and not win.meter.floor_band.isVisible()  # the floor, no silent band

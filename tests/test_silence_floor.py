@@ -47,7 +47,7 @@ def _covered(spans, a: float, b: float) -> float:
 def test_floor_tracker_is_the_quiet_rank_of_its_window_and_chunking_invariant():
     rng = np.random.default_rng(1)
     levels = rng.uniform(-100.0, -10.0, 5000)
-    one = NoiseFloor(window_blocks=1000, quiet_blocks=50, known_blocks=50)
+    one = NoiseFloor(window_blocks=1000, quiet_blocks=50, known_blocks=50, smooth_blocks=1)
     per_block = []
     for v in levels:
         one.push([v])
@@ -57,7 +57,7 @@ def test_floor_tracker_is_the_quiet_rank_of_its_window_and_chunking_invariant():
         window = np.round((levels[max(0, i - 999): i + 1] + 120) / FLOOR_BIN_DB) * FLOOR_BIN_DB - 120
         rank = int(np.ceil(0.05 * window.shape[0]))  # the 50th lowest once the window is full
         assert per_block[i] == pytest.approx(np.sort(window)[rank - 1]), i
-    chunked, i = NoiseFloor(window_blocks=1000, quiet_blocks=50, known_blocks=50), 0
+    chunked, i = NoiseFloor(window_blocks=1000, quiet_blocks=50, known_blocks=50, smooth_blocks=1), 0
     while i < levels.shape[0]:
         n = int(rng.integers(1, 2500))  # chunks longer than the window too
         chunked.push(levels[i: i + n])
@@ -66,7 +66,7 @@ def test_floor_tracker_is_the_quiet_rank_of_its_window_and_chunking_invariant():
 
 
 def test_floor_tracker_follows_a_new_floor_within_its_window():
-    nf = NoiseFloor(window_blocks=6000, quiet_blocks=300)
+    nf = NoiseFloor(window_blocks=6000, quiet_blocks=300, smooth_blocks=1)
     nf.push(np.full(6000, -60.0))
     nf.push(np.full(5700, -40.0))  # 57 s louder: the quietest 3 s of the last 60 s are still the old floor
     assert nf.floor_dbfs == -60.0

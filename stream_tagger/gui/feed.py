@@ -55,7 +55,8 @@ class Feed:
         self.thresholds: dict[str, float] = {}
         self.silence_dbfs: float = -50.0
         self.silence_mode: str = "absolute"
-        self.floor_margin_db: float = 6.0
+        self.floor_margin_db: float = 3.0
+        self.floor_max_dbfs: float = -35.0  # a louder floor is not taken for silence
         self.source_description = ""
 
     # called from the engine's threads: must never block
@@ -161,6 +162,7 @@ class EngineFeed(Feed):
         self.silence_dbfs = float(tagger.decision.silence_dbfs)
         self.silence_mode = str(tagger.decision.silence_mode)
         self.floor_margin_db = float(tagger.decision.floor_margin_db)
+        self.floor_max_dbfs = float(tagger.decision.floor_max_dbfs)
         self.source_description = getattr(source, "description", "")
         from ..sources import MicSource, StreamSource
 

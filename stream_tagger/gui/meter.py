@@ -69,12 +69,13 @@ class LevelMeter:
             self.silence_line.setValue(value_dbfs)
 
     def update(self, level_dbfs: float, silence_dbfs: float, floor_dbfs: float | None, silence_mode: str,
-               floor_margin_db: float) -> None:
+               floor_margin_db: float, floor_max_dbfs: float = 0.0) -> None:
         """Draw ``level_dbfs``: red near full scale, yellow above -12 dBFS, green below, in the
         silence colour where it counts as silent by level (below ``silence_dbfs``, or in floor
-        mode within ``floor_margin_db`` of ``floor_dbfs``); the floor line and band."""
+        mode within ``floor_margin_db`` of a ``floor_dbfs`` at or below ``floor_max_dbfs``); the
+        floor line, and the band above it while silence is decided against it."""
         level = _clamp(level_dbfs)
-        floor_mode = silence_mode == "floor" and floor_dbfs is not None
+        floor_mode = silence_mode == "floor" and floor_dbfs is not None and floor_dbfs <= floor_max_dbfs
         color = (231, 76, 60) if level > -3 else (241, 196, 15) if level > -12 else (46, 204, 113)
         if level < silence_dbfs or (floor_mode and level <= floor_dbfs + floor_margin_db):
             color = LABEL_RGB["silence"]
@@ -84,9 +85,16 @@ class LevelMeter:
             self.floor_band.hide()
             return
         f = _clamp(floor_dbfs)
+        if not self.floor_line.isVisible():
+            self.floor_line.show()
+            self.floor_line.label.valueChanged()  # its number is redrawn only while shown
+        # its number on the side away from the silence level's (which stands above that line)
+        side = [(0.5, 1), (0.5, 1)] if f >= silence_dbfs + 1.0 else [(0.5, 0), (0.5, 0)]
+        if self.floor_line.label.anchors != side:
+            self.floor_line.label.anchors = side
+            self.floor_line.label.updatePosition()
         if abs(self.floor_line.value() - f) > 1e-6:
             self.floor_line.setValue(f)
-        self.floor_line.show()
         if floor_mode:
             self.floor_band.setRegion((f, _clamp(f + floor_margin_db)))
             self.floor_band.show()

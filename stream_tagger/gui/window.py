@@ -355,7 +355,7 @@ class LiveWindow(QtWidgets.QMainWindow):
                 self.curves[lab].setData(t, p[k])
         level = snap.level_dbfs if snap.level_dbfs is not None else self.history.last_level_dbfs
         f = self.feed
-        self.meter.update(level, f.silence_dbfs, snap.floor_dbfs, f.silence_mode, f.floor_margin_db)
+        self.meter.update(level, f.silence_dbfs, snap.floor_dbfs, f.silence_mode, f.floor_margin_db, f.floor_max_dbfs)
         self._render_now(self.timeline.labels_now)
         self.redraws += 1
         if not snap.running and not self._finished_shown:
