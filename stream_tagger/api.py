@@ -11,16 +11,20 @@
     for event in tagger.stream(StreamSource("http://radio.example/live.mp3")):  # Hop, Segment, Gap
         print(event)                                     # live sources: event.utc (ISO 8601 UTC)
 
+    for path, result in tag_files(["archive/"], jobs=0):  # many files, every core (or client=Dask)
+        print(path, result)                              # segments (with .duration_s) or the error
+
 See :mod:`stream_tagger.engine` for the events, timing rules and the display snapshot.
 """
 
+from .archive import tag_files
 from .engine import EngineSnapshot, RunStats, Tagger, tag_file
 from .errors import AudioFileError, DeviceError, ModelError, StreamError, TaggerError
 from .events import LABELS, Gap, Hop, Segment
 from .sources import FileSource, MicSource, StdinSource, StreamSource, list_input_devices
 
 __all__ = [
-    "Tagger", "tag_file", "EngineSnapshot", "RunStats",
+    "Tagger", "tag_file", "tag_files", "EngineSnapshot", "RunStats",
     "FileSource", "MicSource", "StdinSource", "StreamSource", "list_input_devices",
     "Hop", "Segment", "Gap", "LABELS",
     "TaggerError", "AudioFileError", "DeviceError", "ModelError", "StreamError",

@@ -104,7 +104,10 @@ def to_mono(audio: np.ndarray) -> np.ndarray:
     if audio.ndim == 2:
         if audio.shape[1] > 1:
             audio = sanitize(audio)
-        audio = audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0]
+        if audio.shape[1] == 2:  # the common case: much faster than mean(axis=1), bit-identical to it
+            audio = (audio[:, 0] + audio[:, 1]) * np.float32(0.5)
+        else:
+            audio = audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0]
     return audio
 
 

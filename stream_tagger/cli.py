@@ -22,6 +22,7 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 
+from .archive import command as archive_options  # noqa: E402
 from .commands import common, live, options, tag  # noqa: E402
 from .errors import PROG, TaggerError, error_line, report  # noqa: E402
 
@@ -29,6 +30,7 @@ LAZY_COMMANDS = {
     "evaluate": ("stream_tagger.evaluate", "score labels against reference labels (frame F1, confusion, boundary error)"),
     "plot": ("stream_tagger.gui.plot", "plot a file's labels and probabilities (needs the gui extra)"),
     "report": ("stream_tagger.report", "one HTML page about a tagged archive (summary CSV or folder of labels)"),
+    "monitor": ("stream_tagger.monitor.command", "watch the feeds of a TOML config: alerts, metrics, as-run logs"),
 }
 
 
@@ -60,7 +62,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.commands = sub.choices  # command name -> its parser
 
     p = sub.add_parser("tag", help="segments of whole files", description="Tag whole files into segments.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="audio files ('-' for standard input)")
+    p.add_argument("files", nargs="*", metavar="FILE", help="audio files, folders, globs or URLs ('-' for standard input)")
     p.add_argument("--format", choices=tag.SEGMENT_FORMATS, default=None,
                    help="segment file format (default: from the -o file's extension, else csv)")
     out = p.add_mutually_exclusive_group()
@@ -69,6 +71,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     out.add_argument("--out-dir", metavar="DIR", help="write DIR/<name><ext> per input file")
     options.add_analysis_options(p)
     options.add_stdin_options(p)
+    archive_options.add_archive_options(p)
 
     p = sub.add_parser("live", help="tag a live input device or network stream",
                        description="Tag a live input device or network stream.")
@@ -78,6 +81,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     live.add_stream_options(p)
     options.add_line_options(p)
     options.add_analysis_options(p)
+    live.add_monitor_options(p)
 
     p = sub.add_parser("replay", help="replay a file as if live", description="Replay a file paced as if live.")
     p.add_argument("file", metavar="FILE", help="audio file ('-' for standard input)")
@@ -88,6 +92,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     options.add_line_options(p)
     options.add_analysis_options(p)
     options.add_stdin_options(p)
+    live.add_monitor_options(p)
 
     p = sub.add_parser("devices", help="list audio input devices", description="List audio input devices.")
 

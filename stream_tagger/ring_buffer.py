@@ -175,6 +175,15 @@ class RingBuffer:
     def written(self) -> int:
         return self._written
 
+    @property
+    def last_write_s(self) -> float | None:
+        """Monotonic time (s) of the latest write, None before the first."""
+        marks = self._marks
+        try:
+            return marks[-1][1]
+        except IndexError:
+            return None
+
     def available(self) -> int:
         with self._cond:
             return self._unread()
@@ -221,3 +230,20 @@ class RingBuffer:
                 if end >= position:
                     return t
         return None
+
+    def wait_available(self, samples: int, timeout_s: float, max_age_s: float | None = None) -> None:
+        """Wait until ``samples`` are unread, the stream is closed, ``timeout_s`` passes, or (with
+        ``max_age_s``) the oldest unread sample has waited that long: a reader that takes a live
+        source's audio in batches (:attr:`Tagger.live_read_s`) instead of waking up for every
+        block the source writes, and never holds a sample back longer than ``max_age_s``."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._written - self._read < samples and not self._closed:
+                now = time.monotonic()
+                until = deadline
+                if max_age_s is not None and self._written > self._read:
+                    first = next((t for end, t in self._marks if end > self._read), now)
+                    until = min(until, first + max_age_s)
+                if now >= until:
+                    return
+                self._cond.wait(min(0.1, until - now))

@@ -21,6 +21,7 @@ def test_wheel_contains_shipped_assets(tmp_path):
     for f in SHIPPED:
         assert f"stream_tagger/assets/{f}" in names
     assert "stream_tagger/cli.py" in names and "stream_tagger/frontend.py" in names
+    assert "stream_tagger/archive/worker.py" in names and "stream_tagger/archive/dask_run.py" in names
     assert not any(n.startswith("training/") or n.startswith("tests/") for n in names)
 
 

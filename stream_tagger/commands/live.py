@@ -10,8 +10,11 @@ import signal
 import time
 
 from ..errors import TaggerError, UsageError
+from ..monitor import options as monitor_options
 from . import options
 from .common import info, make_tagger, stdin_source, stdout, warn_raw_options
+
+add_monitor_options = monitor_options.add_monitor_options  # --alert, --metrics-port, --log-dir, ...
 
 
 def add_stream_options(p: argparse.ArgumentParser) -> None:
@@ -48,13 +51,25 @@ def install_stop_handlers(tagger) -> None:
 def run_lines(tagger, source, args) -> int:
     from ..outputs import LineWriter
 
-    writer = LineWriter(args.format, out=stdout(), utc=hasattr(source, "clock"))  # live: UTC times
+    out = stdout()
+    monitor = monitor_options.start(args, tagger, source, out)
+    try:
+        writer = LineWriter(args.format, out=monitor.out if monitor else out, utc=hasattr(source, "clock"))  # live: UTC
+        return _run_lines(tagger, source, args, writer, monitor)
+    finally:
+        if monitor is not None:
+            monitor.close()
+
+
+def _run_lines(tagger, source, args, writer, monitor) -> int:
     install_stop_handlers(tagger)
     t0 = time.monotonic()
     last_dropped = last_lost = 0
     announced = False
     for ev in tagger.stream(source, duration_s=args.duration):
         writer.event(ev)
+        if monitor is not None:
+            monitor.event(ev)
         if not announced:
             announced = True
             info(f"source: {source.description} ({source.sample_rate_hz} Hz), hop {tagger.hop_s:g} s, "
@@ -87,12 +102,20 @@ def run_gui(tagger, source, args) -> int:
             raise TaggerError("the live window needs PyQt5 and pyqtgraph: pip install stream-tagger[gui] "
                               "(or use --headless)") from None
         raise TaggerError(f"the live window is not available ({e}); use --headless") from None
-    return int(window.run_window(tagger, source, args) or 0)
+    import sys
+
+    monitor = monitor_options.start(args, tagger, source, sys.stdout)  # alert lines on stdout, status in the window
+    try:
+        return int(window.run_window(tagger, source, args, monitor=monitor) or 0)
+    finally:
+        if monitor is not None:
+            monitor.close()
 
 
 def cmd_live(args) -> int:
     from ..sources import MicSource
 
+    monitor_options.check_args(args)
     if args.url is None and (args.timeout is not None or args.max_retries is not None):
         raise UsageError("--timeout and --max-retries are for a network stream (--url)")
     tagger = make_tagger(args, defer_load=args.headless)  # the model loads while capture starts
@@ -104,6 +127,7 @@ def cmd_live(args) -> int:
 def cmd_replay(args) -> int:
     from ..sources import FileSource
 
+    monitor_options.check_args(args)
     speed = None if (args.fast or args.speed == 0) else args.speed
     warn_raw_options(args, [args.file])
     if args.play and args.headless:

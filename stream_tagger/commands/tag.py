@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
-import time
 
 from ..errors import TaggerError, UsageError
 from .common import err, make_tagger, stdin_source, stdout, warn_raw_options, write_segments
@@ -13,30 +11,24 @@ SEGMENT_FORMATS = ("csv", "jsonl", "audacity", "textgrid")  # stream_tagger.labe
 
 
 class Progress:
-    """A one-line progress bar on stderr, only when stderr is a terminal and the file is long."""
+    """A file's progress bar on stderr (tqdm), only when stderr is a terminal and the file is long."""
 
-    def __init__(self, name: str, duration_s: float | None, min_duration_s: float = 30.0):
-        self.name = name
-        self.duration_s = duration_s
-        self.enabled = bool(duration_s and duration_s >= min_duration_s and sys.stderr.isatty())
-        self._last = 0.0
+    def __init__(self, name: str, duration_s: float | None, min_duration_s: float = 30.0, enabled: bool = True):
+        self._bar = None
+        if enabled and duration_s and duration_s >= min_duration_s:
+            from ..archive.progress import terminal_bar
+
+            self._bar = terminal_bar(total=round(duration_s, 2), desc=name[:40], unit="s", leave=False,
+                                     mininterval=0.1, bar_format="{desc} {percentage:5.1f}%|{bar}| {n:.0f}/{total:.0f} s "
+                                                                 "[{elapsed}<{remaining}]")
 
     def __call__(self, hop) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.1:
-            return
-        self._last = now
-        frac = min(1.0, hop.end_s / self.duration_s)
-        bar = "#" * int(frac * 30)
-        sys.stderr.write(f"\r{self.name[:40]} [{bar:<30}] {frac * 100:5.1f}%")
-        sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.update(min(hop.end_s, self._bar.total) - self._bar.n)
 
     def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 80 + "\r")
-            sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.close()
 
 
 def tag_destinations(args, fmt: str) -> list[str | None]:
@@ -79,9 +71,14 @@ def format_for_output(path: str, format_for_path) -> str:
 
 def cmd_tag(args) -> int:
     """Segments of each input file; a bad file is reported and skipped, exit 1 if any was bad."""
+    from ..archive.command import run as run_archive, wants_archive
     from ..labels import format_for_path
     from ..sources import FileSource
 
+    if not args.files and not args.from_list:
+        args._tag_parser.error("the following arguments are required: FILE (or --from-list LIST)")
+    if wants_archive(args):
+        return run_archive(args)
     if len(args.files) > 1 and args.output:
         raise UsageError("-o/--output takes one input file; use --out-dir for several")
     if args.files.count("-") > 1:
@@ -105,7 +102,7 @@ def cmd_tag(args) -> int:
             if path != "-":
                 src.open()
             name = "stdin" if path == "-" else os.path.basename(path)
-            progress = Progress(name, getattr(src, "duration_s", None))
+            progress = Progress(name, getattr(src, "duration_s", None), enabled=not args.no_progress)
             try:
                 segments = tagger.segments(src, on_progress=progress)
             finally:

@@ -74,6 +74,10 @@ class Feed:
             pass
         return out
 
+    def alert_status(self) -> str:
+        """The alert rules' state for the status bar (``ALERT rule, ...``, ``alerts ok``; empty: no rules)."""
+        return ""
+
     def snapshot(self) -> FeedSnapshot:  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -98,12 +102,15 @@ class Feed:
         return None
 
     @classmethod
-    def start(cls, tagger, source, play: bool = False, duration_s: float | None = None) -> "EngineFeed":
+    def start(cls, tagger, source, play: bool = False, duration_s: float | None = None,
+              observer=None) -> "EngineFeed":
         """Start ``tagger`` on ``source`` and return the feed that follows it (``duration_s``:
         analyse only the source's first seconds, see :meth:`~stream_tagger.engine.Tagger.stream`).
 
         ``play``: replace a file source by :class:`~stream_tagger.gui.playback.PlayingFileSource`
-        (the file is played to the default output, paced by the sound card)."""
+        (the file is played to the default output, paced by the sound card). ``observer``: gets
+        every event too (``observer.event(ev)``, on the run's thread; a monitor's alerts, metrics
+        and as-run log) and gives :meth:`alert_status` (``observer.status_text()``)."""
         if play:
             from ..sources import FileSource
             from .playback import PlayingFileSource
@@ -115,6 +122,7 @@ class Feed:
             source = PlayingFileSource(source.path)
             source.open()
         feed = EngineFeed(tagger, source, duration_s=duration_s)
+        feed.observer = observer
         feed.begin()
         return feed
 
@@ -165,14 +173,29 @@ class EngineFeed(Feed):
         except BaseException as e:  # noqa: BLE001 - shown by the window, reported at exit
             self._error = e
 
+    observer = None
+
+    def alert_status(self) -> str:
+        return self.observer.status_text() if self.observer is not None else ""
+
     def on_hop(self, hop: Hop) -> None:
+        if self.observer is not None:
+            self.observer.event(hop)
         if self.time_offset_s:
             off = self.time_offset_s
             hop = dataclasses.replace(hop, start_s=hop.start_s + off, end_s=hop.end_s + off,
                                       index=hop.index + int(round(off / (hop.end_s - hop.start_s or 1))))
         self._events.put(hop)
 
+    def on_gap(self, gap) -> None:
+        """A network stream's gap (when the engine reports gaps): to the observer, then the window."""
+        if self.observer is not None:
+            self.observer.event(gap)
+        self._events.put(gap)
+
     def on_segment(self, seg: Segment) -> None:
+        if self.observer is not None:
+            self.observer.event(seg)
         if self.time_offset_s:
             seg = Segment(round(seg.start_s + self.time_offset_s, 2), round(seg.end_s + self.time_offset_s, 2), seg.label)
         self._events.put(seg)

@@ -218,8 +218,9 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _build_statusbar(self) -> None:
         sb = self.statusBar()
         self.status_fields = {}
-        for key, tip in (("source", "input"), ("rate", "sample rate"), ("time", "elapsed stream time"),
-                         ("load", "processing time / stream time"), ("dropped", "audio dropped")):
+        for key, tip in (("source", "input"), ("alerts", "alert rules (--alert)"), ("rate", "sample rate"),
+                         ("time", "elapsed stream time"), ("load", "processing time / stream time"),
+                         ("dropped", "audio dropped")):
             w = QtWidgets.QLabel()
             w.setToolTip(tip)
             w.setContentsMargins(6, 0, 6, 0)
@@ -399,6 +400,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         f["load"].setText(f"load {100 * snap.load:.0f}%" if snap.load is not None else "load –")
         dropped_s = snap.dropped_samples / max(1, snap.sample_rate_hz)
         f["dropped"].setText(f"dropped {dropped_s:.2f} s" if snap.dropped_samples else "dropped 0")
+        alerts = self.feed.alert_status()
+        if alerts != f["alerts"].text():
+            f["alerts"].setText(alerts)
+            f["alerts"].setStyleSheet("color: #e74c3c; font-weight: bold" if alerts.startswith("ALERT") else "")
 
     def _render_now(self, labels_now) -> None:
         if not labels_now:
@@ -501,12 +506,14 @@ def _clock(seconds: float) -> str:
     return f"{h:d}:{m:02d}:{s:04.1f}" if h else f"{m:d}:{s:04.1f}"
 
 
-def run_window(tagger, source, args) -> int:
+def run_window(tagger, source, args, monitor=None) -> int:
     """Open the window on a running analysis of ``source`` by ``tagger``; returns the exit code.
     No display, a source that cannot start or an error that ended the stream raise :class:`TaggerError`.
 
     Called by the CLI for ``live`` / ``replay`` without ``--headless``. Options read from ``args``
     (with defaults): ``window_s`` (30), ``play`` (False), ``duration`` (None: the whole source).
+    ``monitor``: a :class:`~stream_tagger.monitor.options.OneStream` fed the events (alerts, metrics,
+    as-run log), its alert state shown in the status bar.
     """
     from ..errors import TaggerError
 
@@ -519,7 +526,7 @@ def run_window(tagger, source, args) -> int:
     quiet_qt_messages()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)),
-                      duration_s=getattr(args, "duration", None))
+                      duration_s=getattr(args, "duration", None), observer=monitor)
     win = LiveWindow(feed, window_s=window_s)
     win.show()
     # Ctrl-C / SIGTERM close the window as its close button does (exit 0); Python runs the

@@ -168,27 +168,33 @@ def check_riff_complete(path: str) -> None:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as f:
-            head = f.read(12)
-            if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
-                return
-            pos = 12
-            while pos + 8 <= size:
-                f.seek(pos)
-                hdr = f.read(8)
-                cid, n = hdr[:4], struct.unpack("<I", hdr[4:])[0]
-                if cid == b"fmt " and n >= 16:
-                    tag, ch, _, block_align, bits = parse_wav_fmt(f.read(min(n, 40)))
-                    problem = wav_fmt_problem(tag, ch, block_align, bits)
-                    if problem:
-                        raise AudioFileError(f"{path}: {problem}")
-                if cid == b"data":
-                    if head[:4] == b"RIFF" and not unknown_size(n) and pos + 8 + n > size + 1:
-                        raise AudioFileError(f"{path}: file is truncated (its data chunk declares {n} bytes, "
-                                             f"only {size - pos - 8} are present)")
-                    return
-                pos += 8 + n + (n & 1)
+            check_riff_header(f, size, path)
     except OSError as e:
         raise AudioFileError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def check_riff_header(f, size: int, name: str) -> None:
+    """:func:`check_riff_complete` on the open binary file ``f`` of ``size`` bytes (a local file
+    or a remote one through fsspec: a few small reads at the start); ``name`` for the messages."""
+    head = f.read(12)
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
+        return
+    pos = 12
+    while pos + 8 <= size:
+        f.seek(pos)
+        hdr = f.read(8)
+        cid, n = hdr[:4], struct.unpack("<I", hdr[4:])[0]
+        if cid == b"fmt " and n >= 16:
+            tag, ch, _, block_align, bits = parse_wav_fmt(f.read(min(n, 40)))
+            problem = wav_fmt_problem(tag, ch, block_align, bits)
+            if problem:
+                raise AudioFileError(f"{name}: {problem}")
+        if cid == b"data":
+            if head[:4] == b"RIFF" and not unknown_size(n) and pos + 8 + n > size + 1:
+                raise AudioFileError(f"{name}: file is truncated (its data chunk declares {n} bytes, "
+                                     f"only {size - pos - 8} are present)")
+            return
+        pos += 8 + n + (n & 1)
 
 
 
