@@ -286,7 +286,7 @@ PLANTS: list[Plant] = [
     Plant("I4", "sources", "stream_tagger/sources/formats.py", "a truncated WAV's data chunk not noticed",
           (("and pos + 8 + n > size + 1:", "and pos + 8 + n > size + 1 + 10**9:"),), SOURCES),
     Plant("I5", "sources", "stream_tagger/sources/file.py", "a file read short not reported as truncated",
-          (("if not self._stop.is_set() and self._check_format and total < self.frames - slack:", "if False:"),), SOURCES),
+          (("        if self._check_format and total < self.frames - slack:\n", "        if False:\n"),), SOURCES),
     Plant("I6", "sources", "stream_tagger/audio_io.py", "highest sample rate accepted: one more",
           (("if int(rate_hz) > MAX_RATE_HZ:", "if int(rate_hz) > MAX_RATE_HZ + 1:"),), SOURCES),
     Plant("I7", "sources", "stream_tagger/sources/formats.py", "text on standard input not recognised",
