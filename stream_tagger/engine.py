@@ -47,8 +47,6 @@ import math
 import queue
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np

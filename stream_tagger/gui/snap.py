@@ -39,7 +39,8 @@ def main(argv=None) -> int:
     try:
         from PyQt5 import QtCore, QtWidgets
 
-        from .window import LiveWindow, quiet_qt_messages
+        from .theme import quiet_qt_messages
+        from .window import LiveWindow
 
         quiet_qt_messages()
         app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["stream-tagger"])
