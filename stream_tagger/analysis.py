@@ -56,6 +56,8 @@ class Analysis:
         from .frontend import StreamingLogMel  # noqa: PLC0415 - deferred import (see Tagger.load_model)
 
         self.front = StreamingLogMel(params, keep_frames=512)
+        # a shared-trunk model runs its trunk once over the run's frames (stream_tagger.trunk)
+        self.trunk = model.stream(self.front) if hasattr(model, "stream") else None
         self.meter = LevelMeter(BLOCK)
         self.n = 0  # samples of this run pushed so far
         self.end_s: float | None = None  # the run's true end in stream seconds, once finished
@@ -111,8 +113,7 @@ class Analysis:
             m += 1
         if not ms:
             return []
-        feats = np.stack([self.front.window(mm * self.hop_samples) for mm in ms])
-        probs = self._predict(feats)
+        probs = self._window_probs(ms)
         for mm, p in zip(ms, probs):
             self.win_probs[mm] = p
         self.next_window = m
@@ -124,6 +125,14 @@ class Analysis:
         for j in [j for j in self.win_probs if j <= m - self.keep_windows]:
             del self.win_probs[j]
         return emitted
+
+    def _window_probs(self, ms: list[int]) -> np.ndarray:
+        """Probabilities of the windows ``ms`` (hop indices of this run): pooled from the shared
+        trunk's steps, or each window through the model."""
+        if self.trunk is None:
+            return self._predict(np.stack([self.front.window(mm * self.hop_samples) for mm in ms]))
+        p = self.trunk.window_probs([mm * self.hop_samples // self.params.hop_samples for mm in ms])
+        return np.nan_to_num(p, nan=0.0, posinf=1.0, neginf=0.0).clip(0.0, 1.0)
 
     def _predict(self, feats: np.ndarray) -> np.ndarray:
         out = []
@@ -400,7 +409,7 @@ class Analysis:
             ms.append(m)
             m += 1
         if ms:
-            probs = self._predict(np.stack([self.front.window(mm * self.hop_samples) for mm in ms]))
+            probs = self._window_probs(ms)
             for mm, pr in zip(ms, probs):
                 self.win_probs[mm] = pr
             self.on_windows(len(ms))
