@@ -57,7 +57,7 @@ class Analysis:
 
         self.front = StreamingLogMel(params, keep_frames=512)
         # a shared-trunk model runs its trunk once over the run's frames (stream_tagger.trunk)
-        self.trunk = model.stream(self.front) if hasattr(model, "stream") else None
+        self.trunk = model.stream(self.front, self.fph) if hasattr(model, "stream") else None
         self.meter = LevelMeter(BLOCK)
         self.n = 0  # samples of this run pushed so far
         self.end_s: float | None = None  # the run's true end in stream seconds, once finished

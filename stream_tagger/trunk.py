@@ -175,10 +175,13 @@ class TrunkModel(TagModel):
             np.zeros((0, len(self.labels)), np.float32)
         return y[0] if single else y
 
-    def stream(self, front) -> "TrunkStream":
+    def stream(self, front, hop_frames: int) -> "TrunkStream | None":
         """A :class:`TrunkStream` over the frames of ``front`` (a
-        :class:`~stream_tagger.frontend.StreamingLogMel` starting with the run)."""
-        return TrunkStream(self, front)
+        :class:`~stream_tagger.frontend.StreamingLogMel` starting with the run) for windows every
+        ``hop_frames`` frames; None when the hop is not a whole number of blocks (then each
+        window runs the trunk over its own frames, :meth:`predict`: the same results, 4 invokes
+        per window)."""
+        return TrunkStream(self, front) if hop_frames % self.geometry["frames_per_block"] == 0 else None
 
 
 class TrunkStream:
@@ -206,12 +209,12 @@ class TrunkStream:
 
     def window_probs(self, start_frames) -> np.ndarray:
         """Probabilities ``(n, n_labels)`` of the windows starting at ``start_frames`` (whose
-        frames exist). A window on the step grid pools the cached steps; another one (a hop that
-        is not a multiple of the step) runs the trunk over its own frames."""
+        frames exist). A window on the block grid pools the cached steps (its last block ends
+        on its last frame but one); another one runs the trunk over its own frames."""
         m, g = self.model, self.model.geometry
         out = []
         for f0 in start_frames:
-            if f0 % g["frames_per_step"]:
+            if f0 % g["frames_per_block"]:
                 out.append(m.predict(self.front.frames(f0, f0 + m.params.frames_per_window)))
                 continue
             s0 = f0 // g["frames_per_step"] + g["first_step"]

@@ -148,7 +148,7 @@ def test_the_streamed_trunk_equals_the_window_model_on_the_hop_grid(trunk_model)
     assert np.std(keras_probs, axis=0).min() > 0.01  # the windows do differ
     for chunk in (1, 333, 4000, 16000):  # the trunk over the stream, fed in chunks
         front = StreamingLogMel(P, keep_frames=512)
-        stream = m.stream(front)
+        stream = m.stream(front, 25)
         got, nxt = [], 0
         for i in range(0, x.shape[0], chunk):
             front.push(x[i:i + chunk])
@@ -244,3 +244,16 @@ def test_a_trunk_model_with_its_head_missing_or_altered_is_refused_in_one_line(t
     with open(metadata_path_for(model), "w", encoding="utf-8") as f:
         json.dump(meta, f)
     _one_line(_cli("tag", trunk_model["wav"], "--model", model), "head_sha256")
+
+
+@pytest.mark.parametrize("hop_s", [0.5, 0.33])
+def test_other_hops_give_identical_file_and_live_results(trunk_model, hop_s):
+    """A hop of whole blocks (0.5 s) pools the cached steps; another (0.33 s) runs the trunk per
+    window over the window's own frames: either way file and chunked live input agree."""
+    from stream_tagger.engine import Tagger
+    from stream_tagger.sources import FileSource
+
+    tagger = Tagger(trunk_model["model"], hop_s=hop_s)
+    from_file = list(tagger.stream(FileSource(trunk_model["wav"])))
+    assert len([e for e in from_file if isinstance(e, Hop)]) == -(-int(TOTAL_S * RATE) // tagger.hop_samples)
+    assert list(tagger.stream(_ChunkedSource(trunk_model["audio"], 333))) == from_file
