@@ -18,6 +18,10 @@
   (``tflite_sha256``, ``labels_sha256``: the runtime refuses a JSON written for another file).
   It must satisfy :func:`stream_tagger.model.check_metadata` and
   :func:`stream_tagger.model.check_model_file`.
+* ``trunk`` runs (``training/models.py``): the .tflite is the int8 *stream trunk* and a second file,
+  ``NAME.head.tflite`` (float32), holds the head; the metadata adds the geometry (``trunk``) and
+  the head's SHA-256 (``head_sha256``); see :mod:`training.trunk_export`. The parity check runs
+  the runtime's own streaming path (:class:`stream_tagger.trunk.TrunkModel`).
 * ``--stamp MODEL.tflite`` adds those two fields to the JSON beside a model converted before
   they existed (only for a JSON known to belong to that file: the runtime cannot check it).
 
@@ -235,7 +239,8 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
     meta["metrics"]["confusion_pure_int8"] = {"rows": rows, "cols": cols, "counts": cm.tolist()}
     plot_confusion(rows, cols, cm, os.path.join(run_dir, "confusion_int8.png"), f"{tr['arch']} (int8): pure test windows")
     if verbose:
-        print(f"convert: {len(blob) / 1024:.1f} KiB; decisions agree on {agree:.2%} of {len(yt_pure)} test windows "
+        head_note = f" + head {len(head_blob) / 1024:.1f} KiB (float32)" if trunk else ""
+        print(f"convert: {len(blob) / 1024:.1f} KiB{head_note}; decisions agree on {agree:.2%} of {len(yt_pure)} test windows "
               f"(synthetic mixtures {agree_mix:.2%} of {len(yt_mix)}; together {agree_all:.2%})", flush=True)
     if agree < min_agreement:
         _remove(check_path)

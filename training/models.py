@@ -31,8 +31,10 @@ quantisation (metadata ``input_norm``, see :mod:`training.convert`).
   takes 2 steps off the start, leaving the 11 steps ``f0/5 + 9 .. f0/5 + 19`` (:data:`TRUNK`)
   whose whole support (frames ``f0+3 .. f0+99``) lies in the window; global average + global
   max pooling over their (frequency, step) cells, dense 64 + dropout, dense 3 sigmoid: the head.
-  At width 32: 169,731 parameters; 18.2 M multiply-accumulates per second of audio
-  (:func:`macs_per_second`), 0.31 of compact's 59.3 M (4 windows of 14.83 M per second).
+  At width 32: 174,435 parameters; 18.47 M multiply-accumulates per second of audio
+  (:func:`macs_per_second`; ``python -m training.models`` prints it), 0.31 of compact's 59.31 M
+  (4 windows of 14.83 M per second). The last block has 10w channels, not compact's 12w: at 12w
+  the trunk would be 19.8 M per second, just over a third of compact's.
 """
 
 from __future__ import annotations
