@@ -257,3 +257,13 @@ def test_other_hops_give_identical_file_and_live_results(trunk_model, hop_s):
     from_file = list(tagger.stream(FileSource(trunk_model["wav"])))
     assert len([e for e in from_file if isinstance(e, Hop)]) == -(-int(TOTAL_S * RATE) // tagger.hop_samples)
     assert list(tagger.stream(_ChunkedSource(trunk_model["audio"], 333))) == from_file
+
+
+def test_an_archive_run_knows_a_trunk_model_by_both_its_files(trunk_model):
+    """Archive records are keyed on the model's identity: for a trunk model, its head's SHA-256
+    is part of it (another head, other results)."""
+    from stream_tagger.archive.worker import TagSettings, cached_tagger
+
+    tagger = cached_tagger(TagSettings(model=trunk_model["model"]))
+    meta = tagger.model.metadata
+    assert tagger.model_sha256 == f"{meta['tflite_sha256']}+{meta['head_sha256']}"
