@@ -157,7 +157,7 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
         from .models import TRUNK
         from .trunk_export import to_tflite_trunk
 
-        blob, head_blob = to_tflite_trunk(model, calib)
+        blob, head_blob = to_tflite_trunk(model, calib, n_calib_windows=N_CALIB)
         with open(head_path_for(check_path), "wb") as f:
             f.write(head_blob)
     else:
