@@ -1,8 +1,44 @@
 """Analysis of one continuous run of 16 kHz audio: frontend -> model -> decisions -> segments.
 
 The engine's worker (:mod:`stream_tagger.engine`) feeds one :class:`Analysis` per run of
-samples without a gap; the timing, decision and segment-edge rules it follows are in the
-engine's module docstring.
+samples without a gap. The rules it follows:
+
+Timing
+------
+Hop cell ``k`` covers stream samples ``[k*hop, (k+1)*hop)`` (16 kHz sample counts; a stream's
+time 0 is its first sample). Window ``m`` covers ``[m*hop, m*hop + 1 s)``. A cell's
+probabilities are the mean of the windows that contain it, so cell ``k`` is decided as soon
+as window ``k`` is computed, about 1 s after the cell starts. At the end of the stream the
+remaining cells use the windows that contain them, or one last window aligned on the end.
+Nothing depends on the wall clock: the same samples give the same events at any pace.
+If the analysis falls behind a live source, the ring buffer drops the oldest audio: the run
+is ended at the gap (its open segments closed) and a new one starts on the hop grid after it,
+so hop indices skip the gap and times stay those of the source's sample count. A network
+stream's missing wall-clock time (:class:`~stream_tagger.events.Gap`) is skipped the same way.
+
+Decisions (:mod:`stream_tagger.postprocess`)
+----------------------------------------------
+A hop's ``labels`` are the states confirmed so far (causal, no look-ahead), so a label may
+show up a ``min_on`` later than its segment begins. Segments are back-dated to where their
+run began, their boundaries refined on the 10 ms level envelope, and emitted once they have
+closed (``min_off`` after their end) and the label can no longer reopen at their refined end
+(a reopening whose refined start lands there continues the same segment; this holds a
+segment back by at most the refinement radius plus ``min_on``); at the end of a stream or
+on :meth:`Tagger.stop`, open segments are closed at the stream's end (at its last sample, not
+the next 10 ms step). Silence is decided by level (below ``silence_dbfs``, or in ``floor`` mode
+also near the input's tracked noise floor while neither speech nor music is on) and forces the
+other labels off; a label
+starting or ending where silence ends or starts shares its edge, and no segment of another
+label reaches into a silence (one that ended before the silence was confirmed is cut back to
+its start). A run that begins with sound starts its labels at its first sample. A whole stream
+shorter than a label's ``min_on`` that is all one label still gets that segment.
+
+Pauses (:mod:`stream_tagger.pauses`, ``min_silence_s``, default 0.5 s from the model metadata):
+after these decisions, a silence shorter than ``min_silence_s`` between two stretches of the
+same label does not break that label and is not reported as silence. The segments around such
+a silence wait at most ``min_silence_s`` (and the hop it ends in) longer before they are emitted,
+and a hop inside a silence not yet known to last ``min_silence_s`` shows the labels of the hop
+before it. ``min_silence_s = 0`` gives the decisions' own events.
 """
 
 from __future__ import annotations
@@ -21,7 +57,7 @@ BLOCK = 160  # samples of the 10 ms level/frame grid
 class Analysis:
     """Analysis of one continuous run of 16 kHz samples starting at absolute sample ``base``:
     log-mel frames, windows through the model, per-cell decisions, segments with refined
-    boundaries (see :mod:`stream_tagger.engine` for the timing and segment rules).
+    boundaries (the rules in this module's docstring).
 
     Not thread-safe; owned by the engine's worker. It talks only to what it is handed:
     ``model`` (``predict``, ``labels``), ``params`` (the frontend's

@@ -37,42 +37,7 @@ Public API
 ``tag_file(path, model=None, hop_s=0.25, ...)`` -> list of :class:`Segment` sorted by start.
 Sources: :mod:`stream_tagger.sources` (``FileSource``, ``MicSource``, ``StdinSource``, ``StreamSource``).
 
-Timing
-------
-Hop cell ``k`` covers stream samples ``[k*hop, (k+1)*hop)`` (16 kHz sample counts; a stream's
-time 0 is its first sample). Window ``m`` covers ``[m*hop, m*hop + 1 s)``. A cell's
-probabilities are the mean of the windows that contain it, so cell ``k`` is decided as soon
-as window ``k`` is computed, about 1 s after the cell starts. At the end of the stream the
-remaining cells use the windows that contain them, or one last window aligned on the end.
-Nothing depends on the wall clock: the same samples give the same events at any pace.
-If the analysis falls behind a live source, the ring buffer drops the oldest audio: the run
-is ended at the gap (its open segments closed) and a new one starts on the hop grid after it,
-so hop indices skip the gap and times stay those of the source's sample count. A network
-stream's missing wall-clock time (:class:`~stream_tagger.events.Gap`) is skipped the same way.
-
-Decisions (:mod:`stream_tagger.postprocess`)
-----------------------------------------------
-A hop's ``labels`` are the states confirmed so far (causal, no look-ahead), so a label may
-show up a ``min_on`` later than its segment begins. Segments are back-dated to where their
-run began, their boundaries refined on the 10 ms level envelope, and emitted once they have
-closed (``min_off`` after their end) and the label can no longer reopen at their refined end
-(a reopening whose refined start lands there continues the same segment; this holds a
-segment back by at most the refinement radius plus ``min_on``); at the end of a stream or
-on :meth:`Tagger.stop`, open segments are closed at the stream's end (at its last sample, not
-the next 10 ms step). Silence is decided by level (below ``silence_dbfs``, or in ``floor`` mode
-also near the input's tracked noise floor while neither speech nor music is on) and forces the
-other labels off; a label
-starting or ending where silence ends or starts shares its edge, and no segment of another
-label reaches into a silence (one that ended before the silence was confirmed is cut back to
-its start). A run that begins with sound starts its labels at its first sample. A whole stream
-shorter than a label's ``min_on`` that is all one label still gets that segment.
-
-Pauses (:mod:`stream_tagger.pauses`, ``min_silence_s``, default 0.5 s from the model metadata):
-after these decisions, a silence shorter than ``min_silence_s`` between two stretches of the
-same label does not break that label and is not reported as silence. The segments around such
-a silence wait at most ``min_silence_s`` (and the hop it ends in) longer before they are emitted,
-and a hop inside a silence not yet known to last ``min_silence_s`` shows the labels of the hop
-before it. ``min_silence_s = 0`` gives the decisions' own events.
+Timing, decisions, segment edges and pauses: :mod:`stream_tagger.analysis` (its module docstring).
 """
 
 from __future__ import annotations
@@ -97,6 +62,7 @@ from .level import NoiseFloor, power_to_dbfs
 from .postprocess import MIN_SILENCE_S_RANGE, DecisionParams
 from .resampler import StreamingResampler, sanitize_block
 from .ring_buffer import RingBuffer
+from .run_state import LATENCY_WINDOW_HOPS, EngineSnapshot, RunStats  # noqa: F401  (public here too)
 
 if TYPE_CHECKING:
     from .model import TagModel
@@ -106,55 +72,6 @@ EVENT_QUEUE_SIZE = 1024
 """Events waiting for the consumer at most. When full, a file's or stdin's analysis waits (the
 back-pressure reaches the ring buffer and the reader); a live source's (device, paced replay)
 goes on, and the events that find no room are lost and counted (``RunStats.lost_events``)."""
-
-
-@dataclass
-class EngineSnapshot:
-    """Read-only view of the engine for displays (see module docstring)."""
-
-    running: bool = False
-    source_description: str = ""
-    source_rate_hz: int = 0
-    sample_rate_hz: int = RATE_HZ
-    stream_time_s: float = 0.0
-    level_dbfs: float = -120.0
-    level_envelope_dbfs: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    floor_dbfs: float | None = None
-    logmel: np.ndarray = field(default_factory=lambda: np.zeros((64, 0), np.float32))
-    logmel_end_s: float = 0.0
-    load: float = 0.0
-    dropped_samples: int = 0
-    last_hop: Hop | None = None
-    error: str | None = None
-
-
-LATENCY_WINDOW_HOPS = 2048  # latencies kept: the latest 2048 hops (8.5 min at the 0.25 s hop)
-
-
-@dataclass
-class RunStats:
-    """Totals of one run. ``latencies_s``: per hop of the latest :data:`LATENCY_WINDOW_HOPS`
-    (a bounded window, so a 24/7 run does not grow), from the moment the audio completing its
-    last window was written into the ring buffer to the moment the hop was emitted, seconds.
-    ``lost_events``: hops and segments of a live source that found the event queue full (the
-    consumer, e.g. a stalled standard output, fell :data:`EVENT_QUEUE_SIZE` events behind).
-    ``gaps``, ``gap_s``: how many :class:`~stream_tagger.events.Gap` events, and their wall-clock seconds."""
-
-    audio_s: float = 0.0
-    processing_s: float = 0.0
-    hops: int = 0
-    segments: int = 0
-    windows: int = 0
-    dropped_samples: int = 0
-    lost_events: int = 0
-    gaps: int = 0
-    gap_s: float = 0.0
-    first_hop_wall_s: float | None = None
-    latencies_s: deque = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW_HOPS))
-
-    @property
-    def realtime_factor(self) -> float:
-        return self.audio_s / self.processing_s if self.processing_s > 0 else float("inf")
 
 
 _END = object()

@@ -38,6 +38,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import secrets
 import select
 import stat
@@ -174,6 +175,39 @@ def write_file_atomic(path: str | os.PathLike, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+TEMP_NAME = re.compile(r"^\..+\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
+"""The temporary names :func:`write_file_atomic` writes under: ``.NAME.PID.HEX8.tmp``."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: someone else's live process
+        return True
+    return True
+
+
+def remove_stale_temps(folder: str | os.PathLike) -> int:
+    """Remove, under ``folder`` (recursively), the temporary files that :func:`write_file_atomic`
+    left when its process was killed mid-write (``SIGKILL`` cannot be caught): names matching
+    :data:`TEMP_NAME` whose writing process no longer runs. A live process's temporary files
+    are left alone. Returns how many were removed."""
+    removed = 0
+    for root, _dirs, files in os.walk(folder):
+        for f in files:
+            m = TEMP_NAME.match(f)
+            if m is None or int(m["pid"]) == os.getpid() or _pid_alive(int(m["pid"])):
+                continue
+            try:
+                os.unlink(os.path.join(root, f))
+                removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
 
 
 class LineWriter:

@@ -17,6 +17,7 @@ import pytest
 from archive_corpus import (CLI, env, labels_only, last_line, make_archive, read_summary, run_cli, tree)
 
 from stream_tagger.cli import main
+from stream_tagger.outputs import TEMP_NAME
 
 SUMMARY_HEADER = "file,status,duration_s,speech_s,music_s,noise_s,silence_s,segments,error"
 
@@ -170,10 +171,20 @@ def test_resume_after_sigkill_finishes_the_job_and_skips_what_was_done(big_archi
     assert 2 <= len(done_before) < len(big_archive["good"]), "the run should have been killed mid-way"
     gone, alive = psutil.wait_procs(workers, timeout=10)  # the workers end with their parent
     assert not alive, alive
-    _no_temp_files(out)
+    # SIGKILL mid-write leaves the writer's temporary file (never a half-written label file); one is
+    # planted too, from a process that has ended, so that the resumed run always has one to remove
+    left = [k for k in tree(out) if k.endswith(".tmp")]
+    assert all(TEMP_NAME.match(os.path.basename(k)) for k in left), left
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    os.makedirs(os.path.join(out, "talk"), exist_ok=True)
+    with open(os.path.join(out, "talk", f".a1.csv.{dead.pid}.0123abcd.tmp"), "w") as f:
+        f.write("start,end,label\n0.000,1.0")
     # every label file present is whole; the ones with a marker are skipped by --resume
     r = run_cli(*args, "--resume", "--summary", str(tmp_path / "s.csv"), "--no-progress")
     assert r.returncode == 0, r.stderr
+    _no_temp_files(out)
+    assert f"removed {len(left) + 1} temporary file(s) left by an interrupted run" in r.stderr
     rows = read_summary(str(tmp_path / "s.csv"))
     skipped = [r_ for r_ in rows if r_["status"] == "skipped"]
     assert len(skipped) == len(done_before) and len(rows) == len(big_archive["good"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from ..errors import TaggerError, UsageError, error_line
 
@@ -180,6 +181,13 @@ def run(args) -> int:
         from ..commands.tag import make_out_dir
 
         make_out_dir(args.out_dir)
+        if args.resume:
+            from ..outputs import remove_stale_temps
+
+            removed = remove_stale_temps(args.out_dir)
+            if removed:
+                print(f"stream-tagger: removed {removed} temporary file(s) left by an interrupted run",
+                      file=sys.stderr)
     jobs = 1 if args.jobs is None else (default_jobs() if args.jobs == 0 else args.jobs)
     progress = Progress(len(items), enabled=not args.no_progress)
     progress.file_done(sum(float(r["duration_s"] or 0) for r in rows.values()), count=len(rows), tagged=False)
