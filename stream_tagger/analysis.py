@@ -10,6 +10,8 @@ time 0 is its first sample). Window ``m`` covers ``[m*hop, m*hop + 1 s)``. A cel
 probabilities are the mean of the windows that contain it, so cell ``k`` is decided as soon
 as window ``k`` is computed, about 1 s after the cell starts. At the end of the stream the
 remaining cells use the windows that contain them, or one last window aligned on the end.
+A shared-trunk model (:mod:`stream_tagger.trunk`) computes its windows from a trunk run once
+over the run's frames, giving the same probabilities as each window on its own would.
 Nothing depends on the wall clock: the same samples give the same events at any pace.
 If the analysis falls behind a live source, the ring buffer drops the oldest audio: the run
 is ended at the gap (its open segments closed) and a new one starts on the hop grid after it,
