@@ -267,3 +267,15 @@ def test_an_archive_run_knows_a_trunk_model_by_both_its_files(trunk_model):
     tagger = cached_tagger(TagSettings(model=trunk_model["model"]))
     meta = tagger.model.metadata
     assert tagger.model_sha256 == f"{meta['tflite_sha256']}+{meta['head_sha256']}"
+
+
+def test_a_trunk_geometry_that_does_not_fit_the_window_is_refused_in_one_line(trunk_model, tmp_path):
+    from stream_tagger.model import metadata_path_for
+
+    model = _copy_model(trunk_model["model"], tmp_path)
+    with open(metadata_path_for(model), encoding="utf-8") as f:
+        meta = json.load(f)
+    meta["trunk"]["first_step"] = 15  # steps 15..25 would need frames past the window's 101
+    with open(metadata_path_for(model), "w", encoding="utf-8") as f:
+        json.dump(meta, f)
+    _one_line(_cli("tag", trunk_model["wav"], "--model", model), "trunk", "window")
