@@ -156,8 +156,3 @@ def to_tflite_trunk(model, norm_calib_x: np.ndarray, n_calib_windows: int = 300)
         head = tf.lite.TFLiteConverter.from_saved_model(saved).convert()
     return trunk, head
 
-
-def window_probs_float(model, windows: np.ndarray) -> np.ndarray:
-    """The window model's float probabilities (for checks)."""
-    x = windows[..., None] if windows.ndim == 3 else windows
-    return np.asarray(model.predict(x.astype(np.float32), batch_size=256, verbose=0), np.float32)
