@@ -1,14 +1,16 @@
 """Side by side: this project's engine against the tools a user would pick instead.
 
     python benchmarks/bench_compare.py [--minutes 15] [--seed 11] [--no-long] [--tools ...]
-                                       [--compact-model PATH] [--seed-model PATH] [--out-dir DIR]
+                                       [--compact-model PATH] [--seed-model PATH] [--trunk-model PATH]
+                                       [--out-dir DIR]
                                        [--update-readme]
 
 Tools (``--tools``, default all): ``engine:compact`` (``assets/model.tflite``), ``engine:seed``
 (``assets/model_seed.tflite``, else ``runs/seed/model.tflite``), ``silero`` (silero-vad's ONNX
 model, onnxruntime), ``webrtc:3`` and ``webrtc:1`` (webrtcvad, aggressiveness 3 and 1),
 ``level:-50`` (plain level threshold for silence, dBFS); see ``benchmarks/peers.py`` for how each
-peer is run. A missing model prints ``n/a``.
+peer is run. A missing model prints ``n/a``. Not among the defaults: ``engine:trunk``, the
+shared-trunk network (``--trunk-model``, default ``runs/trunk/model.tflite``).
 
 Audio: the shipped example (``assets/example.ogg`` + ``assets/example.csv``) and a long
 concatenation of corpus *test-split* recordings (default 15 min) built deterministically from
@@ -251,6 +253,8 @@ def resolve_model(spec: str, args) -> str | None:
     elif spec == "engine:seed":
         cands = [args.seed_model] if args.seed_model else [os.path.join(ROOT, "assets", "model_seed.tflite"),
                                                            os.path.join(ROOT, "runs", "seed", "model.tflite")]
+    elif spec == "engine:trunk":
+        cands = [args.trunk_model] if args.trunk_model else [os.path.join(ROOT, "runs", "trunk", "model.tflite")]
     else:
         return None
     for c in cands:
@@ -299,6 +303,13 @@ def row_for(spec: str, model: str | None, out: dict | None, report: dict | None)
         with open(model, "rb") as f:
             blob = f.read()
         row.update(model_sha1=hashlib.sha1(blob).hexdigest(), model_bytes=len(blob))
+        from stream_tagger.model import head_path_for
+
+        json_path = os.path.splitext(model)[0] + ".json"
+        if os.path.exists(head_path_for(model)) and os.path.exists(json_path):
+            with open(json_path, encoding="utf-8") as f:
+                if "trunk" in json.load(f):  # a shared-trunk model: its head file counts too
+                    row["model_bytes"] += os.path.getsize(head_path_for(model))
     if out is None or "error" in out:
         row["error"] = "n/a (model not found)" if out is None else out["error"]
         return row
@@ -421,6 +432,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cache-dir", default=os.path.join(ROOT, "data", "bench"))
     ap.add_argument("--compact-model", default=None)
     ap.add_argument("--seed-model", default=None)
+    ap.add_argument("--trunk-model", default=None)
     ap.add_argument("--hop", type=float, default=0.25, help="engine hop, seconds (default 0.25, as the CLI)")
     ap.add_argument("--out-dir", default=os.path.join(HERE, "results"))
     ap.add_argument("--no-aims", action="store_true", help="skip the engine-aims check (headless replay)")

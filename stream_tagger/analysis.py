@@ -10,6 +10,8 @@ time 0 is its first sample). Window ``m`` covers ``[m*hop, m*hop + 1 s)``. A cel
 probabilities are the mean of the windows that contain it, so cell ``k`` is decided as soon
 as window ``k`` is computed, about 1 s after the cell starts. At the end of the stream the
 remaining cells use the windows that contain them, or one last window aligned on the end.
+A shared-trunk model (:mod:`stream_tagger.trunk`) computes its windows from a trunk run once
+over the run's frames, giving the same probabilities as each window on its own would.
 Nothing depends on the wall clock: the same samples give the same events at any pace.
 If the analysis falls behind a live source, the ring buffer drops the oldest audio: the run
 is ended at the gap (its open segments closed) and a new one starts on the hop grid after it,
@@ -92,6 +94,8 @@ class Analysis:
         from .frontend import StreamingLogMel  # noqa: PLC0415 - deferred import (see Tagger.load_model)
 
         self.front = StreamingLogMel(params, keep_frames=512)
+        # a shared-trunk model runs its trunk once over the run's frames (stream_tagger.trunk)
+        self.trunk = model.stream(self.front, self.fph) if hasattr(model, "stream") else None
         self.meter = LevelMeter(BLOCK)
         self.n = 0  # samples of this run pushed so far
         self.end_s: float | None = None  # the run's true end in stream seconds, once finished
@@ -147,8 +151,7 @@ class Analysis:
             m += 1
         if not ms:
             return []
-        feats = np.stack([self.front.window(mm * self.hop_samples) for mm in ms])
-        probs = self._predict(feats)
+        probs = self._window_probs(ms)
         for mm, p in zip(ms, probs):
             self.win_probs[mm] = p
         self.next_window = m
@@ -160,6 +163,14 @@ class Analysis:
         for j in [j for j in self.win_probs if j <= m - self.keep_windows]:
             del self.win_probs[j]
         return emitted
+
+    def _window_probs(self, ms: list[int]) -> np.ndarray:
+        """Probabilities of the windows ``ms`` (hop indices of this run): pooled from the shared
+        trunk's steps, or each window through the model."""
+        if self.trunk is None:
+            return self._predict(np.stack([self.front.window(mm * self.hop_samples) for mm in ms]))
+        p = self.trunk.window_probs([mm * self.hop_samples // self.params.hop_samples for mm in ms])
+        return np.nan_to_num(p, nan=0.0, posinf=1.0, neginf=0.0).clip(0.0, 1.0)
 
     def _predict(self, feats: np.ndarray) -> np.ndarray:
         out = []
@@ -436,7 +447,7 @@ class Analysis:
             ms.append(m)
             m += 1
         if ms:
-            probs = self._predict(np.stack([self.front.window(mm * self.hop_samples) for mm in ms]))
+            probs = self._window_probs(ms)
             for mm, pr in zip(ms, probs):
                 self.win_probs[mm] = pr
             self.on_windows(len(ms))

@@ -259,6 +259,16 @@ class StreamingLogMel:
         i = m - self._first_frame
         return self._frames[:, i : i + p.frames_per_window]
 
+    def frames(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start .. stop - 1`` (indices on the run's frame grid), ``(n_mels, stop - start)``
+        (a view, valid until the next :meth:`push`)."""
+        if start < self._first_frame:
+            raise ValueError(f"frame {start} was already dropped")
+        if stop > self._next_frame:
+            raise ValueError(f"frame {stop - 1} is not computed yet")
+        i = start - self._first_frame
+        return self._frames[:, i:i + (stop - start)]
+
     def recent_frames(self, n: int) -> np.ndarray:
         """The last ``n`` computed frames (fewer at stream start), for displays (a view, valid
         until the next :meth:`push`)."""

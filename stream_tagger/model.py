@@ -78,6 +78,11 @@ def labels_sha256(tflite_sha256: str, labels) -> str:
     return hashlib.sha256(f"{tflite_sha256}:{','.join(labels)}".encode()).hexdigest()
 
 
+def head_path_for(model_path: str) -> str:
+    """The second file of a shared-trunk model (:mod:`stream_tagger.trunk`): ``NAME.head.tflite``."""
+    return os.path.splitext(model_path)[0] + ".head.tflite"
+
+
 def file_identity(model_path: str, labels) -> dict:
     """The metadata fields that tie a JSON to ``model_path``'s bytes and to its label order:
     ``{"tflite_sha256": ..., "labels_sha256": ...}`` (written by the conversion)."""
@@ -112,6 +117,17 @@ def check_model_file(model_path: str, meta: dict) -> None:
     if meta["labels_sha256"] != labels_sha256(actual, meta["labels"]):
         raise ModelError(f"{meta_path}: labels {list(meta['labels'])} are not those {name} was converted with, "
                          f"in that order (labels_sha256 does not match)")
+    if "trunk" in meta:  # a shared-trunk model's second file, its head
+        head = head_path_for(model_path)
+        v = meta.get("head_sha256")
+        if not (isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)):
+            raise ModelError(f"{meta_path}: metadata 'head_sha256' must be 64 lowercase hex digits, not {_show(v)}")
+        if not os.path.isfile(head):
+            raise ModelError(f"{head}: the model's head file is missing (a trunk model is {name}, "
+                             f"{os.path.basename(head)} and {os.path.basename(meta_path)}, side by side)")
+        if file_sha256(head) != v:
+            raise ModelError(f"{meta_path}: written for another head file than {os.path.basename(head)} "
+                             f"(head_sha256 does not match): use the files converted together")
 
 
 def _interpreter_class():
@@ -125,6 +141,18 @@ def _interpreter_class():
                 "no TFLite interpreter installed: pip install ai-edge-litert"
             ) from None
     return Interpreter
+
+
+def _open_interpreter(path: str, threads: int):
+    """A TFLite interpreter with tensors allocated; ModelError (one line) if the file is no model."""
+    Interpreter = _interpreter_class()
+    try:
+        interp = Interpreter(model_path=path, num_threads=max(1, int(threads)))
+        interp.allocate_tensors()
+    except Exception as e:
+        msg = str(e).strip().splitlines()
+        raise ModelError(f"{path}: not a valid TFLite model ({msg[-1] if msg else type(e).__name__})") from None
+    return interp
 
 
 def read_metadata(model_path: str) -> dict:
@@ -232,6 +260,10 @@ def check_metadata(meta: dict, params: FrontendParams = DEFAULT_PARAMS, where: s
                 raise ModelError(f"{where}: metadata '{key}' for '{lab}' must be a finite number of seconds >= 0, "
                                  f"not {_show(v)}")
     input_norm(meta, where)
+    if "trunk" in meta:
+        from .trunk import check_trunk_metadata  # noqa: PLC0415 - trunk imports this module
+
+        check_trunk_metadata(meta, params.frames_per_window, where)
 
 
 def input_norm(meta: dict, where: str = "model") -> tuple[float, float]:
@@ -284,13 +316,13 @@ class TagModel:
             raise ModelError(f"{model_path}: is a directory, not a .tflite model")
         meta = read_metadata(model_path)
         check_metadata(meta, params, where=model_path)
-        Interpreter = _interpreter_class()
-        try:
-            interp = Interpreter(model_path=model_path, num_threads=max(1, int(threads)))
-            interp.allocate_tensors()
-        except Exception as e:
-            msg = str(e).strip().splitlines()
-            raise ModelError(f"{model_path}: not a valid TFLite model ({msg[-1] if msg else type(e).__name__})") from None
+        interp = _open_interpreter(model_path, threads)
+        if "trunk" in meta:  # a shared-trunk model: its head is the second file
+            from .trunk import TrunkModel  # noqa: PLC0415 - trunk imports this module
+
+            check_model_file(model_path, meta)  # both files, before the head is opened
+            head = _open_interpreter(head_path_for(model_path), 1)
+            return TrunkModel(model_path, meta, interp, head, params)
         check_model_file(model_path, meta)  # after the interpreter: a broken file is named as such
         return cls(model_path, meta, interp, params)
 

@@ -513,3 +513,31 @@ def test_pipeline_failures_are_one_line(corpus, tmp_path):
     assert "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("pipeline: error: ") and "runs_is_a_file" in last
+
+
+def test_the_trunk_network_through_the_one_command(corpus, tmp_path):
+    """``--arch trunk``: trained, fine-tuned, converted to its stream trunk + head and installed
+    with both files; the runtime loads it as a shared-trunk model, with a third of compact's
+    multiply-accumulates per second of audio or less."""
+    from stream_tagger.model import head_path_for
+    from stream_tagger.trunk import TrunkModel
+
+    out = str(tmp_path / "trunk")
+    cmd = [sys.executable, "-m", "training.pipeline", "--arch", "trunk", "--data-dir", corpus, "--skip-corpus",
+           "--reuse-features", "--runs-dir", os.path.join(out, "runs"), "--results-dir", os.path.join(out, "results"),
+           "--assets-dir", os.path.join(out, "assets"), "--install", "--epochs", "1", "--steps-per-epoch", "4",
+           "--batch-size", "16", "--n-eval-mix", "100"]
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)  # a hang guard only
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    assert "quantisation-aware epoch 3/3" in r.stdout
+    path = os.path.join(out, "assets", "model.tflite")
+    assert os.path.getsize(head_path_for(path)) > 0
+    m = TagModel.load(path)
+    assert isinstance(m, TrunkModel) and m.input_quantized
+    meta = m.metadata
+    assert meta["arch"] == "trunk" and meta["trunk"]["steps_per_window"] == 11
+    assert meta["parity"]["decision_agreement_test"] >= 0.99
+    assert 0 < meta["macs_per_second"] <= 59.3e6 / 3 and meta["params"] <= 400_000
+    x = signal_logmel(_noise(16000, 3))[:, :P.frames_per_window]
+    p = m.predict(np.stack([x, x - 2.0]))
+    assert p.shape == (2, 3) and np.all((p >= 0) & (p <= 1))

@@ -18,6 +18,10 @@
   (``tflite_sha256``, ``labels_sha256``: the runtime refuses a JSON written for another file).
   It must satisfy :func:`stream_tagger.model.check_metadata` and
   :func:`stream_tagger.model.check_model_file`.
+* ``trunk`` runs (``training/models.py``): the .tflite is the int8 *stream trunk* and a second file,
+  ``NAME.head.tflite`` (float32), holds the head; the metadata adds the geometry (``trunk``) and
+  the head's SHA-256 (``head_sha256``); see :mod:`training.trunk_export`. The parity check runs
+  the runtime's own streaming path (:class:`stream_tagger.trunk.TrunkModel`).
 * ``--stamp MODEL.tflite`` adds those two fields to the JSON beside a model converted before
   they existed (only for a JSON known to belong to that file: the runtime cannot check it).
 
@@ -39,8 +43,8 @@ import numpy as np
 from stream_tagger.frontend import DEFAULT_PARAMS
 from stream_tagger.postprocess import DecisionParams
 from stream_tagger.errors import ModelError
-from stream_tagger.model import (METADATA_VERSION, check_metadata, check_model_file, file_identity,
-                                 metadata_path_for, read_metadata)
+from stream_tagger.model import (METADATA_VERSION, check_metadata, check_model_file, file_identity, file_sha256,
+                                 head_path_for, metadata_path_for, read_metadata)
 
 from .train import LABELS, confusion_pure, decisions_agree, plot_confusion, prf
 
@@ -147,8 +151,17 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
     model = keras.models.load_model(os.path.join(run_dir, "model.keras"))
     calib = np.load(os.path.join(run_dir, "calib.npz"))["x"]
     net, calib, norm = deployed_network(model, float(tr["norm_mean"]), float(tr["norm_std"]), calib)
-    blob = to_tflite_int8(net, calib)
     check_path = os.path.splitext(out_path)[0] + ".check.tflite"  # candidate until parity passes
+    trunk = tr["arch"] == "trunk"
+    if trunk:  # the stream trunk (int8) + its head (float32): training/trunk_export.py
+        from .models import TRUNK
+        from .trunk_export import to_tflite_trunk
+
+        blob, head_blob = to_tflite_trunk(model, calib, n_calib_windows=N_CALIB)
+        with open(head_path_for(check_path), "wb") as f:
+            f.write(head_blob)
+    else:
+        blob = to_tflite_int8(net, calib)
     with open(check_path, "wb") as f:
         f.write(blob)
 
@@ -171,6 +184,7 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
         "output": {"activation": "sigmoid", "multi_label": True},
         "params": tr["params"],
         "macs_per_window": tr["macs_per_window"],
+        "macs_per_second": tr.get("macs_per_second"),
         "training": {**{k: tr[k] for k in ("seed", "epochs_run", "best_epoch", "steps_per_epoch", "batch_size",
                                            "train_seconds", "n_train_files")},
                      **{k: tr.get(k) for k in ("fit_seconds", "fit_reused", "stopped_by", "time_limit_minutes",
@@ -179,6 +193,13 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
     }
     if norm:
         meta["input_norm"] = norm
+    if trunk:
+        meta["trunk"] = dict(TRUNK)
+        meta["head_sha256"] = file_sha256(head_path_for(check_path))
+        meta["input"]["shape"] = [1, DEFAULT_PARAMS.n_mels, TRUNK["frames_per_block"], 1]
+        meta["input"]["states"] = "state0..state4 <- next0..next4 of the block before (stream_tagger.trunk)"
+        meta["head"] = {"file": os.path.basename(head_path_for(out_path)), "dtype": "float32",
+                        "input": "average and maximum of the window's steps (stream_tagger.trunk)"}
     check_metadata(meta, DEFAULT_PARAMS, where="conversion")
     check_model_file(check_path, meta)
     with open(os.path.splitext(check_path)[0] + ".json", "w", encoding="utf-8") as f:
@@ -218,13 +239,16 @@ def convert_run(run_dir: str, data_dir: str = "data", out_path: str | None = Non
     meta["metrics"]["confusion_pure_int8"] = {"rows": rows, "cols": cols, "counts": cm.tolist()}
     plot_confusion(rows, cols, cm, os.path.join(run_dir, "confusion_int8.png"), f"{tr['arch']} (int8): pure test windows")
     if verbose:
-        print(f"convert: {len(blob) / 1024:.1f} KiB; decisions agree on {agree:.2%} of {len(yt_pure)} test windows "
+        head_note = f" + head {len(head_blob) / 1024:.1f} KiB (float32)" if trunk else ""
+        print(f"convert: {len(blob) / 1024:.1f} KiB{head_note}; decisions agree on {agree:.2%} of {len(yt_pure)} test windows "
               f"(synthetic mixtures {agree_mix:.2%} of {len(yt_mix)}; together {agree_all:.2%})", flush=True)
     if agree < min_agreement:
         _remove(check_path)
         raise SystemExit(f"convert: parity check failed: Keras and .tflite decisions agree on {agree:.2%} "
                          f"< {min_agreement:.0%} of test windows")
     os.replace(check_path, out_path)
+    if trunk:
+        os.replace(head_path_for(check_path), head_path_for(out_path))
     _remove(os.path.splitext(check_path)[0] + ".json")
     write_metadata(out_path, meta)
     return meta
@@ -261,7 +285,7 @@ def stamp(model_path: str) -> dict:
 
 
 def _remove(tflite_path: str) -> None:
-    for p in (tflite_path, os.path.splitext(tflite_path)[0] + ".json"):
+    for p in (tflite_path, os.path.splitext(tflite_path)[0] + ".json", head_path_for(tflite_path)):
         if os.path.exists(p):
             os.remove(p)
 

@@ -1,6 +1,6 @@
 """The whole chain in one command: corpus -> features -> train + evaluate -> convert -> install.
 
-    python -m training.pipeline [--arch compact|seed] [--data-dir data] [--from-tree MUSAN_DIR]
+    python -m training.pipeline [--arch compact|seed|trunk] [--data-dir data] [--from-tree MUSAN_DIR]
 
 Stages (each prints its wall time; finished stages are skipped where their output is
 up to date: the corpus builder skips what is built, features are keyed on the manifest):
@@ -10,8 +10,9 @@ up to date: the corpus builder skips what is built, features are keyed on the ma
 3. train    training + evaluation on val/test (``runs/<arch>``)
 4. convert  int8 TFLite + parity check + metadata (``runs/<arch>/model.tflite/.json``)
 5. results  curves, confusion matrices and metrics copied to ``training/results/``
-6. install  copy into ``assets/`` (compact -> ``model.*``, seed -> ``model_seed.*``); on by
-            default for compact, ``--install``/``--no-install`` to choose.
+6. install  copy into ``assets/`` (compact and trunk -> ``model.*``, a trunk with its
+            ``model.head.tflite``; seed -> ``model_seed.*``); on by default for compact,
+            ``--install``/``--no-install`` to choose.
 
 Peak memory (resident set of this process and of its children) is printed at the end.
 """
@@ -96,10 +97,14 @@ def copy_results(run_dir: str, arch: str, results_dir: str) -> None:
 
 def install(run_dir: str, arch: str, assets_dir: str) -> None:
     """Copy the run's model into ``assets_dir`` (created if missing)."""
-    stem = "model" if arch == "compact" else "model_seed"
+    stem = "model_seed" if arch == "seed" else "model"
     os.makedirs(assets_dir, exist_ok=True)
-    for ext in (".tflite", ".json"):
+    exts = (".tflite", ".json") + ((".head.tflite",) if arch == "trunk" else ())
+    for ext in exts:
         shutil.copy2(os.path.join(run_dir, "model" + ext), os.path.join(assets_dir, stem + ext))
+    stale = os.path.join(assets_dir, stem + ".head.tflite")
+    if arch != "trunk" and os.path.exists(stale):  # a trunk model's head, replaced by a window model
+        os.remove(stale)
     print(f"install: {arch} -> {os.path.join(assets_dir, stem)}.tflite/.json", flush=True)
 
 
@@ -116,7 +121,7 @@ def stage_features(data_dir: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--arch", default="compact", choices=["compact", "seed"])
+    ap.add_argument("--arch", default="compact", choices=["compact", "seed", "trunk"])
     ap.add_argument("--data-dir", default="data")
     ap.add_argument("--from-tree", default=None, help="a MUSAN-like tree with music/ noise/ speech/ folders")
     ap.add_argument("--runs-dir", default="runs")
@@ -152,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     # compact: at most 46 epochs (early stopping on validation loss, patience 8), the recipe of the
     # shipped model; no wall-clock limit unless --max-minutes
     defaults = {"compact": dict(epochs=46, steps_per_epoch=300, batch_size=64, max_minutes=None),
-                "seed": dict(epochs=30, steps_per_epoch=300, batch_size=64, max_minutes=None)}[a.arch]
+                "seed": dict(epochs=30, steps_per_epoch=300, batch_size=64, max_minutes=None),
+                "trunk": dict(epochs=46, steps_per_epoch=300, batch_size=64, max_minutes=None)}[a.arch]
     for k in defaults:
         if getattr(a, k) is not None:
             defaults[k] = getattr(a, k)

@@ -17,6 +17,10 @@ The fine-tuning therefore
 while the other weights train for a few epochs at a low learning rate. The weights then go back
 into the plain network (conv1 unfolded so that it folds to the rounded kernel again), which is
 what is saved, evaluated and converted.
+
+The ``trunk`` network (``training/models.py``) fine-tunes the same way: its conv1 is a 'valid'
+convolution after a frequency padding (the folded layer keeps that padding), and its head
+(global average, dense layers) runs in float at runtime, so those outputs are not rounded.
 """
 
 from __future__ import annotations
@@ -61,9 +65,10 @@ def _folded_conv_layer():
         """Conv2D (3x3, 'same') with BN folded in, its weights on the per-channel int8 grid
         (symmetric, max |w| / 127, as the converter does); frozen by :func:`fake_quant_clone`."""
 
-        def __init__(self, kernel, bias, **kw):
+        def __init__(self, kernel, bias, padding: str = "same", **kw):
             super().__init__(**kw)
             self.k0, self.b0 = np.asarray(kernel, np.float32), np.asarray(bias, np.float32)
+            self.padding = padding  # the convolution's own: 'same' (compact), 'valid' after a pad (trunk)
 
         def build(self, input_shape):
             self.kernel = self.add_weight(shape=self.k0.shape, initializer=keras.initializers.Constant(self.k0),
@@ -74,7 +79,7 @@ def _folded_conv_layer():
         def call(self, x):
             s = ops.maximum(ops.max(ops.abs(self.kernel), axis=(0, 1, 2), keepdims=True), 1e-8) / 127.0
             w = self.kernel + ops.stop_gradient(ops.round(self.kernel / s) * s - self.kernel)
-            return ops.conv(x, w, padding="same") + self.bias
+            return ops.conv(x, w, padding=self.padding) + self.bias
 
     return FoldedQuantConv
 
@@ -101,6 +106,8 @@ def _quantised_layer_names(model) -> list[str]:
     names = []
     for layer in model.layers:
         cls = type(layer).__name__
+        if model.name == "trunk" and cls in ("GlobalAveragePooling2D", "Dense"):
+            continue  # the trunk's head runs in float (training/trunk_export.py)
         if cls in _QUANTISED_OUTPUTS or (cls == "Dense" and layer.get_config().get("activation") == "relu"):
             names.append(layer.name)
     return names
@@ -145,7 +152,7 @@ def fake_quant_clone(model, ranges: dict[str, tuple[float, float]], fold_first_c
 
     def call_function(layer, *args, **kwargs):
         if folded is not None and layer.name == "conv1":
-            conv = _folded_conv_layer()(*folded, name="conv1_folded")
+            conv = _folded_conv_layer()(*folded, padding=layer.padding, name="conv1_folded")
             conv.trainable = False
             out = conv(*args)
         elif folded is not None and layer.name == "conv1_bn":

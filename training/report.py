@@ -1,6 +1,7 @@
-"""Seed vs compact on the same source-disjoint test split: a markdown table.
+"""Seed vs compact (vs trunk) on the same source-disjoint test split: a markdown table.
 
     python -m training.report [--data-dir data] [--compact assets/model.tflite] [--seed-model runs/seed/model.tflite]
+                              [--trunk-model runs/trunk/model.tflite]
 
 For each model it runs the int8 ``.tflite`` through the runtime's own
 :class:`stream_tagger.model.TagModel` (LiteRT, no TensorFlow) on the test windows and prints
@@ -8,7 +9,11 @@ per-class precision / recall / F1 at window level (pure single-class windows, 1 
 at a 0.5 s hop) with a 95 % bootstrap interval over test recordings
 (:func:`training.train.f1_interval`; needs the feature store), F1 on the seeded synthetic
 mixtures, the float (Keras) F1 recorded at training time, parameters, .tflite size, and the
-per-window latency with one thread (batch 1, median of repeated calls, frontend excluded).
+per-window latency with one thread (batch 1, median of repeated calls, frontend excluded). For a
+shared-trunk model (``--arch trunk``, :mod:`stream_tagger.trunk`) the latency is what a window
+costs when streaming at the 0.25 s hop (one trunk block and one head call), its size is both
+files', and its multiply-accumulates are given per second of audio. The trunk row is shown
+when ``runs/trunk/model.tflite`` (or ``--trunk-model``) exists.
 
 Test windows are rebuilt from the feature store (``data/features``) exactly as training
 built them (same seed); if ``runs/<arch>/eval_sets.npz`` exists it is used instead. Without
@@ -33,15 +38,27 @@ from .train import EVAL_SEED_OFFSET, LABELS, f1_interval, prf
 
 
 def latency_ms(model: TagModel, n: int = 300) -> float:
-    """Median wall time (ms) of ``predict`` on one window, one thread."""
+    """Median wall time (ms) of ``predict`` on one window, one thread; for a shared-trunk model,
+    of what one window costs on a stream at the 0.25 s hop: one trunk block and the head."""
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((64, 101)) - 6).astype(np.float32)
+    if hasattr(model, "run_block"):
+        states, fb = model.zero_states(), model.geometry["frames_per_block"]
+        steps = model.window_steps(x)
+
+        def call():
+            nonlocal states
+            _, states = model.run_block(x[:, :fb], states)
+            model.pool_head(steps)
+    else:
+        def call():
+            model.predict(x)
     for _ in range(20):
-        model.predict(x)
+        call()
     ts = []
     for _ in range(n):
         t = time.perf_counter()
-        model.predict(x)
+        call()
         ts.append(time.perf_counter() - t)
     return float(np.median(ts) * 1e3)
 
@@ -107,10 +124,14 @@ def evaluate(path: str, arch: str, ev: dict | None, where: str, groups: np.ndarr
              split: str = "test") -> dict | None:
     if not os.path.exists(path):
         return None
+    from stream_tagger.model import head_path_for
+
     m = TagModel.load(path, threads=1)
     meta = m.metadata
-    row = {"arch": arch, "path": path, "params": meta.get("params"), "tflite_kib": os.path.getsize(path) / 1024,
-           "latency_ms": latency_ms(m), "thresholds": m.thresholds, "macs": meta.get("macs_per_window")}
+    size = os.path.getsize(path) + (os.path.getsize(head_path_for(path)) if "trunk" in meta else 0)
+    row = {"arch": arch, "path": path, "params": meta.get("params"), "tflite_kib": size / 1024,
+           "latency_ms": latency_ms(m), "thresholds": m.thresholds, "macs": meta.get("macs_per_window"),
+           "macs_per_second": meta.get("macs_per_second")}
     stored = meta.get("metrics", {})
     row["float_pure"] = stored.get("test_pure_float", {}) if split == "test" else {}   # stored for test only
     row["parity"] = meta.get("parity", {})
@@ -153,15 +174,20 @@ def markdown(rows: list[dict], frontend_ms: float) -> str:
         "mix = seeded synthetic mixtures of test files (both labels on when within 15 dB).",
         "95 % interval: int8 F1 on pure windows, bootstrap over recordings (1,000 resamples of the test "
         "recording / speaker / track groups within each class; windows of one recording are not independent).",
-        f"Latency: TagModel.predict on one window, batch 1, num_threads=1, median; the frontend adds "
+        f"Latency: TagModel.predict on one window, batch 1, num_threads=1, median"
+        + ("" if all(r.get("arch") != "trunk" for r in rows) else
+           " (trunk: one trunk block and the head, what a window costs when streaming at the 0.25 s hop)")
+        + "; the frontend adds "
         f"{frontend_ms:.3f} ms per window at a 0.25 s hop (frames computed once per file).",
     ]
     for r in rows:
         par = r.get("parity") or {}
         notes.append(f"{r['arch']}: {r['source']} on {r.get('n_pure', '?')} pure + {r.get('n_mix', '?')} mixed windows; "
                      f"thresholds {r['thresholds']}; Keras/int8 decision agreement {par.get('decision_agreement_test', '?')} "
-                     f"(mixtures {par.get('decision_agreement_test_mix', '?')}); "
-                     f"MACs/window {r.get('macs')}" +
+                     f"(mixtures {par.get('decision_agreement_test_mix', '?')}); " +
+                     (f"MACs per second of audio {r['macs_per_second']:,} (trunk once per step; .tflite KiB: "
+                      f"stream trunk + head)" if r.get("arch") == "trunk" and r.get("macs_per_second")
+                      else f"MACs/window {r.get('macs')}") +
                      (f"; test groups per class {r['n_groups']}" if r.get("n_groups") else ""))
     return "\n".join(lines + notes)
 
@@ -172,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs-dir", default="runs")
     ap.add_argument("--compact", default=None, help="compact .tflite (default: runs/compact, else assets/model.tflite)")
     ap.add_argument("--seed-model", default=None, help="seed .tflite (default: runs/seed, else assets/model_seed.tflite)")
+    ap.add_argument("--trunk-model", default=None, help="shared-trunk .tflite (default: runs/trunk/model.tflite if there)")
     ap.add_argument("--results-dir", default=os.path.join("training", "results"))
     ap.add_argument("--split", choices=("test", "val"), default="test",
                     help="windows to measure on: the test split (default) or the validation split (to choose models)")
@@ -186,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
 
     paths = {"compact": pick(a.compact, os.path.join(a.runs_dir, "compact", "model.tflite"), "assets/model.tflite"),
              "seed": pick(a.seed_model, os.path.join(a.runs_dir, "seed", "model.tflite"), "assets/model_seed.tflite")}
+    trunk = a.trunk_model or os.path.join(a.runs_dir, "trunk", "model.tflite")
+    if a.trunk_model or os.path.exists(trunk) or os.path.exists(os.path.join(a.results_dir, "trunk_report.json")):
+        paths["trunk"] = trunk
     rows = []
     ev, where = split_windows(a.data_dir, a.runs_dir, split=a.split)
     groups = split_groups(a.data_dir, ev, split=a.split)

@@ -1,4 +1,4 @@
-"""Train a tagger (``--arch compact|seed``) on the feature store; evaluate; write curves and metrics.
+"""Train a tagger (``--arch compact|seed|trunk``) on the feature store; evaluate; write curves and metrics.
 
 Data: random 101-frame crops of the *train* split, class-balanced and augmented in the
 mel-power domain (:mod:`training.augment`), drawn fresh for every batch (seeded per epoch
@@ -279,7 +279,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
     tf, keras = _tf_setup(threads, seed)
     from .augment import AugmentConfig, BatchSynth, WindowSampler
     from .features import FeatureStore
-    from .models import build_model, count_macs
+    from .models import build_model, count_macs, macs_per_second
 
     feat_dir = feat_dir or os.path.join(data_dir, "features")
     out_dir = out_dir or os.path.join("runs", arch)
@@ -315,14 +315,15 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
               f"test {len(test['y_pure'])} pure + {len(test['y_mix'])} mixed windows", flush=True)
 
     model = build_model(arch, norm_mean=norm_mean, norm_std=norm_std)
-    lr = lr or (1e-3 if arch == "compact" else 2e-4)
+    lr = lr or (2e-4 if arch == "seed" else 1e-3)
     rate = keras.optimizers.schedules.CosineDecay(lr, epochs * steps_per_epoch, alpha=0.01) \
         if schedule == "cosine" else lr
     model.compile(optimizer=keras.optimizers.Adam(rate, use_ema=ema, ema_momentum=0.99),
                   loss=keras.losses.BinaryCrossentropy(label_smoothing=0.02),
                   metrics=[keras.metrics.BinaryAccuracy(name="binary_accuracy"), keras.metrics.AUC(name="auc")])
     if verbose:
-        print(f"train: arch={arch} params={model.count_params():,} MACs/window={count_macs(model):,}", flush=True)
+        print(f"train: arch={arch} params={model.count_params():,} MACs/window={count_macs(model):,} "
+              f"MACs per second of audio={macs_per_second(model):,}", flush=True)
 
     class Batches(keras.utils.PyDataset):
         def __init__(self, first_epoch: int = 0):
@@ -408,7 +409,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
             json.dump({"fit_seconds": fit_seconds, "stopped_by": stopped_by}, f)
     best_epoch = int(np.argmin(history["val_loss"])) + 1 if history.get("val_loss") else len(history.get("loss", []))
     qat = None
-    if qat_epochs > 0 and arch == "compact":
+    if qat_epochs > 0 and arch in ("compact", "trunk"):
         from .qat import quant_aware_finetune
         # calibrated as the converter will: on calib.npz as saved (float16), batches of their own seeds
         keras.utils.set_random_seed(seed + 1000)  # the same fine-tuning after a whole run and after reuse_fit
@@ -430,6 +431,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         "arch": arch,
         "params": int(model.count_params()),
         "macs_per_window": count_macs(model),
+        "macs_per_second": macs_per_second(model),  # at the 0.25 s hop; the trunk's once per step
         "norm_mean": norm_mean,
         "norm_std": norm_std,
         "seed": seed,
@@ -474,7 +476,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--arch", default="compact", choices=["compact", "seed"])
+    ap.add_argument("--arch", default="compact", choices=["compact", "seed", "trunk"])
     ap.add_argument("--data-dir", default="data")
     ap.add_argument("--features-dir", default=None)
     ap.add_argument("--out", default=None)

@@ -92,7 +92,9 @@ def cached_tagger(settings: TagSettings):
 
         tagger = Tagger(settings.model, hop_s=settings.hop_s, threads=settings.threads,
                         silence_dbfs=settings.silence_dbfs, refine=settings.refine)
-        tagger.model_sha256 = tagger.model.metadata.get("tflite_sha256", "")
+        meta = tagger.model.metadata
+        # a shared-trunk model is two files (stream_tagger.trunk): its head is part of its identity
+        tagger.model_sha256 = meta.get("tflite_sha256", "") + (f"+{meta['head_sha256']}" if "trunk" in meta else "")
         taggers.clear()  # one model at a time
         taggers[settings] = tagger
     return tagger
