@@ -413,6 +413,39 @@ def test_ctrl_c_or_sigterm_closes_the_window_and_exits_0(engine_model, known_wav
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
 
+def test_sigterm_while_the_window_is_being_built_closes_it(qapp, engine_model, known_wav, monkeypatch):
+    """A SIGTERM that arrives while the window is being built (here: sent from inside its
+    constructor, as a signal landing there would be) closes the window and ends the run with 0.
+    Before, the command line's own handler was still the one installed then: it raised
+    KeyboardInterrupt there, which inside a Qt callback is printed and dropped, and the window
+    stayed open (seen under load in test_window_run_says_nothing_about_xdg_runtime_dir)."""
+    import argparse
+    import signal
+
+    from stream_tagger import cli
+    from stream_tagger.engine import Tagger
+    from stream_tagger.gui import window
+    from stream_tagger.sources import FileSource
+
+    built = window.LiveWindow.__init__
+
+    def init_then_signal(self, *a, **k):
+        built(self, *a, **k)
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered at the next Python instruction, in here
+
+    monkeypatch.setattr(window.LiveWindow, "__init__", init_then_signal)
+    before = cli._install_interrupt_handlers()  # the command line's handlers, as when run by it
+    try:
+        src = FileSource(known_wav, speed=8.0)
+        src.open()
+        args = argparse.Namespace(window_s=20.0, play=False, duration=None)
+        assert window.run_window(Tagger(engine_model, hop_s=0.1), src, args) == 0
+        assert signal.getsignal(signal.SIGTERM) is cli._on_interrupt  # run_window put back what it found
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
 def _luminance(rgb) -> float:
     """WCAG relative luminance of an sRGB colour (0..255 components)."""
     c = np.asarray(rgb[:3], np.float64) / 255.0

@@ -488,16 +488,30 @@ def run_window(tagger, source, args, monitor=None) -> int:
     ):
         raise TaggerError("no display for the live window (DISPLAY is not set); use --headless")
     quiet_qt_messages()
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)),
-                      duration_s=getattr(args, "duration", None), observer=monitor)
-    win = LiveWindow(feed, window_s=window_s)
-    win.show()
     # Ctrl-C / SIGTERM close the window as its close button does (exit 0); Python runs the
-    # handler at the next redraw tick, within a few tens of ms
-    handlers = {sig: signal.signal(sig, lambda signum, frame: win.close()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # handler at the next redraw tick, within a few tens of ms. Installed before any Qt object is
+    # made: a signal while the window is being built (Qt calling into Python) is noted, never
+    # raised there (an exception inside a Qt callback is printed and dropped, and the window stayed)
+    asked: list = []
+    shown: list = []
+
+    def on_signal(signum, frame) -> None:
+        asked.append(signum)
+        for w in shown:
+            w.close()
+
+    handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        app.exec_()
+        app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+        feed = Feed.start(tagger, source, play=bool(getattr(args, "play", False)),
+                          duration_s=getattr(args, "duration", None), observer=monitor)
+        win = LiveWindow(feed, window_s=window_s)
+        win.show()
+        shown.append(win)
+        if asked:
+            win.close()
+        else:
+            app.exec_()
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
