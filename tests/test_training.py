@@ -29,7 +29,7 @@ from training.augment import (  # noqa: E402
     to_power,
 )
 from training.features import FeatureStore, build_features, read_manifest  # noqa: E402
-from training.train import choose_thresholds, decisions_agree, prf  # noqa: E402
+from training.metrics import choose_thresholds, decisions_agree, prf  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -368,7 +368,7 @@ def test_heldout_figures_on_a_prebuilt_heldout_corpus(trained, corpus, tmp_path)
 
 
 def test_f1_interval_resamples_recordings_not_windows():
-    from training.train import f1_interval
+    from training.metrics import f1_interval
 
     y = np.repeat(np.eye(3), 100, axis=0)  # 100 pure windows per class
     thr = {"speech": 0.5, "music": 0.5, "noise": 0.5}

@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from .train import LABELS
+from .metrics import LABELS
 
 
 def load(run_dir: str) -> tuple[dict, dict]:

@@ -46,7 +46,7 @@ from stream_tagger.errors import ModelError
 from stream_tagger.model import (METADATA_VERSION, check_metadata, check_model_file, file_identity, file_sha256,
                                  head_path_for, metadata_path_for, read_metadata)
 
-from .train import LABELS, confusion_pure, decisions_agree, plot_confusion, prf
+from .metrics import LABELS, confusion_pure, decisions_agree, plot_confusion, prf
 
 SILENCE_DBFS_DEFAULT = -50.0
 MIN_SILENCE_S_DEFAULT = DecisionParams.DEFAULT_MIN_SILENCE_S  # pauses (stream_tagger.pauses), a decision setting

@@ -22,7 +22,7 @@ import sys
 
 import numpy as np
 
-from .train import LABELS, choose_thresholds, f1_interval, prf
+from .metrics import LABELS, choose_thresholds, f1_interval, prf
 
 
 def load_run(run_dir: str) -> tuple[dict, dict]:

@@ -22,7 +22,8 @@ import numpy as np
 from stream_tagger.errors import TaggerError
 from stream_tagger.model import TagModel
 
-from .train import EVAL_SEED_OFFSET, LABELS, prf, pure_windows, threshold_array
+from .metrics import LABELS, prf, threshold_array
+from .train import EVAL_SEED_OFFSET, pure_windows
 
 
 def _label_set(pred_row: np.ndarray) -> str:

@@ -44,7 +44,8 @@ from stream_tagger.errors import TaggerError
 from stream_tagger.model import TagModel
 
 from .pipeline import REPO
-from .train import EVAL_SEED_OFFSET, LABELS, f1_interval, prf, pure_windows, threshold_array
+from .metrics import LABELS, f1_interval, prf, threshold_array
+from .train import EVAL_SEED_OFFSET, pure_windows
 
 
 def build(data_dir: str, jobs: int = 2) -> str:

@@ -34,7 +34,8 @@ import numpy as np
 
 from stream_tagger.model import TagModel
 
-from .train import EVAL_SEED_OFFSET, LABELS, f1_interval, prf
+from .metrics import LABELS, f1_interval, prf
+from .train import EVAL_SEED_OFFSET
 
 
 def latency_ms(model: TagModel, n: int = 300) -> float:
