@@ -87,6 +87,17 @@ def _ds_block(x, filters: int, name: str, pool: bool):
     return x
 
 
+def _pooled_head(x, dropout: float):
+    """Global average + global max pooling, dense 64 + dropout, dense 3 sigmoid: the head of the
+    compact and the trunk network (the trunk's stream export reads these layer names)."""
+    avg = layers.GlobalAveragePooling2D(name="gap")(x)
+    mx = layers.GlobalMaxPooling2D(name="gmp")(x)
+    x = layers.Concatenate(name="pool_cat")([avg, mx])
+    x = layers.Dense(64, activation="relu", name="dense64")(x)
+    x = layers.Dropout(dropout, name="drop")(x)
+    return layers.Dense(N_OUTPUTS, activation="sigmoid", name="probs")(x)
+
+
 def build_compact(input_shape=(64, 101, 1), norm_mean: float = 0.0, norm_std: float = 1.0,
                   dropout: float = 0.3, width: int = 32) -> keras.Model:
     """The compact network (default): well under 250 k parameters."""
@@ -99,12 +110,7 @@ def build_compact(input_shape=(64, 101, 1), norm_mean: float = 0.0, norm_std: fl
     x = _ds_block(x, width * 4, "ds2", pool=True)
     x = _ds_block(x, width * 8, "ds3", pool=True)
     x = _ds_block(x, width * 12, "ds4", pool=False)
-    avg = layers.GlobalAveragePooling2D(name="gap")(x)
-    mx = layers.GlobalMaxPooling2D(name="gmp")(x)
-    x = layers.Concatenate(name="pool_cat")([avg, mx])
-    x = layers.Dense(64, activation="relu", name="dense64")(x)
-    x = layers.Dropout(dropout, name="drop")(x)
-    out = layers.Dense(N_OUTPUTS, activation="sigmoid", name="probs")(x)
+    out = _pooled_head(x, dropout)
     return keras.Model(inp, out, name="compact")
 
 
@@ -153,12 +159,7 @@ def build_trunk(input_shape=(64, 101, 1), norm_mean: float = 0.0, norm_std: floa
     x = trunk_pool1(x)
     for k in range(4):
         x = trunk_block(x, w[k + 1], f"ds{k + 1}", pool=k < 3)
-    avg = layers.GlobalAveragePooling2D(name="gap")(x)
-    mx = layers.GlobalMaxPooling2D(name="gmp")(x)
-    x = layers.Concatenate(name="pool_cat")([avg, mx])
-    x = layers.Dense(64, activation="relu", name="dense64")(x)
-    x = layers.Dropout(dropout, name="drop")(x)
-    out = layers.Dense(N_OUTPUTS, activation="sigmoid", name="probs")(x)
+    out = _pooled_head(x, dropout)
     return keras.Model(inp, out, name="trunk")
 
 
