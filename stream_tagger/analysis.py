@@ -23,7 +23,8 @@ Decisions (:mod:`stream_tagger.postprocess`)
 A hop's ``labels`` are the states confirmed so far (causal, no look-ahead), so a label may
 show up a ``min_on`` later than its segment begins. Segments are back-dated to where their
 run began, their boundaries refined on the 10 ms level envelope, and emitted once they have
-closed (``min_off`` after their end) and the label can no longer reopen at their refined end
+closed (``min_off`` after their end; a change between two sounding labels is placed by the
+spectrum instead, :mod:`stream_tagger.boundaries`) and the label can no longer reopen at their refined end
 (a reopening whose refined start lands there continues the same segment; this holds a
 segment back by at most the refinement radius plus ``min_on``); at the end of a stream or
 on :meth:`Tagger.stop`, open segments are closed at the stream's end (at its last sample, not
@@ -50,7 +51,8 @@ import numpy as np
 from .events import Hop, Segment
 from .level import LevelMeter, power_to_dbfs
 from .pauses import PauseRule
-from .postprocess import SILENCE, Decider, refine_boundary, window_fall_sample
+from .boundaries import place_change, window_crossing_sample
+from .postprocess import SILENCE, Decider, refine_boundary, step_scores, window_fall_sample
 
 RATE_HZ = 16000  # analysis sample rate (Hz)
 BLOCK = 160  # samples of the 10 ms level/frame grid
@@ -93,7 +95,7 @@ class Analysis:
         self.cover = self.window_samples // self.hop_samples  # windows covering a cell: m in [k - cover + 1, k]
         from .frontend import StreamingLogMel  # noqa: PLC0415 - deferred import (see Tagger.load_model)
 
-        self.front = StreamingLogMel(params, keep_frames=512)
+        self.front = StreamingLogMel(params, keep_frames=1024)  # >= the frames a class change reads back
         # a shared-trunk model runs its trunk once over the run's frames (stream_tagger.trunk)
         self.trunk = model.stream(self.front, self.fph) if hasattr(model, "stream") else None
         self.meter = LevelMeter(BLOCK)
@@ -121,6 +123,7 @@ class Analysis:
         self.noise_floor = noise_floor
         self.floor_next_block = base // BLOCK  # absolute block the noise floor takes next
         self.floor_dbfs: float | None = None  # the floor the latest cell was decided with
+        self.cur_cell = 0  # the cell being decided
 
     # -- feeding ---------------------------------------------------------------------------
     def push(self, x: np.ndarray) -> list[int]:
@@ -214,6 +217,7 @@ class Analysis:
         return nf.floor_dbfs
 
     def _emit_cell(self, k: int, windows: list[np.ndarray], end_sample: int | None = None) -> None:
+        self.cur_cell = k  # the cell being decided: what a boundary placed now may read (_place_change)
         labels_net = self.model.labels
         p = np.mean(windows, axis=0) if windows else np.zeros(len(labels_net), np.float32)
         probs = {lab: round(float(v), 4) for lab, v in zip(labels_net, p)}
@@ -366,7 +370,8 @@ class Analysis:
                 lo, hi = b - 2, b + self.fph
             else:  # silence starts -> sound ended within the last non-silent cell
                 lo, hi = b - self.fph, b + 2
-        else:
+        fall = None
+        if lab != SILENCE:
             r = self.refine_radius_blocks
             lo, hi = b - r, b + r
             fall = self._window_fall_block(lab, cell) if is_end else None
@@ -386,8 +391,47 @@ class Analysis:
             return refine_boundary(env_db, self.env_first, b, lo, hi, rising, floor, d.min_step_db,
                                    pick="first" if rising else "last", gate_dbfs=self._quiet_dbfs())
         direction = None if d.refine_any_direction else rising
-        return refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, d.min_step_db,
-                               distance_db_per_s=d.refine_distance_db_per_s)
+        level = refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, d.min_step_db,
+                                distance_db_per_s=d.refine_distance_db_per_s)
+        if not d.class_change_by_spectrum:
+            return level
+        if fall is not None and lo <= fall <= hi and lab in d.change_keep_fall_step_labels and \
+                0 <= level - self.env_first <= env_db.shape[0] and \
+                abs(step_scores(env_db, floor)[level - self.env_first]) >= d.min_step_db:
+            return level  # a voice stopping over a sound that goes on: the level drops where it stopped
+        return self._place_change(lab, level, is_end, lo)
+
+    def _place_change(self, lab: str, level_block: int, is_end: bool, lo_block: int) -> int:
+        """A network label's boundary away from silence (:mod:`stream_tagger.boundaries`): the
+        crossing of its window probabilities (else ``level_block``, the level-step search's
+        answer) as the coarse place, moved to the largest change of spectral shape near it.
+        Reads only windows up to the cell being decided and the frames up to that window's end
+        (or the run's last frame of real samples), so any chunking of the input gives the same.
+        Where the spectrum shows no change (a sound only getting louder or softer), or the frames
+        are too few, ``level_block`` stands."""
+        d, k, fb = self.decision, self.cur_cell, self.params.hop_samples
+        i = self.decider.labels.index(lab)
+        probs = {m: float(p[i]) for m, p in self.win_probs.items() if m <= k}
+        near = level_block * BLOCK - self.base
+        cross = window_crossing_sample(probs, near, not is_end, float(d.thresholds.get(lab, 0.5)),
+                                       self.hop_samples, self.window_samples, k, d.change_covered_s, RATE_HZ)
+        coarse = near if cross is None or abs(cross - near) > d.change_max_move_s * RATE_HZ else cross
+        radius, half = (int(round(v * RATE_HZ / fb)) for v in (d.change_radius_s, d.change_half_s))
+        hi_frame = min(k * self.fph + self.params.frames_per_window,
+                       (self.n - self.params.context_samples) // fb + 1)  # frames [.., hi_frame) are read
+        lo_frame = max(coarse // fb - radius - half, self.front.first_frame, 0)
+        if hi_frame - lo_frame < 2 * half // 4 + 1:
+            return level_block
+        frames = self.front.frames(lo_frame, hi_frame)
+        j = place_change(frames, lo_frame, int(round(coarse / fb)), radius, half, d.change_distance_per_s / 100,
+                         min_novelty_db=d.change_min_novelty_db)
+        if j is None:
+            return level_block
+        block = (self.base // BLOCK) + j * fb // BLOCK
+        block = max(block, lo_block)
+        if is_end and lab in self.open_starts:
+            block = max(block, self.open_starts[lab] + 1)
+        return block
 
     def _window_fall_block(self, lab: str, cell: int) -> int | None:
         """Absolute block where ``lab``'s window probabilities fall before ``cell`` (its first off
@@ -427,7 +471,7 @@ class Analysis:
             if not ws and tail is not None:
                 ws = [tail]
             self._emit_cell(k, ws, end_sample=min((k + 1) * self.hop_samples, n))
-        self.next_cell = n_cells
+        self.next_cell = self.cur_cell = n_cells
         end_block = -(-(self.base + n) // BLOCK)  # past the last sample: the run's true end
         flushed = sorted(self.decider.flush(n_cells), key=lambda e: e[0] != SILENCE)
         for lab, c0, c1 in flushed:

@@ -237,6 +237,11 @@ class StreamingLogMel:
         return self._buf[:, :self._used]
 
     @property
+    def first_frame(self) -> int:
+        """Index of the oldest frame still kept."""
+        return self._first_frame
+
+    @property
     def frames_available(self) -> int:
         """Index one past the last computed frame."""
         return self._next_frame

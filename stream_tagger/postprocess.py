@@ -34,7 +34,11 @@ the overlapping windows leave uncertain, if that step is at least ``min_step_db`
 a network label is first placed where its per-window probabilities fall
 (:func:`window_fall_sample`), and level steps are searched only ``fall_radius_s`` around that:
 where the sound goes on (speech stopping over music) the envelope has no edge of its own, and
-the hop grid's end lies up to half a window late.
+the hop grid's end lies up to half a window late. A network label's boundary that is not a
+silence edge (a class change: speech to music, music to noise, a crossfade) is then placed by
+:mod:`stream_tagger.boundaries` (the windows' threshold crossing, then the largest change of
+spectral shape near it), except where the spectrum shows no change, and except a speech end on
+a level step where its windows fall (a voice stopping over a sound that goes on).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from . import boundaries
 
 NETWORK_LABELS = ("speech", "music", "noise")
 SILENCE = "silence"
@@ -76,6 +82,14 @@ class DecisionParams:
     min_step_db: float = 6.0
     fall_radius_s: float = 0.15  # network labels' ends: level steps searched this near the windows' fall
     min_silence_s: float = 0.5  # pauses: a shorter silence between two stretches of one label is that label
+    class_change_by_spectrum: bool = True  # network labels away from silence: placed by stream_tagger.boundaries
+    change_keep_fall_step_labels: tuple[str, ...] = ("speech",)  # ... except their ends on a level step where their windows fall
+    change_covered_s: float = boundaries.COVERED_S  # ... seconds of the label the threshold-crossing window holds
+    change_max_move_s: float = 0.75  # ... the crossing is used only this near the level search's place, s
+    change_radius_s: float = boundaries.RADIUS_S  # ... spectral change searched this near the coarse place, s
+    change_half_s: float = boundaries.HALF_S  # ... seconds of frames compared on each side
+    change_min_novelty_db: float = boundaries.MIN_NOVELTY_DB  # ... a smaller change of spectral shape leaves the level's place
+    change_distance_per_s: float = boundaries.DISTANCE_PER_S  # ... penalty per second from the coarse place (share of the largest change)
 
     DEFAULT_MIN_SILENCE_S = 0.5  # metadata without ``min_silence_s`` (written before it existed)
 

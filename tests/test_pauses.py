@@ -34,10 +34,10 @@ EXAMPLE = os.path.join(REPO, "assets", "example.ogg")
 # `stream-tagger tag assets/example.ogg` before the rule existed (commit 5e6486f)
 EXAMPLE_TAG_CSV = """start,end,label
 0.000,3.000,silence
-3.000,12.550,speech
-11.560,36.560,music
-19.910,27.820,speech
-36.750,43.000,noise
+3.000,12.680,speech
+12.170,36.710,music
+20.010,27.820,speech
+36.710,43.000,noise
 43.000,45.000,silence
 45.000,54.000,speech
 54.000,56.500,silence

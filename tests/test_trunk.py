@@ -14,11 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
 import soundfile as sf
+from chunked_source import ChunkedSource
 from conftest import RATE, tone_bursts
 
 from stream_tagger.events import Hop, Segment
@@ -100,38 +100,6 @@ def _cli(*args):
                           timeout=120, cwd=REPO)
 
 
-class _ChunkedSource:
-    """Samples written into the ring in chunks of a fixed size, as a live capture would (live)."""
-
-    live = True
-    description = "chunks"
-
-    def __init__(self, x: np.ndarray, chunk: int):
-        self.x, self.chunk = x, chunk
-        self.sample_rate_hz = RATE
-        self._ring = None
-
-    def open(self):
-        pass
-
-    def start(self, ring):
-        self._ring = ring
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        for i in range(0, self.x.shape[0], self.chunk):
-            self._ring.write_blocking(self.x[i:i + self.chunk])
-        self._ring.close()
-
-    def stop(self):
-        if self._ring is not None:
-            self._ring.close()
-
-    def check(self):
-        pass
-
-
 def test_the_streamed_trunk_equals_the_window_model_on_the_hop_grid(trunk_model):
     from stream_tagger.model import TagModel
     from stream_tagger.trunk import TrunkModel
@@ -200,7 +168,7 @@ def test_file_replay_and_live_chunks_give_identical_results(trunk_model, tmp_pat
     tagger = Tagger(model)
     assert as_lines(tagger.stream(FileSource(wav))) == (hops, segs)
     for chunk in (1, 333, 4000, 16000):
-        got = as_lines(tagger.stream(_ChunkedSource(x, chunk)))
+        got = as_lines(tagger.stream(ChunkedSource(x, chunk)))
         assert got == (hops, segs), chunk
 
 
@@ -256,7 +224,7 @@ def test_other_hops_give_identical_file_and_live_results(trunk_model, hop_s):
     tagger = Tagger(trunk_model["model"], hop_s=hop_s)
     from_file = list(tagger.stream(FileSource(trunk_model["wav"])))
     assert len([e for e in from_file if isinstance(e, Hop)]) == -(-int(TOTAL_S * RATE) // tagger.hop_samples)
-    assert list(tagger.stream(_ChunkedSource(trunk_model["audio"], 333))) == from_file
+    assert list(tagger.stream(ChunkedSource(trunk_model["audio"], 333))) == from_file
 
 
 def test_an_archive_run_knows_a_trunk_model_by_both_its_files(trunk_model):
