@@ -77,6 +77,10 @@ def test_readme_heldout_table_is_the_results():
     readme = [r for r in table_rows(README) if r.startswith("| compact (shipped) |")]
     assert len(readme) == 1
     assert readme[0].split("|")[2:] == shipped
+    # held-out programmes: the shipped model's row as the script wrote it
+    programmes = (REPO / "training" / "results" / "heldout_programmes.md").read_text(encoding="utf-8")
+    rows = [r for r in table_rows(programmes) if r.startswith("| assets/model.tflite |")]
+    assert len(rows) == 1 and rows[0] in table_rows(README)
 
 
 def test_readme_benchmark_outputs_are_the_results():
