@@ -63,6 +63,8 @@ PAUSES = ("tests/test_pauses.py", "tests/test_decisions.py", "tests/test_engine.
 REFINE = ("tests/test_decisions.py", "tests/test_engine.py", "tests/test_segment_edges.py",
           "tests/test_engine_real.py")
 LABELS = ("tests/test_labels.py",)
+CHANGES = ("tests/test_boundaries.py", "tests/test_engine_real.py::test_speech_stopping_over_continuing_music_ends_where_it_stops",
+           "tests/test_engine.py")
 # (test_a_stopped_process_is_not_a_vanished_device fails here without a plant: "device 'pulse'
 # delivered no audio for 6.0 s", on main too)
 OUTPUTS = ("tests/test_labels.py", "tests/test_cli.py", "tests/test_live.py",
@@ -75,6 +77,7 @@ LEVEL = ("tests/test_engine.py", "tests/test_segment_edges.py")
 
 PP = "stream_tagger/postprocess.py"
 AN = "stream_tagger/analysis.py"
+BD = "stream_tagger/boundaries.py"
 
 PLANTS: list[Plant] = [
     # ---------------------------------------------------------------- decisions (postprocess.py)
@@ -175,6 +178,18 @@ PLANTS: list[Plant] = [
           (("p = np.mean(windows, axis=0) if windows else", "p = windows[-1] if windows else"),), REFINE),
     Plant("R18", "refinement", AN, "silence ends searched only after the hop boundary",
           (("lo, hi = b - 2, b + self.fph", "lo, hi = b, b + self.fph"),), REFINE),
+    # ---------------------------------------------------------------- class changes (boundaries.py, analysis.py)
+    Plant("C1", "class changes", BD, "windows not yet computed read for the crossing",
+          (("if m + 1 > last_window or m + 1 not in window_probs:", "if m + 1 not in window_probs:"),), CHANGES),
+    Plant("C2", "class changes", AN, "frames past the decided window read (a file's read-ahead)",
+          (("hi_frame = min(k * self.fph + self.params.frames_per_window,", "hi_frame = min(self.front.frames_available,"),),
+          CHANGES),
+    Plant("C3", "class changes", BD, "empty bands not raised to the frame's depth (level seen as shape)",
+          (("f = np.maximum(f, f.max(axis=0, keepdims=True) - depth_db / _DB_PER_NEPER_POWER)", "f = f"),), CHANGES),
+    Plant("C4", "class changes", AN, "a speech end on a level step where its windows fall moved by the spectrum",
+          (("lab in d.change_keep_fall_step_labels and", "lab in () and"),), CHANGES),
+    Plant("C5", "class changes", BD, "spectral search region one frame short on each side",
+          (("cand = np.arange(lo, hi + 1)\n", "cand = np.arange(lo + 1, hi)\n"),), CHANGES),
     # ---------------------------------------------------------------- writers (labels.py, outputs.py)
     Plant("W1", "writers", "stream_tagger/labels.py", "CSV times with 2 decimals",
           (("def _fmt_csv(x: float, decimals: int = 3) -> str:\n    text = f\"{x:.{decimals}f}\"",

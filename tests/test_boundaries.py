@@ -90,18 +90,28 @@ def test_a_change_the_level_does_not_show_is_placed_by_the_spectrum(engine_model
     assert abs(noise[0][0] - CUT_S) <= 0.03, segs
 
 
-def test_class_changes_are_the_same_for_any_chunking(engine_model, tmp_path):
-    """The placement reads only the windows and frames the analysis holds when it decides, so
-    a file and live input in chunks of any size give the same events."""
+def test_class_changes_are_the_same_for_any_chunking(engine_model, tmp_path, monkeypatch):
+    """The placement reads only the windows and frames the analysis holds when it decides (the
+    frames it reads are recorded: the same spans whatever the chunking, where a file's 2 s reads
+    hold up to 2 s more), so a file and live input in chunks of any size give the same events."""
+    from stream_tagger.frontend import StreamingLogMel
+
     if TagModel.load(engine_model).labels != ["speech", "music", "noise"]:
         pytest.skip("needs the shipped model's labels")
+    read = []
+    frames = StreamingLogMel.frames
+    monkeypatch.setattr(StreamingLogMel, "frames", lambda self, a, b: read.append((a, b)) or frames(self, a, b))
     x = _cut(crossfade_s=0.5)
     path = str(tmp_path / "cut.wav")
     sf.write(path, x, RATE, subtype="FLOAT")
     from_file = list(Tagger(model=_CoverageNetwork(engine_model)).stream(FileSource(path)))
     assert any(isinstance(e, Segment) and e.label == "noise" for e in from_file)
+    spans, read[:] = list(read), []
+    assert spans  # the class change read frames
     for chunk in (160, 333, 16000):
         assert list(Tagger(model=_CoverageNetwork(engine_model)).stream(ChunkedSource(x, chunk))) == from_file, chunk
+        assert read == spans, chunk
+        read.clear()
 
 
 def test_shape_novelty_sees_a_change_of_spectrum_not_of_level():
