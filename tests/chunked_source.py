@@ -11,13 +11,14 @@ RATE = 16000
 
 
 class ChunkedSource:
-    """Samples (16 kHz mono float32) written into the ring in chunks of ``chunk`` samples (live)."""
+    """Samples (16 kHz mono float32) written into the ring in chunks of ``chunk`` samples (live);
+    with ``seed``, in chunks of a random size from 1 to ``chunk - 1`` samples."""
 
     live = True
     description = "chunks"
 
-    def __init__(self, x: np.ndarray, chunk: int):
-        self.x, self.chunk = x, chunk
+    def __init__(self, x: np.ndarray, chunk: int, seed: int | None = None):
+        self.x, self.chunk, self.seed = x, chunk, seed
         self.sample_rate_hz = RATE
         self._ring = None
 
@@ -30,8 +31,11 @@ class ChunkedSource:
         self._thread.start()
 
     def _run(self):
-        for i in range(0, self.x.shape[0], self.chunk):
-            self._ring.write_blocking(self.x[i:i + self.chunk])
+        rng, i = np.random.default_rng(self.seed), 0
+        while i < self.x.shape[0]:
+            n = self.chunk if self.seed is None else int(rng.integers(1, self.chunk))
+            self._ring.write_blocking(self.x[i:i + n])
+            i += n
         self._ring.close()
 
     def stop(self):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 
 import numpy as np
 import pytest
 import soundfile as sf
+from chunked_source import ChunkedSource
 
 from stream_tagger.cli import main
 from stream_tagger.engine import Tagger
@@ -147,41 +147,6 @@ def test_hiss_floors_become_silence_and_a_rising_sound_ends_it(shipped_model, tm
         assert absolute == []
 
 
-class _ChunkedSource:
-    """Samples written into the ring in random chunks of 1 to 4000 samples, as a live capture would."""
-
-    live = True
-    description = "chunks"
-
-    def __init__(self, x: np.ndarray, seed: int):
-        self.x, self.seed = x, seed
-        self.sample_rate_hz = RATE
-        self._ring = None
-
-    def open(self):
-        pass
-
-    def start(self, ring):
-        self._ring = ring
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        rng, i = np.random.default_rng(self.seed), 0
-        while i < self.x.shape[0]:
-            n = int(rng.integers(1, 4000))
-            self._ring.write_blocking(self.x[i: i + n])
-            i += n
-        self._ring.close()
-
-    def stop(self):
-        if self._ring is not None:
-            self._ring.close()
-
-    def check(self):
-        pass
-
-
 def test_live_chunked_and_file_runs_give_the_same_floor_and_labels(shipped_model, tmp_path):
     x = np.concatenate([_floor_and_tone(-45.0), _hiss(8.0, -40.0, seed=3)])  # the floor rises at 12 s
     path = tmp_path / "floor.wav"
@@ -190,7 +155,7 @@ def test_live_chunked_and_file_runs_give_the_same_floor_and_labels(shipped_model
     from_file = list(tagger.stream(FileSource(str(path))))
     assert len(_segments(from_file)) >= 2
     for seed in (1, 2):
-        assert list(tagger.stream(_ChunkedSource(x, seed))) == from_file
+        assert list(tagger.stream(ChunkedSource(x, 4000, seed=seed))) == from_file
     assert list(tagger.stream(FileSource(str(path), speed=8.0))) == from_file  # paced like live
 
 
