@@ -16,8 +16,9 @@ labels files by the packages' file-name rules, adds generated technical noise
 counted), removes duplicates by sha1 of the file bytes, assigns splits by group and writes
 ``<data-dir>/manifest.jsonl`` and ``<data-dir>/summary.json``.
 
-``--heldout`` builds the packages no training run uses (``HELDOUT_SOURCES``) instead, every
-file in the test split, for :mod:`training.heldout`.
+``--heldout`` builds the packages no training run uses (``HELDOUT_SOURCES`` and the speech of
+``heldout_sources.HELDOUT_REGISTRY_SOURCES``) instead, every file in the test split, for
+:mod:`training.heldout`.
 
 ``--from-tree DIR`` reads a MUSAN-shaped tree instead (``music/``, ``noise/``, ``speech/`` at
 the top, audio files at any depth below). Its group rule: ``<class>/<first sub-folder>``
@@ -57,6 +58,7 @@ from stream_tagger.errors import TaggerError
 from . import corpus_registry, render_midi, synth_noise
 from .corpus_sources import HELDOUT_SOURCES, RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, SOURCES, Source
 from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES, RegistrySource
+from .heldout_sources import HELDOUT_REGISTRY_SOURCES
 from .features import read_manifest
 from .unpack import AUDIO_EXTENSIONS, ArchiveError, convert_raw_gsm, unpack_openttd_cat, unpack_queen, \
     unpack_zip_audio
@@ -688,7 +690,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     b.add_argument("--generated-minutes", type=float, default=GENERATED_TOTAL_S / 60,
                    help="minutes of generated technical noise (Debian mode; default 50)")
     b.add_argument("--heldout", action="store_true",
-                   help="the held-out packages instead (corpus_sources.HELDOUT_SOURCES): every file in the "
+                   help="the held-out packages instead (corpus_sources.HELDOUT_SOURCES, "
+                        "heldout_sources.HELDOUT_REGISTRY_SOURCES): every file in the "
                         "test split, no generated noise, files also in --exclude-manifest's corpus left out")
     b.add_argument("--exclude-manifest", default=None,
                    help="with --heldout: the training corpus's manifest (default data/corpus/manifest.jsonl)")
@@ -709,7 +712,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             if os.path.isdir(data_dir) and os.path.samefile(os.path.dirname(os.path.abspath(exclude)), data_dir):
                 raise CorpusError(f"{data_dir}: the training corpus's folder; the held-out corpus needs its own")
             rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, 0.0, HELDOUT_SOURCES, "test",
-                                              frozenset(r["sha1"] for r in read_manifest(exclude)))
+                                              frozenset(r["sha1"] for r in read_manifest(exclude)),
+                                              registry=HELDOUT_REGISTRY_SOURCES)
         else:
             rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, args.generated_minutes * 60,
                                               registry=REGISTRY_SOURCES)

