@@ -117,3 +117,23 @@ def test_heldout_table_has_a_speech_column(tmp_path):
     assert text.splitlines()[0].startswith("| model | speech P / R / F1 (95 % interval) | music P / R / F1")
     assert "| assets/model.tflite | 0.900 / 0.800 / **0.847** (0.700–0.900) |" in text
     assert "| npm:nodejs-whisper speech | 10 | 90 % |" in text
+
+
+def test_programmes_take_held_out_speech_only_when_there_is_enough(tmp_path):
+    """Ten two-minute programmes from 30 s of held-out speech would repeat it all through: below
+    MIN_PROGRAMME_SPEECH_S the programmes take the training corpus's test-split speech, and say why."""
+    def manifest(path, rows):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+    row = {"label": "speech", "split": "test", "source": "x", "group": "g", "license": "MIT"}
+    manifest(tmp_path / "corpus" / "manifest.jsonl",
+             [dict(row, path="train_a.wav", duration_s=5.0), dict(row, path="train_b.wav", duration_s=5.0, split="train")])
+    held = tmp_path / "heldout" / "corpus" / "manifest.jsonl"
+    manifest(held, [dict(row, path="held_a.wav", duration_s=30.0)])
+    paths, origin = heldout.programme_speech(str(tmp_path))
+    assert [os.path.basename(p) for p in paths] == ["train_a.wav"]
+    assert origin == "the training corpus's test split (the held-out corpus holds 30 s of speech)"
+    manifest(held, [dict(row, path=f"held_{i}.wav", duration_s=60.0) for i in range(10)])
+    paths, origin = heldout.programme_speech(str(tmp_path))
+    assert len(paths) == 10 and origin == "the held-out corpus"

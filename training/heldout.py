@@ -27,7 +27,7 @@ with them), so the table has a speech column and per-package speech rows. ``--sa
 ``--programmes N`` also builds N broadcast-like programmes from the held-out recordings
 (:mod:`training.programmes`: speech, music, noise and silence in sequence, speech over music at
 several levels, crossfades and hard cuts, boundaries known to the sample; speech from the
-training corpus's test split only while the held-out corpus has none), tags them with each model
+training corpus's test split while the held-out corpus has less than 10 minutes of it), tags them with each model
 through ``stream-tagger evaluate`` and prints one table (frame F1 per label, speech versus
 non-speech, boundary error by kind of change); with ``--save`` it goes to
 ``training/results/heldout_programmes.md``.
@@ -194,6 +194,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+MIN_PROGRAMME_SPEECH_S = 600.0
+"""Held-out speech needed before programmes take their speech from it (seconds): fewer recordings
+would be repeated all through ten programmes of two minutes."""
+
+
+def programme_speech(data_dir: str) -> tuple[list[str], str]:
+    """Speech recordings for held-out programmes and where they come from: the held-out corpus's
+    when it holds at least :data:`MIN_PROGRAMME_SPEECH_S` of speech, else the training corpus's
+    test split (recordings no training run heard, from the training packages)."""
+    from . import programmes
+    from .features import read_manifest
+
+    held = os.path.join(data_dir, "heldout", "corpus", "manifest.jsonl")
+    held_s = sum(float(e["duration_s"]) for e in read_manifest(held) if e["label"] == "speech") \
+        if os.path.isfile(held) else 0.0
+    if held_s >= MIN_PROGRAMME_SPEECH_S:
+        return programmes.pools_from_manifest(held, ("speech",))["speech"], "the held-out corpus"
+    train = os.path.join(data_dir, "corpus", "manifest.jsonl")
+    why = f"the held-out corpus holds {held_s:.0f} s of speech" if held_s else "the held-out packages hold no speech"
+    return (programmes.pools_from_manifest(train, ("speech",), split="test")["speech"],
+            f"the training corpus's test split ({why})")
+
+
 def programmes_table(data_dir: str, models: list[str], count: int, length_s: float = 120.0) -> str:
     """Build ``count`` held-out programmes under ``<data_dir>/heldout/programmes`` and score each
     model on them (see the module doc); the table with a line on what they are made of."""
@@ -201,12 +224,7 @@ def programmes_table(data_dir: str, models: list[str], count: int, length_s: flo
 
     held = os.path.join(data_dir, "heldout", "corpus", "manifest.jsonl")
     pools = programmes.pools_from_manifest(held, ("music", "noise"))
-    speech = programmes.pools_from_manifest(held, ("speech",))["speech"]
-    speech_from = "the held-out corpus"
-    if not speech:
-        train = os.path.join(data_dir, "corpus", "manifest.jsonl")
-        speech = programmes.pools_from_manifest(train, ("speech",), split="test")["speech"]
-        speech_from = "the training corpus's test split (the held-out packages hold no speech)"
+    speech, speech_from = programme_speech(data_dir)
     pools["speech"] = speech
     pairs = programmes.write_programmes(pools, os.path.join(data_dir, "heldout", "programmes"), count, length_s)
     rows = [(m, programmes.score(pairs, m)) for m in models]
