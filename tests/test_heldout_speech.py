@@ -9,21 +9,11 @@ import json
 import os
 import tarfile
 
-import numpy as np
 import pytest
-import soundfile as sf
+from test_corpus_extra import _wav_bytes
 
 from training import corpus, corpus_sources, corpus_sources_extra as extra, heldout
 from training.heldout_sources import HELDOUT_REGISTRY_SOURCES
-
-RATE = 16000
-
-
-def _wav_bytes(seconds: float, freq: float) -> bytes:
-    t = np.arange(int(seconds * RATE)) / RATE
-    buf = io.BytesIO()
-    sf.write(buf, (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), RATE, format="WAV")
-    return buf.getvalue()
 
 
 @pytest.mark.parametrize("key, rel, expected", [
