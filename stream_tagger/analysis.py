@@ -395,9 +395,9 @@ class Analysis:
                                 distance_db_per_s=d.refine_distance_db_per_s)
         if not d.class_change_by_spectrum:
             return level
+        i = level - self.env_first  # the step at the level's place, from the 3 blocks either side
         if fall is not None and lo <= fall <= hi and lab in d.change_keep_fall_step_labels and \
-                0 <= level - self.env_first <= env_db.shape[0] and \
-                abs(step_scores(env_db, floor)[level - self.env_first]) >= d.min_step_db:
+                3 <= i <= env_db.shape[0] - 3 and abs(step_scores(env_db[i - 3:i + 3], floor)[3]) >= d.min_step_db:
             return level  # a voice stopping over a sound that goes on: the level drops where it stopped
         return self._place_change(lab, level, is_end, lo)
 
@@ -411,7 +411,7 @@ class Analysis:
         are too few, ``level_block`` stands."""
         d, k, fb = self.decision, self.cur_cell, self.params.hop_samples
         i = self.decider.labels.index(lab)
-        probs = {m: float(p[i]) for m, p in self.win_probs.items() if m <= k}
+        probs = {m: float(p[i]) for m, p in self.win_probs.items()}  # read up to window k only
         near = level_block * BLOCK - self.base
         cross = window_crossing_sample(probs, near, not is_end, float(d.thresholds.get(lab, 0.5)),
                                        self.hop_samples, self.window_samples, k, d.change_covered_s, RATE_HZ)
