@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from training import corpus, corpus_sources, synth_noise
+from training import corpus, corpus_rules_common, corpus_sources, synth_noise
 from training.features import read_manifest
 from training.unpack import ArchiveError, read_qtbl, unpack_openttd_cat, unpack_queen, unpack_zip_audio
 
@@ -688,7 +688,7 @@ def test_extract_package_from_deb(tmp_path):
     _write(root / "usr/share/games/fake/music/track01.ogg", _tone(1.0), format="OGG")
     (root / "usr/share/games/fake/levels.txt").write_text("not audio")
     deb = _build_deb(tmp_path, root, "fake-music")
-    src = corpus_sources.Source(("fake-music",), corpus_sources._all_music("fake", "/music/"))
+    src = corpus_rules_common.Source(("fake-music",), corpus_rules_common._all_music("fake", "/music/"))
     data = tmp_path / "corpus"
     pkg_dir = corpus.extract_package(src, deb, str(data))
     assert os.path.isfile(os.path.join(pkg_dir, "usr/share/games/fake/music/track01.ogg"))
@@ -719,12 +719,12 @@ def test_extract_package_renders_midi(tmp_path):
     mid.save(str(root / "usr/share/games/fake/music/tune.mid"))
     deb = _build_deb(tmp_path, root, "fake-midi")
     data = tmp_path / "corpus"
-    src = corpus_sources.Source(("fake-midi",), corpus_sources._rendered_midi("fake"), midi=True)
+    src = corpus_rules_common.Source(("fake-midi",), corpus_rules_common._rendered_midi("fake"), midi=True)
     with pytest.raises(corpus.CorpusError, match="fake-midi: soundfont .* not found"):
         corpus.extract_package(src, deb, str(data))
-    sf_dir = data / corpus_sources.SOUNDFONT_PACKAGE / os.path.dirname(corpus_sources.SOUNDFONT_REL)
+    sf_dir = data / corpus_rules_common.SOUNDFONT_PACKAGE / os.path.dirname(corpus_rules_common.SOUNDFONT_REL)
     sf_dir.mkdir(parents=True)
-    os.symlink("/usr/share/sounds/sf2/FluidR3_GM.sf2", sf_dir / os.path.basename(corpus_sources.SOUNDFONT_REL))
+    os.symlink("/usr/share/sounds/sf2/FluidR3_GM.sf2", sf_dir / os.path.basename(corpus_rules_common.SOUNDFONT_REL))
     pkg_dir = corpus.extract_package(src, deb, str(data))
     assert not os.path.exists(os.path.join(pkg_dir, "usr/share/games/fake/music/tune.mid"))   # pruned
     assert sorted(os.listdir(os.path.join(pkg_dir, "rendered"))) == ["tune-solo1-ch1-p74.flac", "tune.flac"]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from training import corpus, corpus_registry, corpus_sources, corpus_sources_extra as extra
+from training import corpus, corpus_registry, corpus_rules_common, corpus_sources, corpus_sources_extra as extra
 from training.features import read_manifest
 
 RATE = 16000
@@ -128,7 +128,7 @@ def test_a_pinned_source_keeps_its_split(tmp_path):
 
 
 def test_oga_files_are_audio():
-    assert corpus_sources._stem("a/b/trash-empty.oga") == "trash-empty"
+    assert corpus_rules_common._stem("a/b/trash-empty.oga") == "trash-empty"
     assert ".oga" in corpus_registry.AUDIO_EXTENSIONS
 
 
@@ -240,7 +240,7 @@ def test_raw_gsm_prompts_are_decoded_to_flac(tmp_path):
     deb = tmp_path / "fake-prompts_1.0_all.deb"
     subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True,
                    stdout=subprocess.DEVNULL)
-    src = corpus_sources.Source(("fake-prompts",), extra._in_folder("/asterisk/sounds/", "speech", "fake:voice"),
+    src = corpus_rules_common.Source(("fake-prompts",), extra._in_folder("/asterisk/sounds/", "speech", "fake:voice"),
                                 raw_gsm=True)
     pkg_dir = corpus.extract_package(src, str(deb), str(tmp_path / "corpus"))
     flac = os.path.join(pkg_dir, "usr/share/asterisk/sounds/xx/hello.flac")

@@ -56,7 +56,8 @@ from stream_tagger.audio_io import describe_file
 from stream_tagger.errors import TaggerError
 
 from . import corpus_registry, render_midi, synth_noise
-from .corpus_sources import HELDOUT_SOURCES, RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, SOURCES, Source
+from .corpus_rules_common import RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, Source
+from .corpus_sources import HELDOUT_SOURCES, SOURCES
 from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES, RegistrySource
 from .heldout_sources import HELDOUT_REGISTRY_SOURCES
 from .features import read_manifest

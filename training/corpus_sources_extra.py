@@ -11,7 +11,7 @@ Debian's game packages were exhausted for real noise by issue #2's scan; these s
   party and crowd murmur, breathing, animal and creature calls), desktop and screen-reader
   cues that are real sounds (camera shutters, trash, typing), field recordings and ambiences.
 
-Each :class:`training.corpus_sources.Source` here follows the conventions of
+Each :class:`training.corpus_rules_common.Source` here follows the conventions of
 :mod:`training.corpus_sources` (rule ``rel_path -> (label, group) | None``; tonal jingles,
 chimes, beeps, ring tones, singing and other ambiguous content left out by name).
 :class:`RegistrySource` names one PyPI or npm package at a pinned version (the version is part
@@ -29,8 +29,8 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from .corpus_sources import HELDOUT_SOURCES, RESERVED_PACKAGES, RESERVED_PYPI_PACKAGES, SOURCES, Rule, Source, _file_group, _stem, \
-    _variant_group
+from .corpus_rules_common import Rule, Source, _file_group, _stem, _variant_group
+from .corpus_sources import HELDOUT_SOURCES, RESERVED_PACKAGES, RESERVED_PYPI_PACKAGES, SOURCES
 
 
 def _in_folder(folder: str, label: str, group: str, skip: re.Pattern | None = None,

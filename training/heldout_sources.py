@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 
-from .corpus_sources import RESERVED_PYPI_PACKAGES, _stem
+from .corpus_rules_common import _stem
+from .corpus_sources import RESERVED_PYPI_PACKAGES
 from .corpus_sources_extra import REGISTRY_SOURCES, RegistrySource
 
 # Praat / Parselmouth: the documentation's example utterances (one speaker; "the north wind and

@@ -129,7 +129,7 @@ def vocal_noise_rule(rule: Rule, prefix: str, pattern: re.Pattern) -> Rule:
 
 
 def with_vocal_noise(sources: tuple) -> tuple:
-    """``sources`` (:class:`training.corpus_sources.Source`) with the rules of the packages in
+    """``sources`` (:class:`training.corpus_rules_common.Source`) with the rules of the packages in
     :data:`VOCAL_NOISE` extended by their non-verbal vocal files (see the module doc)."""
     out = []
     for src in sources:
