@@ -30,8 +30,9 @@ class BoundaryPlacer:
     """Boundary placement for one :class:`~stream_tagger.analysis.Analysis` (``an``), which calls
     :meth:`refine` for each boundary as its cell is decided. Reads the analysis's level envelope
     (``env_pow`` from block ``env_first``), window probabilities (``win_probs``), frames
-    (``front``), parameters (``decision``, ``params``, ``refine_radius_blocks``) and its open and
-    closed segments (``open_starts``, ``last_end``, ``silence_edges``); changes nothing.
+    (``front``), grid (``base``, ``n``, ``hop_samples``, the cell being decided ``cur_cell``),
+    parameters (``decision``, ``params``, ``refine_radius_blocks``) and its open and closed
+    segments (``open_starts``, ``last_end``, ``silence_edges``); changes nothing.
     ``block_samples``: 16 kHz samples per 10 ms block; ``rate_hz``: the analysis sample rate (Hz)."""
 
     def __init__(self, an, block_samples: int, rate_hz: int):
