@@ -22,9 +22,10 @@ Decisions (:mod:`stream_tagger.postprocess`)
 ----------------------------------------------
 A hop's ``labels`` are the states confirmed so far (causal, no look-ahead), so a label may
 show up a ``min_on`` later than its segment begins. Segments are back-dated to where their
-run began, their boundaries refined on the 10 ms level envelope, and emitted once they have
-closed (``min_off`` after their end; a change between two sounding labels is placed by the
-spectrum instead, :mod:`stream_tagger.boundaries`) and the label can no longer reopen at their refined end
+run began, their boundaries refined on the 10 ms level envelope (:mod:`stream_tagger.placement`),
+and emitted once they have closed (``min_off`` after their end; a change between two sounding
+labels is placed by the spectrum instead, :mod:`stream_tagger.boundaries`) and the label can no
+longer reopen at their refined end
 (a reopening whose refined start lands there continues the same segment; this holds a
 segment back by at most the refinement radius plus ``min_on``); at the end of a stream or
 on :meth:`Tagger.stop`, open segments are closed at the stream's end (at its last sample, not
@@ -51,8 +52,8 @@ import numpy as np
 from .events import Hop, Segment
 from .level import LevelMeter, power_to_dbfs
 from .pauses import PauseRule
-from .boundaries import place_change, window_crossing_sample
-from .postprocess import SILENCE, Decider, refine_boundary, step_scores, window_fall_sample
+from .placement import BoundaryPlacer
+from .postprocess import SILENCE, Decider
 
 RATE_HZ = 16000  # analysis sample rate (Hz)
 BLOCK = 160  # samples of the 10 ms level/frame grid
@@ -119,6 +120,7 @@ class Analysis:
         # held back until the label can no longer reopen at that segment's refined end
         self.held: dict[str, tuple[int, int, int]] = {}
         self.reach_blocks = max(self.refine_radius_blocks, self.fph) + 2  # how far back a refined start can move
+        self.placer = BoundaryPlacer(self, BLOCK, RATE_HZ)  # refined boundaries (stream_tagger.placement)
         self.pauses = PauseRule(self, BLOCK)  # short silences between stretches of one label (decision.min_silence_s)
         self.noise_floor = noise_floor
         self.floor_next_block = base // BLOCK  # absolute block the noise floor takes next
@@ -217,7 +219,7 @@ class Analysis:
         return nf.floor_dbfs
 
     def _emit_cell(self, k: int, windows: list[np.ndarray], end_sample: int | None = None) -> None:
-        self.cur_cell = k  # the cell being decided: what a boundary placed now may read (_place_change)
+        self.cur_cell = k  # the cell being decided: what a boundary placed now may read (BoundaryPlacer)
         labels_net = self.model.labels
         p = np.mean(windows, axis=0) if windows else np.zeros(len(labels_net), np.float32)
         probs = {lab: round(float(v), 4) for lab, v in zip(labels_net, p)}
@@ -231,7 +233,7 @@ class Analysis:
         # silence's refined edge (a level decision, more reliable than a search of its own)
         segs = [(lab, self._close(lab, c1)) for lab, c0, c1 in closed if lab == SILENCE]
         for lab, c0 in sorted(opened, key=lambda e: e[0] != SILENCE):
-            self.open_starts[lab] = self._refine(lab, c0, rising=lab != SILENCE)
+            self.open_starts[lab] = self.placer.refine(lab, c0, rising=lab != SILENCE)
             self.raw_starts[lab] = (self.base + c0 * self.hop_samples) // BLOCK
             if lab == SILENCE:
                 self._edge(c0, self.open_starts[lab])
@@ -310,7 +312,7 @@ class Analysis:
         """``(start block, end block, hop-quantised start block)`` of the segment of ``lab`` ending
         at ``end_cell`` (or at ``end_block``), with refined bounds; ``None`` if ``lab`` was not open."""
         if end_block is None:
-            end_block = self._refine(lab, end_cell, rising=lab == SILENCE)
+            end_block = self.placer.refine(lab, end_cell, rising=lab == SILENCE)
         if lab == SILENCE:
             self._edge(end_cell, end_block)
         start_block = self.open_starts.pop(lab, None)
@@ -338,109 +340,6 @@ class Analysis:
                 start_block, end_block = raw_start, sil_start
         self.last_end[lab] = end_block
         return start_block, end_block, raw_start
-
-    def _starts_loud(self) -> bool:
-        """Whether the run's first 10 ms block is at or above the silence level (dBFS)."""
-        i = self.base // BLOCK - self.env_first
-        return 0 <= i < self.env_pow.shape[0] and power_to_dbfs(self.env_pow[i]) >= self.decision.silence_dbfs
-
-    def _quiet_dbfs(self) -> float:
-        """The level below which a stretch counts as quiet for a silence edge: the silence level,
-        or in floor mode the tracked floor plus its margin when that is higher (a hiss floor)."""
-        d = self.decision
-        f = self.floor_dbfs
-        if d.silence_mode == "floor" and f is not None and f <= d.floor_max_dbfs:
-            return max(d.silence_dbfs, f + d.floor_margin_db + d.silence_hysteresis_db)
-        return d.silence_dbfs
-
-    def _refine(self, lab: str, cell: int, rising: bool) -> int:
-        """Refined absolute block of the boundary at the start of ``cell``."""
-        b = (self.base + cell * self.hop_samples) // BLOCK
-        if not self.decision.refine:
-            return b
-        is_end = rising != (lab != SILENCE)  # network labels end on a fall, silence on a rise
-        if lab != SILENCE and cell in self.silence_edges:
-            e = self.silence_edges[cell]
-            if (not is_end and e >= self.last_end.get(lab, e)) or (is_end and e > self.open_starts.get(lab, e - 1)):
-                return e
-        if lab != SILENCE and not is_end and cell == 0 and self._starts_loud():
-            return b  # the run begins with sound: it starts at its first sample, not at a later step
-        if lab == SILENCE:  # level decisions: the true edge lies within the cell before/after
-            if rising:  # silence ends -> sound starts within the first non-silent cell
-                lo, hi = b - 2, b + self.fph
-            else:  # silence starts -> sound ended within the last non-silent cell
-                lo, hi = b - self.fph, b + 2
-        fall = None
-        if lab != SILENCE:
-            r = self.refine_radius_blocks
-            lo, hi = b - r, b + r
-            fall = self._window_fall_block(lab, cell) if is_end else None
-            if fall is not None and lo <= fall <= hi:  # search near the windows' fall, not the hop grid
-                rf = int(round(self.decision.fall_radius_s * RATE_HZ / BLOCK))
-                b, lo, hi = fall, fall - rf, fall + rf
-        lo = max(lo, self.base // BLOCK, self.last_end.get(lab, lo))
-        if is_end and lab in self.open_starts:
-            lo = max(lo, self.open_starts[lab] + 1)
-        hi = min(hi, (self.base + self.n) // BLOCK)
-        if hi < lo:
-            return b
-        env_db = power_to_dbfs(self.env_pow)
-        floor = self.decision.silence_dbfs - 20.0
-        d = self.decision
-        if lab == SILENCE:  # silence starts at the last drop into quiet, ends at the first rise out of it
-            return refine_boundary(env_db, self.env_first, b, lo, hi, rising, floor, d.min_step_db,
-                                   pick="first" if rising else "last", gate_dbfs=self._quiet_dbfs())
-        direction = None if d.refine_any_direction else rising
-        level = refine_boundary(env_db, self.env_first, b, lo, hi, direction, floor, d.min_step_db,
-                                distance_db_per_s=d.refine_distance_db_per_s)
-        if not d.class_change_by_spectrum:
-            return level
-        i = level - self.env_first  # the step at the level's place, from the 3 blocks either side
-        if fall is not None and lo <= fall <= hi and lab in d.change_keep_fall_step_labels and \
-                3 <= i <= env_db.shape[0] - 3 and abs(step_scores(env_db[i - 3:i + 3], floor)[3]) >= d.min_step_db:
-            return level  # a voice stopping over a sound that goes on: the level drops where it stopped
-        return self._place_change(lab, level, is_end, lo)
-
-    def _place_change(self, lab: str, level_block: int, is_end: bool, lo_block: int) -> int:
-        """A network label's boundary away from silence (:mod:`stream_tagger.boundaries`): the
-        crossing of its window probabilities (else ``level_block``, the level-step search's
-        answer) as the coarse place, moved to the largest change of spectral shape near it.
-        Reads only windows up to the cell being decided and the frames up to that window's end
-        (or the run's last frame of real samples), so any chunking of the input gives the same.
-        Where the spectrum shows no change (a sound only getting louder or softer), or the frames
-        are too few, ``level_block`` stands."""
-        d, k, fb = self.decision, self.cur_cell, self.params.hop_samples
-        i = self.decider.labels.index(lab)
-        probs = {m: float(p[i]) for m, p in self.win_probs.items()}  # read up to window k only
-        near = level_block * BLOCK - self.base
-        cross = window_crossing_sample(probs, near, not is_end, float(d.thresholds.get(lab, 0.5)),
-                                       self.hop_samples, self.window_samples, k, d.change_covered_s, RATE_HZ)
-        coarse = near if cross is None or abs(cross - near) > d.change_max_move_s * RATE_HZ else cross
-        radius, half = (int(round(v * RATE_HZ / fb)) for v in (d.change_radius_s, d.change_half_s))
-        hi_frame = min(k * self.fph + self.params.frames_per_window,
-                       (self.n - self.params.context_samples) // fb + 1)  # frames [.., hi_frame) are read
-        lo_frame = max(coarse // fb - radius - half, self.front.first_frame, 0)
-        if hi_frame - lo_frame < 2 * half // 4 + 1:
-            return level_block
-        frames = self.front.frames(lo_frame, hi_frame)
-        j = place_change(frames, lo_frame, int(round(coarse / fb)), radius, half, d.change_distance_per_s / 100,
-                         min_novelty_db=d.change_min_novelty_db)
-        if j is None:
-            return level_block
-        block = (self.base // BLOCK) + j * fb // BLOCK
-        block = max(block, lo_block)
-        if is_end and lab in self.open_starts:
-            block = max(block, self.open_starts[lab] + 1)
-        return block
-
-    def _window_fall_block(self, lab: str, cell: int) -> int | None:
-        """Absolute block where ``lab``'s window probabilities fall before ``cell`` (its first off
-        cell), see :func:`~stream_tagger.postprocess.window_fall_sample`; None if they show none."""
-        i = self.decider.labels.index(lab)
-        probs = {m: float(p[i]) for m, p in self.win_probs.items()}
-        thr = float(self.decision.thresholds.get(lab, 0.5))
-        fall = window_fall_sample(probs, cell, thr, self.hop_samples, self.cover)
-        return None if fall is None else (self.base + fall + BLOCK // 2) // BLOCK
 
     # -- end -------------------------------------------------------------------------------
     def finish(self, end_s: float | None = None) -> None:

@@ -1,4 +1,4 @@
-"""The streaming engine: any source -> ring buffer -> worker thread -> labelled hops and segments.
+"""The streaming engine: any source -> ring buffer -> worker thread -> event queue -> hops and segments.
 
 Public API
 ----------
@@ -55,6 +55,7 @@ from .audio_io import quiet_c_stderr
 from .errors import TaggerError
 
 from .analysis import BLOCK, RATE_HZ, Analysis
+from .event_queue import END, EventQueue
 from .events import LABELS, Gap, Hop, Segment
 from .level import NoiseFloor, power_to_dbfs
 from .postprocess import MIN_SILENCE_S_RANGE, DecisionParams
@@ -66,14 +67,6 @@ if TYPE_CHECKING:
     from .model import TagModel
 
 HOP_MIN_S, HOP_MAX_S = 0.1, 1.0
-EVENT_QUEUE_SIZE = 1024
-"""Events waiting for the consumer at most. When full, a file's or stdin's analysis waits (the
-back-pressure reaches the ring buffer and the reader); a live source's (device, paced replay)
-goes on, and the events that find no room are lost and counted (``RunStats.lost_events``)."""
-
-
-_END = object()
-
 
 class Tagger:
     """Turns an audio source into labelled hops and segments (see module docstring)."""
@@ -123,9 +116,7 @@ class Tagger:
         self._noise_floor: NoiseFloor | None = None
         self._stats = RunStats()
         self._dropped16 = 0
-        self._events: queue.Queue | None = None
-        self._live = False  # the running source is live: a full event queue loses events instead of waiting
-        self._consumer_gone = threading.Event()  # the stream's consumer has left: nobody reads the queue
+        self._events: EventQueue | None = None  # the running stream's (stream_tagger.event_queue)
         self._ring: RingBuffer | None = None
         self._t_start = 0.0
         self._last_hop: Hop | None = None
@@ -205,9 +196,7 @@ class Tagger:
         ring = RingBuffer(cap)
         self._ring = ring
         self._source = source
-        self._events = q = queue.Queue(maxsize=EVENT_QUEUE_SIZE)
-        self._live = bool(getattr(source, "live", False))
-        self._consumer_gone = gone = threading.Event()
+        self._events = events = EventQueue(bool(getattr(source, "live", False)))
         with self._lock:
             self._snap = EngineSnapshot(running=True, source_description=source.description, source_rate_hz=rate)
             self._spec = np.zeros((64, 0), np.float32)
@@ -223,21 +212,22 @@ class Tagger:
         d = self.decision
         self._noise_floor = NoiseFloor(*d.floor_blocks(BLOCK / RATE_HZ))
         limit = None if duration_s is None else max(1, int(round(duration_s * rate)))
-        worker = threading.Thread(target=self._work, args=(source, ring, q, limit), name="TaggerWorker", daemon=True)
+        worker = threading.Thread(target=self._work, args=(source, ring, events, limit), name="TaggerWorker",
+                                  daemon=True)
         worker.start()
         try:
             while True:
                 try:
-                    ev = q.get(timeout=0.1)
+                    ev = events.get(0.1)
                 except queue.Empty:
                     continue
-                if ev is _END:
+                if ev is END:
                     break
                 if isinstance(ev, BaseException):
                     raise ev
                 yield ev
         finally:
-            gone.set()  # a worker waiting for room in the queue gives up
+            events.consumer_gone.set()  # a worker waiting for room in the queue gives up
             self._stop.set()
             source.stop()
             worker.join(timeout=10)
@@ -349,25 +339,10 @@ class Tagger:
         self._deliver(seg)
 
     def _deliver(self, ev) -> None:
-        """Queue an event for the consumer: a live source's never waits (no room: counted in
-        ``lost_events``), others wait for room (see :data:`EVENT_QUEUE_SIZE`)."""
-        if not self._live:
-            self._put_waiting(self._events, ev, self._consumer_gone)
-            return
-        try:
-            self._events.put_nowait(ev)
-        except queue.Full:
+        """Queue an event for the consumer (:meth:`EventQueue.deliver`; one lost is counted in
+        ``lost_events``)."""
+        if not self._events.deliver(ev):
             self._stats.lost_events += 1
-
-    @staticmethod
-    def _put_waiting(q: queue.Queue, item, gone: threading.Event) -> None:
-        """Put ``item`` when there is room, unless the consumer has gone (then it is dropped)."""
-        while not gone.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                pass
 
     def _publish(self, an: Analysis, new_frames: int, block_pow: np.ndarray) -> None:
         """Update the display state (worker thread; short lock)."""
@@ -396,7 +371,7 @@ class Tagger:
                         publish=self._publish, dropped_samples=lambda: self._dropped16,
                         noise_floor=self._noise_floor)
 
-    def _work(self, source, ring: RingBuffer, q: queue.Queue, limit: int | None = None) -> None:
+    def _work(self, source, ring: RingBuffer, events: EventQueue, limit: int | None = None) -> None:
         """The analysis loop (worker thread); ``limit``: source samples to analyse at most."""
         rate = int(source.sample_rate_hz)
         self._resampler = None
@@ -486,12 +461,11 @@ class Tagger:
             self._stats.dropped_samples = self._dropped16
         except BaseException as e:  # noqa: BLE001
             err = err or e
-        gone = self._consumer_gone
         if err is not None:
             with self._lock:
                 self._snap.error = str(err)
-            self._put_waiting(q, err, gone)
-        self._put_waiting(q, _END, gone)
+            events.put_waiting(err)
+        events.put_waiting(END)
 
 
 def tag_file(path: str, model: "TagModel | str | None" = None, hop_s: float = 0.25, threads: int = 1,

@@ -41,7 +41,7 @@ class RunStats:
     (a bounded window, so a 24/7 run does not grow), from the moment the audio completing its
     last window was written into the ring buffer to the moment the hop was emitted, seconds.
     ``lost_events``: hops and segments of a live source that found the event queue full (the
-    consumer, e.g. a stalled standard output, fell :data:`EVENT_QUEUE_SIZE` events behind).
+    consumer, e.g. a stalled standard output, fell :data:`~stream_tagger.event_queue.EVENT_QUEUE_SIZE` events behind).
     ``gaps``, ``gap_s``: how many :class:`~stream_tagger.events.Gap` events, and their wall-clock seconds."""
 
     audio_s: float = 0.0

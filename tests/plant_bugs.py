@@ -19,7 +19,8 @@ reported as ``STALE`` (the code changed: update the plant).
 Adding plants
 -------------
 A plant is a :class:`Plant`: an id, an area, the file, a short description, the edits
-(``(old, new)`` text pairs; ``old`` must occur exactly once in the file) and the tests to run
+(``(old, new)`` text pairs; ``old`` must occur exactly once in the file; ``(path, old, new)``
+edits another file) and the tests to run
 (pytest arguments: files, ``file::test`` ids, or ``-k`` expressions, fastest first: ``-x``
 stops at the first failure). Areas are open: the archive (``stream_tagger/archive...``) and
 monitoring code, being written at the same time as this table, add their plants by appending
@@ -52,7 +53,7 @@ class Plant:
     area: str
     path: str  # file relative to the repository root
     what: str  # the change, in words
-    edits: tuple  # ((old, new), ...): each old occurs exactly once in the file
+    edits: tuple  # ((old, new) or (other path, old, new), ...): each old occurs exactly once in its file
     tests: tuple  # pytest arguments
     note: str = ""  # shown beside the result (e.g. why a plant cannot be caught)
 
@@ -78,6 +79,7 @@ LEVEL = ("tests/test_engine.py", "tests/test_segment_edges.py")
 PP = "stream_tagger/postprocess.py"
 AN = "stream_tagger/analysis.py"
 BD = "stream_tagger/boundaries.py"
+PL = "stream_tagger/placement.py"
 
 PLANTS: list[Plant] = [
     # ---------------------------------------------------------------- decisions (postprocess.py)
@@ -86,15 +88,16 @@ PLANTS: list[Plant] = [
     Plant("D2", "decisions", PP, "silence hysteresis removed (off at silence_dbfs)",
           (("self._hyst[SILENCE] = Hysteresis(params.silence_dbfs, params.silence_dbfs + params.silence_hysteresis_db,",
             "self._hyst[SILENCE] = Hysteresis(params.silence_dbfs, params.silence_dbfs,"),
-           ("hy.off_below = self.params.silence_dbfs + self.params.silence_hysteresis_db",
-            "hy.off_below = self.params.silence_dbfs")), DECISIONS),
+           ("hy.on_at, hy.off_below = p.silence_dbfs, p.silence_dbfs + p.silence_hysteresis_db",
+            "hy.on_at, hy.off_below = p.silence_dbfs, p.silence_dbfs")), DECISIONS),
     Plant("D3", "decisions", PP, "on-point strict (`>=` to `>`)",
           (("elif not self.on and value >= self.on_at:", "elif not self.on and value > self.on_at:"),), DECISIONS),
     Plant("D4", "decisions", PP, "off-point inclusive (`<` to `<=`)",
           (("            if self.on and value < self.off_below:\n",
             "            if self.on and value <= self.off_below:\n"),), DECISIONS),
     Plant("D5", "decisions", PP, "a silent cell no longer forces the network labels off",
-          ((") and not silent for lab in self.labels}", ") for lab in self.labels}"),), DECISIONS),
+          (("raw = {lab: prob_on[lab] and not silent for lab in self.labels}",
+            "raw = {lab: prob_on[lab] for lab in self.labels}"),), DECISIONS),
     Plant("D6", "decisions", PP, "min_on off by one (`>=` to `>`)",
           (("if self._run_len >= self.min_on:", "if self._run_len > self.min_on:"),), DECISIONS),
     Plant("D7", "decisions", PP, "segment end not back-dated (ends at the confirming cell)",
@@ -114,7 +117,8 @@ PLANTS: list[Plant] = [
     Plant("D13", "decisions", PP, "a whole stream shorter than min_on gets no segment",
           (("elif self._run_start == 0 and self._run_len == end_cell > 0:", "elif False:"),), DECISIONS),
     Plant("D14", "decisions", PP, "silence on-point not following a live change of silence_dbfs",
-          (("        hy.on_at = self.params.silence_dbfs\n", ""),), DECISIONS),
+          (("hy.on_at, hy.off_below = p.silence_dbfs, p.silence_dbfs + p.silence_hysteresis_db",
+            "hy.off_below = p.silence_dbfs + p.silence_hysteresis_db"),), DECISIONS),
     Plant("D15", "decisions", PP, "a label's threshold ignored (0.5 for all)",
           (("thr = float(params.thresholds.get(lab, 0.5))", "thr = 0.5"),), DECISIONS),
     Plant("D16", "decisions", PP, "metadata hysteresis ignored",
@@ -127,7 +131,7 @@ PLANTS: list[Plant] = [
     Plant("P3", "decisions", "stream_tagger/pauses.py", "min_silence_s in blocks rounded down (0.005 s less)",
           (("return max(0, int(round(float(self.an.decision.min_silence_s) * 100)))",
             "return max(0, int(float(self.an.decision.min_silence_s) * 100 - 0.5))"),), PAUSES),
-    # ---------------------------------------------------------------- refinement (postprocess.py, analysis.py)
+    # ---------------------------------------------------------------- refinement (postprocess.py, analysis.py, placement.py)
     Plant("R1", "refinement", PP, "step score sign flipped (before - after)",
           (("out[j] = after - before", "out[j] = before - after"),), REFINE),
     Plant("R2", "refinement", PP, "ties: first candidate instead of the nearest the boundary",
@@ -151,10 +155,10 @@ PLANTS: list[Plant] = [
           REFINE),
     Plant("R9", "refinement", AN, "a label reopening at its refined end starts a new segment",
           (("if held is not None and self.open_starts[lab] <= held[1]:", "if False:"),), REFINE),
-    Plant("R10", "refinement", AN, "network labels do not share silence's refined edges",
-          (("if lab != SILENCE and cell in self.silence_edges:", "if False:"),), REFINE,
+    Plant("R10", "refinement", PL, "network labels do not share silence's refined edges",
+          (("if lab != SILENCE and cell in an.silence_edges:", "if False:"),), REFINE,
           "masked by R13's clipping (a network label goes off in the cell silence starts in); R19 plants both"),
-    Plant("R11", "refinement", AN, "a run beginning with sound does not start at its first sample",
+    Plant("R11", "refinement", PL, "a run beginning with sound does not start at its first sample",
           (("if lab != SILENCE and not is_end and cell == 0 and self._starts_loud():", "if False:"),), REFINE),
     Plant("R12", "refinement", AN, "held segments not cut where a later-confirmed silence starts",
           (("                self._cut_held_at_silence(self.open_starts[lab])\n", ""),), REFINE,
@@ -163,30 +167,32 @@ PLANTS: list[Plant] = [
     Plant("R13", "refinement", AN, "a network segment may reach into a silence that starts inside it",
           (("            if sil_start is not None and start_block < sil_start < end_block:\n                end_block = sil_start\n",
             ""),), REFINE, "masked by R10's shared edge; R19 plants both"),
-    Plant("R19", "refinement", AN, "R10 and R13 together",
-          (("if lab != SILENCE and cell in self.silence_edges:", "if False:"),
-           ("            if sil_start is not None and start_block < sil_start < end_block:\n                end_block = sil_start\n",
+    Plant("R19", "refinement", PL, "R10 and R13 together",
+          (("if lab != SILENCE and cell in an.silence_edges:", "if False:"),
+           (AN, "            if sil_start is not None and start_block < sil_start < end_block:\n                end_block = sil_start\n",
             "")), REFINE),
     Plant("R14", "refinement", AN, "cell level over one 10 ms block too many",
-          (("        b = a + self.fph\n", "        b = a + self.fph + 1\n"),), REFINE),
+          (("-> float:\n        a = (self.base + k * self.hop_samples) // BLOCK - self.env_first\n        b = a + self.fph\n",
+            "-> float:\n        a = (self.base + k * self.hop_samples) // BLOCK - self.env_first\n        b = a + self.fph + 1\n"),),
+          REFINE),
     Plant("R15", "refinement", AN, "stream end rounded down to the 10 ms grid",
           (("end_block = -(-(self.base + n) // BLOCK)  # past the last sample", "end_block = (self.base + n) // BLOCK  #"),),
           REFINE),
-    Plant("R16", "refinement", AN, "network ends not searched around the windows' fall",
+    Plant("R16", "refinement", PL, "network ends not searched around the windows' fall",
           (("if fall is not None and lo <= fall <= hi:", "if False:"),), REFINE),
     Plant("R17", "refinement", AN, "cell probability from its last window only (not the mean)",
           (("p = np.mean(windows, axis=0) if windows else", "p = windows[-1] if windows else"),), REFINE),
-    Plant("R18", "refinement", AN, "silence ends searched only after the hop boundary",
-          (("lo, hi = b - 2, b + self.fph", "lo, hi = b, b + self.fph"),), REFINE),
-    # ---------------------------------------------------------------- class changes (boundaries.py, analysis.py)
+    Plant("R18", "refinement", PL, "silence ends searched only after the hop boundary",
+          (("lo, hi = b - 2, b + an.fph", "lo, hi = b, b + an.fph"),), REFINE),
+    # ---------------------------------------------------------------- class changes (boundaries.py, placement.py)
     Plant("C1", "class changes", BD, "windows not yet computed read for the crossing",
           (("if m + 1 > last_window or m + 1 not in window_probs:", "if m + 1 not in window_probs:"),), CHANGES),
-    Plant("C2", "class changes", AN, "frames past the decided window read (a file's read-ahead)",
-          (("hi_frame = min(k * self.fph + self.params.frames_per_window,", "hi_frame = min(self.front.frames_available,"),),
+    Plant("C2", "class changes", PL, "frames past the decided window read (a file's read-ahead)",
+          (("hi_frame = min(k * an.fph + an.params.frames_per_window,", "hi_frame = min(an.front.frames_available,"),),
           CHANGES),
     Plant("C3", "class changes", BD, "empty bands not raised to the frame's depth (level seen as shape)",
           (("f = np.maximum(f, f.max(axis=0, keepdims=True) - depth_db / _DB_PER_NEPER_POWER)", "f = f"),), CHANGES),
-    Plant("C4", "class changes", AN, "a speech end on a level step where its windows fall moved by the spectrum",
+    Plant("C4", "class changes", PL, "a speech end on a level step where its windows fall moved by the spectrum",
           (("lab in d.change_keep_fall_step_labels and", "lab in () and"),), CHANGES),
     Plant("C5", "class changes", BD, "spectral search region one frame short on each side",
           (("cand = np.arange(lo, hi + 1)\n", "cand = np.arange(lo + 1, hi)\n"),), CHANGES),
@@ -343,13 +349,32 @@ def _copy_repo(dest: str) -> None:
     shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
 
 
-def _apply(text: str, plant: Plant) -> str | None:
+def _apply(text: str, edits) -> str | None:
     """The planted text, or None if an ``old`` does not occur exactly once (a stale plant)."""
-    for old, new in plant.edits:
+    for old, new in edits:
         if text.count(old) != 1:
             return None
         text = text.replace(old, new)
     return text
+
+
+def _planted_files(root: str, plant: Plant) -> dict[str, tuple[str, str]] | None:
+    """``{path under root: (pristine text, planted text)}`` for the files ``plant`` edits, or None
+    if an ``old`` does not occur exactly once in its file (a stale plant)."""
+    by_path: dict[str, list] = {}
+    for e in plant.edits:
+        path, old, new = e if len(e) == 3 else (plant.path, *e)
+        by_path.setdefault(path, []).append((old, new))
+    out = {}
+    for path, edits in by_path.items():
+        full = os.path.join(root, path)
+        with open(full, encoding="utf-8") as f:
+            pristine = f.read()
+        planted = _apply(pristine, edits)
+        if planted is None:
+            return None
+        out[full] = (pristine, planted)
+    return out
 
 
 def _pytest(root: str, tests: tuple, timeout_s: float) -> tuple[str, str]:
@@ -392,22 +417,21 @@ def run(plants: list[Plant], timeout_s: float, baseline: bool, log=print) -> lis
                 if status != "pass":
                     raise SystemExit("plant_bugs: the tests fail without a plant; fix that first")
         for p in plants:
-            path = os.path.join(root, p.path)
-            with open(path, encoding="utf-8") as f:
-                pristine = f.read()
-            planted = _apply(pristine, p)
-            if planted is None:
+            files = _planted_files(root, p)
+            if files is None:
                 rows.append((p, "STALE", "an `old` text is not in the file exactly once"))
                 log(f"{p.id}: STALE")
                 continue
             t0 = time.monotonic()
             try:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(planted)
+                for path, (_, planted) in files.items():
+                    with open(path, "w", encoding="utf-8") as f:
+                        f.write(planted)
                 status, detail = _pytest(root, p.tests, timeout_s)
             finally:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(pristine)
+                for path, (pristine, _) in files.items():
+                    with open(path, "w", encoding="utf-8") as f:
+                        f.write(pristine)
             rows.append((p, status, detail))
             log(f"{p.id}: {status} {detail} ({time.monotonic() - t0:.0f} s)")
     return rows
@@ -454,9 +478,8 @@ def main(argv=None) -> int:
     if a.check:
         stale = []
         for p in plants:
-            with open(os.path.join(REPO, p.path), encoding="utf-8") as f:
-                if _apply(f.read(), p) is None:
-                    stale.append(p.id)
+            if _planted_files(REPO, p) is None:
+                stale.append(p.id)
         print(f"{len(plants)} plants, stale: {', '.join(stale) or 'none'}")
         return 1 if stale else 0
     rows = run(plants, a.timeout, a.baseline, log=lambda s: print(s, file=sys.stderr, flush=True))

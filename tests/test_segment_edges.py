@@ -47,6 +47,18 @@ def test_sound_then_silence_share_one_edge(engine_model, tmp_path):
     assert sound and all(s.start_s == 0.0 and s.end_s == 0.2 for s in sound), sound
 
 
+def test_a_stream_beginning_with_sound_starts_at_zero_despite_a_step_just_after(engine_model, tmp_path):
+    """A run that begins with sound starts its labels at its first sample, even with a level step
+    within the refinement radius after it (where a step search alone would put the start)."""
+    x = _noise(3 * RATE, 0.2)
+    x[: int(0.3 * RATE)] *= 0.1  # -34 dBFS (above the silence level) for 0.3 s, then 20 dB louder
+    segs = tag_file(_write(tmp_path, "step.wav", x), model=engine_model)
+    _check_consistent(segs, 3.0)
+    assert not [s for s in segs if s.label == "silence"], segs
+    sound = [s for s in segs if s.label in NETWORK]
+    assert sound and min(s.start_s for s in sound) == 0.0, sound
+
+
 def test_short_burst_inside_silence_stays_inside_its_gap(engine_model, tmp_path):
     x = np.zeros(4 * RATE)
     a, b = int(2.1 * RATE), int(2.13 * RATE)

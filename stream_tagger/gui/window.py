@@ -28,6 +28,7 @@ from .meter import LevelMeter
 from .strip import LabelStrip
 from .theme import apply_dark_theme, quiet_qt_messages, threshold_pen
 from .timeline import HopHistory, LabelTimeline
+from .toolbar import build_toolbar
 
 REDRAW_HZ = 30
 """Display refresh rate (timer), redraws per second."""
@@ -59,7 +60,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"{title} — {feed.source_description}")
         self.resize(1200, 860)
         pg.setConfigOptions(antialias=False, background=WINDOW_BACKGROUND_RGB, foreground=(220, 222, 225))
-        self._build_toolbar()
+        build_toolbar(self)  # pause_button, device_combo, silence_spin, mode_combo, margin_spin
         self._build_central()
         self._build_statusbar()
 
@@ -69,68 +70,6 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.timer.start(int(1000 / REDRAW_HZ))
 
     # ---------- layout ----------
-    def _build_toolbar(self) -> None:
-        tb = self.addToolBar("controls")
-        tb.setMovable(False)
-        self.pause_button = QtWidgets.QPushButton("Pause")
-        self.pause_button.setCheckable(True)
-        self.pause_button.setShortcut(QtGui.QKeySequence(QtCore.Qt.Key_Space))
-        self.pause_button.setToolTip("Freeze the display (analysis keeps running) [Space]")
-        self.pause_button.toggled.connect(self.set_paused)
-        tb.addWidget(self.pause_button)
-        tb.addSeparator()
-
-        self.device_combo = None
-        if self.feed.is_live:
-            tb.addWidget(QtWidgets.QLabel(" Input: "))
-            self.device_combo = QtWidgets.QComboBox()
-            self.device_combo.setMinimumWidth(260)
-            current = self.feed.current_device()
-            for idx, name in self.feed.input_devices():
-                self.device_combo.addItem(name, idx)
-                if idx == current:
-                    self.device_combo.setCurrentIndex(self.device_combo.count() - 1)
-            self.device_combo.activated.connect(self._device_chosen)
-            tb.addWidget(self.device_combo)
-            tb.addSeparator()
-
-        tb.addWidget(QtWidgets.QLabel(" Silence below "))
-        self.silence_spin = QtWidgets.QDoubleSpinBox()
-        self.silence_spin.setRange(-100.0, 0.0)
-        self.silence_spin.setSingleStep(1.0)
-        self.silence_spin.setDecimals(1)
-        self.silence_spin.setSuffix(" dBFS")
-        self.silence_spin.setValue(self.feed.silence_dbfs)
-        self.silence_spin.valueChanged.connect(self.set_silence_dbfs)
-        tb.addWidget(self.silence_spin)
-        tb.addWidget(QtWidgets.QLabel(" mode "))
-        self.mode_combo = QtWidgets.QComboBox()
-        self.mode_combo.addItems(["absolute", "floor"])
-        self.mode_combo.setToolTip("absolute: silence only below the level; floor: also near the input's "
-                                   "tracked noise floor while neither speech nor music is on")
-        self.mode_combo.setCurrentText(self.feed.silence_mode)
-        self.mode_combo.currentTextChanged.connect(self.set_silence_mode)
-        tb.addWidget(self.mode_combo)
-        tb.addWidget(QtWidgets.QLabel(" floor + "))
-        self.margin_spin = QtWidgets.QDoubleSpinBox()
-        self.margin_spin.setRange(0.0, 40.0)
-        self.margin_spin.setSingleStep(1.0)
-        self.margin_spin.setDecimals(1)
-        self.margin_spin.setSuffix(" dB")
-        self.margin_spin.setToolTip("floor mode: silent up to this far above the tracked noise floor")
-        self.margin_spin.setValue(self.feed.floor_margin_db)
-        self.margin_spin.setEnabled(self.feed.silence_mode == "floor")
-        self.margin_spin.valueChanged.connect(self.set_floor_margin_db)
-        tb.addWidget(self.margin_spin)
-        tb.addSeparator()
-
-        shot = QtWidgets.QPushButton("Screenshot…")
-        shot.clicked.connect(self._ask_screenshot)
-        tb.addWidget(shot)
-        save = QtWidgets.QPushButton("Save labels…")
-        save.clicked.connect(self._ask_save_labels)
-        tb.addWidget(save)
-
     def _build_central(self) -> None:
         central = QtWidgets.QWidget()
         box = QtWidgets.QVBoxLayout(central)
