@@ -148,9 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse-fit", action="store_true",
                     help="skip the long fit: start from <runs-dir>/<arch>/model_fitted.keras, which a run writes "
                          "before its quantisation-aware fine-tuning, and redo fine-tuning, evaluation and conversion")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue a killed (or shorter) fit from <runs-dir>/<arch>/fit_checkpoint.npz, written "
+                         "after every epoch: the same model as a fit never stopped; refused for another data "
+                         "set, seed or recipe")
     ap.add_argument("--reuse-features", action="store_true",
                     help="use data/features as built, even if the manifest changed since (same split for both archs)")
     a = ap.parse_args(argv)
+    if a.resume and a.reuse_fit:
+        ap.error("--resume continues the fit, --reuse-fit skips it: choose one")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -172,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     from .train import train
 
     result = st.run("train+evaluate", train, a.arch, a.data_dir, feat_dir, run_dir, seed=a.seed, n_val_mix=a.n_eval_mix, threads=a.threads,
-           reuse_fit=a.reuse_fit, **defaults)
+           reuse_fit=a.reuse_fit, resume=a.resume, **defaults)
     from .convert import convert_run
 
     st.run("convert", convert_run, run_dir, a.data_dir, min_agreement=a.min_agreement)

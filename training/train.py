@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import glob
 import json
 import os
 import sys
@@ -97,6 +98,15 @@ def _tf_setup(threads: int, seed: int):
     return tf, keras
 
 
+def _features_fingerprint(feat_dir: str) -> str:
+    """SHA-1 of the feature store's index (its files, splits, labels and frontend): a resumed fit
+    must see the same data."""
+    import hashlib
+
+    with open(os.path.join(feat_dir, "index.json"), "rb") as f:
+        return hashlib.sha1(f.read()).hexdigest()
+
+
 def predict_float(model, x: np.ndarray, batch: int = 256) -> np.ndarray:
     """Keras model probabilities for ``(n, n_mels, frames)`` windows."""
     if len(x) == 0:
@@ -114,7 +124,7 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
           seed: int = 1234, max_minutes: float | None = None, threads: int = 2, lr: float | None = None,
           n_val_mix: int = 1500, max_eval_per_class: int = 3000, verbose: bool = True, ema: bool = True,
           augment: dict | None = None, schedule: str = "plateau", qat_epochs: int = 3, qat_lr: float = 3e-5,
-          reuse_fit: bool = False) -> dict:
+          reuse_fit: bool = False, resume: bool = False) -> dict:
     """Train, choose thresholds on val, evaluate on test; returns the ``train_result.json`` dict.
 
     ``augment`` overrides fields of :class:`training.augment.AugmentConfig` for the training batches.
@@ -129,6 +139,10 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
     wall-clock limit for when time matters more than the model: a run it cuts short records
     ``stopped_by: "time limit"`` in its result (and the model's metadata), and the pipeline exits
     non-zero unless told to accept it.
+
+    After every epoch the fit's whole state goes to ``out_dir/fit_checkpoint.npz``
+    (:mod:`training.checkpoint`); ``resume`` continues a killed (or finished) fit from it, with the
+    same result as a fit never stopped.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r} (choose from {SCHEDULES})")
@@ -252,14 +266,42 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         if verbose:
             print(f"train: reusing the fitted network {fitted_path}", flush=True)
     else:
-        hist = model.fit(Batches(), validation_data=(xv, yv), epochs=epochs, verbose=0, callbacks=cbs)
+        from .checkpoint import checkpoint_callbacks, checkpoint_path, load_checkpoint, restore_callbacks, \
+            restore_random_state, restore_variables
+        ck_path = checkpoint_path(out_dir)
+        fit_config = {"arch": arch, "seed": seed, "steps_per_epoch": steps_per_epoch, "batch_size": batch_size,
+                      "patience": patience, "lr": lr, "schedule": schedule, "ema": ema, "threads": threads,
+                      "augment": dataclasses.asdict(synth.cfg), "n_val_mix": n_val_mix,
+                      "max_eval_per_class": max_eval_per_class, "features": _features_fingerprint(feat_dir),
+                      "epochs": epochs if schedule == "cosine" else "any (plateau schedule)"}
+        resumed = load_checkpoint(ck_path, fit_config) if resume else None
+        for left in glob.glob(ck_path + ".*.tmp.npz"):
+            os.remove(left)  # half-written by a fit killed while saving
+        if resumed is None and os.path.exists(ck_path):
+            os.remove(ck_path)  # another fit's: this one starts from scratch
+        first = 0
+        if resumed is not None:
+            first = resumed.epochs_done
+            if first > epochs:
+                raise SystemExit(f"--resume: the checkpoint has {first} epochs, more than --epochs {epochs}")
+            restore_variables(model, resumed)
+            if verbose:
+                print(f"train: resuming after epoch {first} from {ck_path}", flush=True)
+        take, saver = checkpoint_callbacks(keras, ck_path, fit_config, cbs, resumed)
+        if resumed is not None and resumed.meta["stop_training"]:
+            restore_callbacks(cbs, resumed)  # early stopping had ended that fit: nothing left to run
+        else:
+            if resumed is not None:
+                restore_random_state(resumed)  # last, just before the fit draws the next epoch's order
+            model.fit(Batches(first_epoch=first), validation_data=(xv, yv), epochs=epochs, initial_epoch=first,
+                      verbose=0, callbacks=[take] + cbs + [saver])
         if keep.weights is not None:
             model.set_weights(keep.weights)
-        history = {k: [float(v) for v in vs] for k, vs in hist.history.items()}
+        history = saver.history
         model.save(fitted_path)
         with open(os.path.join(out_dir, "history.json"), "w", encoding="utf-8") as f:
             json.dump(history, f, indent=1)
-        fit_seconds = round(time.monotonic() - t0, 1)
+        fit_seconds = round(time.monotonic() - t0 + (float(resumed.meta["fit_seconds"]) if resumed else 0.0), 1)
         n_run = len(history.get("loss", []))
         stopped_by = "time limit" if time_limited else ("early stopping" if n_run < epochs else "epochs")
         with open(os.path.join(out_dir, "fit.json"), "w", encoding="utf-8") as f:
@@ -346,9 +388,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="wall-clock limit (minutes); default none: training length is --epochs and early stopping")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--schedule", default="plateau", choices=SCHEDULES)
+    ap.add_argument("--resume", action="store_true",
+                    help="continue the fit in --out from its fit_checkpoint.npz (same result as an unstopped fit)")
     a = ap.parse_args(argv)
     train(a.arch, a.data_dir, a.features_dir, a.out, a.epochs, a.steps_per_epoch, a.batch_size, a.patience,
-          a.seed, a.max_minutes, a.threads, schedule=a.schedule)
+          a.seed, a.max_minutes, a.threads, schedule=a.schedule, resume=a.resume)
     return 0
 
 
