@@ -75,6 +75,7 @@ RING = ("tests/test_engine.py", "tests/test_sources_input.py")
 RESAMPLER = ("tests/test_engine.py", "tests/test_sources_input.py")
 SOURCES = ("tests/test_sources_input.py", "tests/test_cli_faults.py")
 LEVEL = ("tests/test_engine.py", "tests/test_segment_edges.py")
+RESUME = ("tests/test_training_resume.py",)
 
 PP = "stream_tagger/postprocess.py"
 AN = "stream_tagger/analysis.py"
@@ -315,6 +316,13 @@ PLANTS: list[Plant] = [
           SOURCES),
     Plant("I8", "sources", "stream_tagger/sources/stdin.py", "unsigned 8-bit centred on 127",
           (("x = (v.astype(np.float32) - 128.0) / 128.0", "x = (v.astype(np.float32) - 127.0) / 128.0"),), SOURCES),
+    # ---------------------------------------------------------------- training: resumable fits
+    Plant("T1", "training", "training/train.py", "resume: Python's random state (the batch order) not restored",
+          (("                restore_random_state(resumed)  # last", "                pass  # last"),), RESUME),
+    Plant("T2", "training", "training/train.py", "checkpoint variables taken after the EMA swap",
+          (("callbacks=[take] + cbs + [saver])", "callbacks=cbs + [take, saver])"),), RESUME),
+    Plant("T3", "training", "training/checkpoint.py", "resume: early-stopping and plateau counters not restored",
+          (("            setattr(cb, attr, _from_json(value))\n", "            pass\n"),), RESUME),
     # ---------------------------------------------------------------- archive, monitoring: rows to come
     # Plant("A1", "archive", "stream_tagger/archive/...", "...", (("old", "new"),), ("tests/test_archive.py",)),
     # Plant("M1", "monitoring", "stream_tagger/monitor/...", "...", (("old", "new"),), ("tests/test_monitor.py",)),

@@ -388,11 +388,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="wall-clock limit (minutes); default none: training length is --epochs and early stopping")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--schedule", default="plateau", choices=SCHEDULES)
+    ap.add_argument("--qat-epochs", type=int, default=3, help="quantisation-aware fine-tuning epochs (0: none)")
+    ap.add_argument("--n-eval-mix", type=int, default=1500, help="synthetic mixtures in val and in test")
     ap.add_argument("--resume", action="store_true",
                     help="continue the fit in --out from its fit_checkpoint.npz (same result as an unstopped fit)")
     a = ap.parse_args(argv)
     train(a.arch, a.data_dir, a.features_dir, a.out, a.epochs, a.steps_per_epoch, a.batch_size, a.patience,
-          a.seed, a.max_minutes, a.threads, schedule=a.schedule, resume=a.resume)
+          a.seed, a.max_minutes, a.threads, schedule=a.schedule, resume=a.resume, qat_epochs=a.qat_epochs,
+          n_val_mix=a.n_eval_mix)
     return 0
 
 
