@@ -59,22 +59,23 @@ class Plant:
 
 
 # test sets (fastest files first)
-DECISIONS = ("tests/test_decisions.py", "tests/test_engine.py", "tests/test_segment_edges.py")
-PAUSES = ("tests/test_pauses.py", "tests/test_decisions.py", "tests/test_engine.py")
-REFINE = ("tests/test_decisions.py", "tests/test_engine.py", "tests/test_segment_edges.py",
-          "tests/test_engine_real.py")
+DECISIONS = ("tests/test_decisions.py", "tests/test_level_and_refinement.py", "tests/test_engine.py",
+             "tests/test_segment_edges.py")
+PAUSES = ("tests/test_pauses.py", "tests/test_decisions.py", "tests/test_level_and_refinement.py", "tests/test_engine.py")
+REFINE = ("tests/test_decisions.py", "tests/test_level_and_refinement.py", "tests/test_engine.py",
+          "tests/test_segment_edges.py", "tests/test_engine_real.py")
 LABELS = ("tests/test_labels.py",)
 CHANGES = ("tests/test_boundaries.py", "tests/test_engine_real.py::test_speech_stopping_over_continuing_music_ends_where_it_stops",
-           "tests/test_engine.py")
+           "tests/test_level_and_refinement.py", "tests/test_engine.py")
 # (test_a_stopped_process_is_not_a_vanished_device fails here without a plant: "device 'pulse'
 # delivered no audio for 6.0 s", on main too)
 OUTPUTS = ("tests/test_labels.py", "tests/test_cli.py", "tests/test_live.py",
            "--deselect", "tests/test_live.py::test_a_stopped_process_is_not_a_vanished_device")
 FRONTEND = ("tests/test_frontend.py", "-k", "not librosa")  # caught without librosa too
-RING = ("tests/test_engine.py", "tests/test_sources_input.py")
-RESAMPLER = ("tests/test_engine.py", "tests/test_sources_input.py")
+RING = ("tests/test_ring_buffer.py", "tests/test_engine.py", "tests/test_sources_input.py")
+RESAMPLER = ("tests/test_resampler.py", "tests/test_engine.py", "tests/test_sources_input.py")
 SOURCES = ("tests/test_sources_input.py", "tests/test_cli_faults.py")
-LEVEL = ("tests/test_engine.py", "tests/test_segment_edges.py")
+LEVEL = ("tests/test_level_and_refinement.py", "tests/test_engine.py", "tests/test_segment_edges.py")
 RESUME = ("tests/test_training_resume.py",)
 
 PP = "stream_tagger/postprocess.py"

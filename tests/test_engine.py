@@ -1,4 +1,6 @@
-"""The streaming engine with its real parts: files, ring buffer, resampler, frontend, TFLite model."""
+"""The streaming engine with its real parts: files, ring buffer, resampler, frontend, TFLite model.
+(The parts on their own: tests/test_ring_buffer.py, tests/test_resampler.py,
+tests/test_level_and_refinement.py.)"""
 
 from __future__ import annotations
 
@@ -6,216 +8,14 @@ import threading
 
 import numpy as np
 import pytest
-import scipy.signal
 import soundfile as sf
 from conftest import BURSTS, BURSTS_TOTAL_S, RATE, silence_spans, tone_bursts
 
 from stream_tagger.engine import Tagger, tag_file
 from stream_tagger.events import Hop, Segment
-from stream_tagger.level import LevelMeter, envelope_dbfs, power_to_dbfs
 from stream_tagger.model import TagModel
-from stream_tagger.postprocess import RunTracker, refine_boundary
-from stream_tagger.ring_buffer import RingBuffer
-from stream_tagger.resampler import StreamingResampler
 from stream_tagger.sources import FileSource, StdinSource
 from stream_tagger.sources.reader import ReaderThreadSource
-
-
-# ------------------------------------------------------------------------------ building blocks
-def test_ring_buffer_drops_oldest_and_keeps_positions():
-    rb = RingBuffer(100)
-    rb.write(np.arange(60, dtype=np.float32))
-    rb.write(np.arange(60, 120, dtype=np.float32))  # 20 oldest samples overwritten
-    assert rb.dropped_samples == 20
-    start, x = rb.read(1000)
-    assert start == 20
-    np.testing.assert_array_equal(x, np.arange(20, 120, dtype=np.float32))
-    rb.write(np.arange(120, 130, dtype=np.float32))
-    start, x = rb.read(5)
-    assert start == 120 and x.tolist() == [120, 121, 122, 123, 124]
-    rb.close()
-    assert rb.read(100)[0] == 125
-    assert rb.read(100) is None
-
-
-def test_ring_buffer_drops_exactly_what_does_not_fit():
-    """Filled to exactly its capacity nothing is dropped; one sample more drops one; a single
-    write larger than the ring keeps its newest ``capacity`` samples."""
-    rb = RingBuffer(100)
-    assert rb.write(np.arange(40, dtype=np.float32)) == 0
-    assert rb.write(np.arange(40, 100, dtype=np.float32)) == 0  # 100 unread: full, nothing lost
-    assert rb.dropped_samples == 0 and rb.available() == 100
-    assert rb.write(np.array([100], np.float32)) == 1
-    assert rb.dropped_samples == 1
-    start, x = rb.read(1000)
-    assert start == 1 and x.tolist() == list(range(1, 101))
-    assert rb.write(np.arange(101, 351, dtype=np.float32)) == 150  # 250 samples into 100
-    assert rb.dropped_samples == 151
-    start, x = rb.read(1000)
-    assert start == 251 and x.tolist() == list(range(251, 351))
-    assert rb.write(np.arange(351, 451, dtype=np.float32)) == 0 and rb.read(1000)[0] == 351
-
-
-def test_ring_buffer_blocking_write_never_drops():
-    rb = RingBuffer(64)
-    data = np.arange(10_000, dtype=np.float32)
-    got = []
-
-    def reader():
-        while (r := rb.read(50)) is not None:
-            got.append(r[1])
-
-    th = threading.Thread(target=reader)
-    th.start()
-    assert rb.write_blocking(data)
-    rb.close()
-    th.join(5)
-    np.testing.assert_array_equal(np.concatenate(got), data)
-    assert rb.dropped_samples == 0
-
-
-def test_ring_buffer_blocking_write_waits_for_room_without_overwriting():
-    """Without a reader, a blocking write stores what fits (the free room, not the capacity) and
-    then waits: with a timeout it gives up, and the unread audio is intact."""
-    rb = RingBuffer(10)
-    assert rb.write_blocking(np.arange(8, dtype=np.float32))
-    assert rb.read(5)[0] == 0  # 3 unread, room for 7
-    assert rb.write_blocking(np.arange(8, 16, dtype=np.float32), timeout_s=0.2) is False
-    start, x = rb.read(100)
-    assert start == 5 and x.tolist() == list(range(5, 15)) and rb.dropped_samples == 0
-
-
-def test_ring_buffer_knows_when_each_sample_was_written():
-    """``time_available(p)``: the monotonic time of the write that brought sample ``p - 1``."""
-    import time
-
-    rb = RingBuffer(100)
-    t0 = time.monotonic()
-    rb.write(np.zeros(10, np.float32))
-    time.sleep(0.002)  # two writes at distinct times
-    t1 = time.monotonic()
-    rb.write_blocking(np.zeros(10, np.float32))
-    assert t0 <= rb.time_available(1) == rb.time_available(10) < t1
-    assert t1 <= rb.time_available(11) == rb.time_available(20)
-    assert rb.time_available(21) is None
-
-
-@pytest.mark.parametrize("rate,exact", [(8000, True), (22050, True), (44100, True), (48000, True),
-                                        (48001, False), (8001, False), (44056, False), (767999, False)])
-def test_resampler_is_chunking_invariant_and_accurate(rate, exact):
-    rng = np.random.default_rng(1)
-    n = rate * 2 + 123
-    t = np.arange(n) / rate
-    x = (0.5 * np.sin(2 * np.pi * 1000 * t) + 0.01 * rng.standard_normal(n)).astype(np.float32)
-    whole = StreamingResampler(rate)
-    assert whole.exact == exact  # awkward ratios (16000/48001) take the interpolated method
-    a = np.concatenate([whole.push(x), whole.flush()])
-    pieces = StreamingResampler(rate)
-    cuts = np.sort(rng.integers(0, n, 40))
-    b = np.concatenate([pieces.push(c) for c in np.split(x, cuts)] + [pieces.flush()])
-    np.testing.assert_array_equal(a, b)
-    ones = StreamingResampler(rate)  # one sample at a time, then chunks of a prime length
-    c = np.concatenate([ones.push(x[i:i + 1]) for i in range(3000)]
-                       + [ones.push(x[i:i + 7919]) for i in range(3000, n, 7919)] + [ones.flush()])
-    np.testing.assert_array_equal(a, c)
-    ref = scipy.signal.resample_poly(x.astype(np.float64), *_ratio(rate))
-    assert a.shape == ref.shape
-    assert np.max(np.abs(a - ref)) < 1e-4
-    noise = rng.uniform(-1, 1, n).astype(np.float32)  # full band: the interpolated filter's own error shows
-    r = StreamingResampler(rate)
-    d = np.concatenate([r.push(noise), r.flush()]) - scipy.signal.resample_poly(noise.astype(np.float64), *_ratio(rate))
-    assert np.max(np.abs(d)) < 1e-4
-
-
-def test_resampler_output_sits_at_exact_positions_without_drift():
-    """A click a minute in comes out where resample_poly puts a click at the same fractional
-    position (the pattern repeats every rate_in inputs = 16000 outputs), to about 1e-6."""
-    rate = 44056  # 16000/44056 = 2000/5507: interpolated
-    k0 = rate + 3217  # a click 1.07 s in ...
-    k = k0 + 60 * rate  # ... and a minute later: the same position relative to the output grid
-    x = np.zeros(2 * rate, np.float32)
-    x[k0] = 1.0
-    ref = scipy.signal.resample_poly(x.astype(np.float64), *_ratio(rate))
-    r = StreamingResampler(rate)
-    n_out = 0
-    for _ in range(60):
-        n_out += r.push(np.zeros(rate, np.float32)).shape[0]
-    y = np.concatenate([r.push(x), r.flush()])
-    shifted = y[60 * 16000 - n_out:]  # outputs from input position 60 * rate on
-    assert shifted.shape == ref.shape
-    peak = int(np.argmax(ref))
-    assert int(np.argmax(shifted)) == peak == round(k0 * 16000 / rate)
-    assert np.max(np.abs(shifted - ref)) < 1e-5
-
-
-@pytest.mark.parametrize("rate", [48001, 96001, 767999])
-def test_resampler_memory_does_not_grow_with_the_ratio_terms(rate):
-    """The exact filter for 16000/96001 took 198 MB (48001 Hz: 99 MB); the interpolated one
-    takes a few MB, set by rate_in / rate_out only."""
-    import tracemalloc
-
-    tracemalloc.start()
-    r = StreamingResampler(rate)
-    r.push(np.zeros(rate // 2, np.float32))
-    r.flush()
-    peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    assert peak_mb < 20, peak_mb
-
-
-def _ratio(rate):
-    from fractions import Fraction
-
-    f = Fraction(16000, rate)
-    return f.numerator, f.denominator
-
-
-def test_level_envelope_units_dc_and_chunking():
-    t = np.arange(RATE) / RATE
-    sine = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
-    env = envelope_dbfs(sine)
-    assert env.shape == (100,)
-    assert np.all(np.abs(env[10:] - (-3.01)) < 0.05)  # full-scale sine: -3 dBFS
-    assert np.all(envelope_dbfs(np.zeros(RATE, np.float32)) == -120.0)
-    dc = envelope_dbfs(np.full(RATE, 0.5, np.float32))
-    assert np.all(dc[20:] < -60)  # a DC offset is not sound
-    m1, m2 = LevelMeter(), LevelMeter()
-    x = 0.1 * np.random.default_rng(0).standard_normal(RATE).astype(np.float32) + 0.2
-    a = m1.push(x)
-    b = np.concatenate([m2.push(c) for c in np.array_split(x, 37)])
-    np.testing.assert_array_equal(a, b)
-    assert power_to_dbfs(0.0) == -120.0
-    # a last partial block counts, over the samples it has
-    part = envelope_dbfs(x[:250])
-    assert part.shape == (2,) and part[1] == pytest.approx(float(power_to_dbfs(np.var(x[160:250].astype(np.float64)))))
-
-
-def test_run_tracker_min_durations_backdate_boundaries():
-    tr = RunTracker(min_on=2, min_off=2)
-    raw = [0, 1, 0, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1]
-    states, opened, closed = [], [], []
-    for k, r in enumerate(raw):
-        s, o, c = tr.update(k, bool(r))
-        states.append(int(s))
-        if o is not None:
-            opened.append(o)
-        if c is not None:
-            closed.append(c)
-    # single on-cell at 1 ignored; run from 3 confirmed at 4 (start back-dated to 3);
-    # one-cell gap at 6 bridged; off-run from 9 closes at 10 with end back-dated to 9
-    assert opened == [3]
-    assert closed == [(3, 9)]
-    assert states == [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0]
-    assert tr.flush(len(raw)) is None
-
-
-def test_refine_boundary_finds_the_step():
-    env = np.full(200, -90.0)
-    env[123:] = -20.0  # sound starts at block 123
-    assert refine_boundary(env, 1000, 1125, 1075, 1175, rising=True, floor_dbfs=-70) == 1123
-    assert refine_boundary(env, 1000, 1125, 1075, 1175, rising=False, floor_dbfs=-70) == 1125  # no fall
-    flat = np.full(200, -30.0)
-    assert refine_boundary(flat, 0, 100, 50, 150, rising=True, floor_dbfs=-70) == 100
 
 
 # ------------------------------------------------------------------------------ the engine
@@ -472,20 +272,6 @@ def test_silence_level_can_change_while_running(engine_model, bursts_flac44):
     gap3 = [lab for t, lab in labels if 7.0 <= t < 7.1 or 9.3 <= t < 9.7]
     assert all("silence" in lab for lab in gap1)
     assert gap3 and not any("silence" in lab for lab in gap3)
-
-
-def test_silence_edges_prefer_the_drop_to_room_tone_and_the_start_of_a_ramp():
-    # a word's loud part, a quiet tail at -53 dBFS (below the -50 silence level), then room tone
-    env = np.concatenate([np.full(40, -20.0), np.full(16, -53.0), np.full(40, -79.0)])
-    # strongest fall is into the tail (block 40); silence starts at the last drop into quiet (56)
-    assert refine_boundary(env, 0, 50, 25, 60, rising=False, floor_dbfs=-70) == 40
-    assert refine_boundary(env, 0, 50, 25, 60, rising=False, floor_dbfs=-70, pick="last", gate_dbfs=-50) == 56
-    # a soft onset ramp: the boundary goes to the first block of the climb, not mid-ramp
-    onset = np.concatenate([np.full(30, -79.0), [-53.0, -46.0, -34.0], np.full(30, -23.0)])
-    assert refine_boundary(onset, 0, 40, 20, 45, rising=True, floor_dbfs=-70, pick="first", gate_dbfs=-50) == 30
-    # but a faint precursor 40 dB under the onset (filter pre-ringing) is not the start
-    pre = np.concatenate([np.full(30, -76.0), [-55.0], np.full(30, -14.0)])
-    assert refine_boundary(pre, 0, 40, 20, 45, rising=True, floor_dbfs=-70) == 31
 
 
 class _ScriptedNetwork(TagModel):
