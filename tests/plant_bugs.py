@@ -72,9 +72,9 @@ CHANGES = ("tests/test_boundaries.py", "tests/test_engine_real.py::test_speech_s
 OUTPUTS = ("tests/test_labels.py", "tests/test_cli.py", "tests/test_live.py",
            "--deselect", "tests/test_live.py::test_a_stopped_process_is_not_a_vanished_device")
 FRONTEND = ("tests/test_frontend.py", "-k", "not librosa")  # caught without librosa too
-RING = ("tests/test_ring_buffer.py", "tests/test_engine.py", "tests/test_sources_input.py")
-RESAMPLER = ("tests/test_resampler.py", "tests/test_engine.py", "tests/test_sources_input.py")
-SOURCES = ("tests/test_sources_input.py", "tests/test_cli_faults.py")
+RING = ("tests/test_ring_buffer.py", "tests/test_engine.py", "tests/test_sources_input.py", "tests/test_mp3_ogg_input.py")
+RESAMPLER = ("tests/test_resampler.py", "tests/test_engine.py", "tests/test_sources_input.py", "tests/test_mp3_ogg_input.py")
+SOURCES = ("tests/test_sources_input.py", "tests/test_mp3_ogg_input.py", "tests/test_cli_faults.py")
 LEVEL = ("tests/test_level_and_refinement.py", "tests/test_engine.py", "tests/test_segment_edges.py")
 RESUME = ("tests/test_training_resume.py",)
 
