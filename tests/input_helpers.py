@@ -61,4 +61,3 @@ def _one_error_line(r, *needles: str) -> str:
     for n in needles:
         assert n in lines[0], lines[0]
     return lines[0]
-

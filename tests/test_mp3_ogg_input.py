@@ -198,5 +198,3 @@ def test_vbr_mp3_without_frame_count_is_not_read_short_silently(untagged_mp3s, e
                     r"\(a variable-rate MP3 without a frame-count tag", str(err)), str(err)
     _one_error_line(_cli("tag", untagged_mp3s["vbr"], "--model", engine_model), "vbr.mp3: the decoder read only")
     _one_error_line(_cli("tag", untagged_mp3s["cut"], "--model", engine_model), "cut.mp3: file is truncated")
-
-
