@@ -301,6 +301,8 @@ PLANTS: list[Plant] = [
     Plant("I1", "sources", "stream_tagger/audio_io.py", "several channels: the first one, not their mean",
           (("audio = audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0]", "audio = audio[:, 0]"),),
           SOURCES),
+    Plant("I9", "sources", "stream_tagger/audio_io.py", "stereo: the left channel, not the mean of both",
+          (("audio = (audio[:, 0] + audio[:, 1]) * np.float32(0.5)", "audio = audio[:, 0]"),), SOURCES),
     Plant("I2", "sources", "stream_tagger/sources/stdin.py", "raw integers scaled by 2**bits - 1",
           (("x = v.astype(np.float32) / float(2 ** (8 * dt.itemsize - 1))", "x = v.astype(np.float32) / float(2 ** (8 * dt.itemsize - 1) - 1)"),),
           SOURCES),

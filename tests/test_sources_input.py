@@ -17,7 +17,7 @@ import pytest
 import soundfile as sf
 from input_helpers import RATE, _cli, _drain, _one_error_line, _stdin, _tone, _wav_bytes
 
-from stream_tagger.audio_io import MAX_RATE_HZ, MIN_RATE_HZ, check_rate, read_audio
+from stream_tagger.audio_io import MAX_RATE_HZ, MIN_RATE_HZ, check_rate, read_audio, to_mono
 from stream_tagger.errors import AudioFileError, DeviceError
 from stream_tagger.resampler import sanitize_block
 from stream_tagger.sources import FileSource, StdinSource
@@ -337,6 +337,22 @@ def test_inf_samples_are_silence_in_files_stdin_and_the_api(engine_model, tmp_pa
         events = list(tagger.stream(source))
         _assert_all_silence([e for e in events if isinstance(e, Hop)], [e for e in events if isinstance(e, Segment)])
     assert {s.label for s in tag_file(str(p), model=engine_model)} == {"silence"}
+
+
+def test_three_or_more_channels_are_averaged(tmp_path):
+    """Five channels (a surround file): the mean of all five, each counted once, whether read
+    whole or streamed; stereo's faster path gives the same as the mean."""
+    t = np.arange(16000) / 16000
+    chans = np.stack([0.4 * np.sin(2 * np.pi * f * t) for f in (200, 300, 500, 700, 1100)], axis=1).astype(np.float32)
+    p = tmp_path / "five.wav"
+    sf.write(p, chans, 16000, subtype="FLOAT")
+    expected = chans.mean(axis=1, dtype=np.float32)
+    np.testing.assert_allclose(read_audio(str(p)), expected, atol=1e-6)
+    got, err = _drain(FileSource(str(p)))
+    assert err is None
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    assert np.max(np.abs(read_audio(str(p)) - chans[:, 0])) > 0.1  # not one channel
+    np.testing.assert_array_equal(to_mono(chans[:, :2]), chans[:, :2].mean(axis=1, dtype=np.float32))
 
 
 def test_non_finite_samples_count_as_zeros_in_read_audio_and_downmix(tmp_path):
