@@ -87,3 +87,13 @@ def make_corpus(data_dir: str, files_per_class_split=(3, 1, 1), dur_s: float = 2
     with open(os.path.join(corpus, "summary.json"), "w", encoding="utf-8") as f:
         json.dump({"files": len(lines), "generated": True}, f)
     return man
+
+
+def make_feature_corpus(data_dir: str) -> str:
+    """The training tests' tiny corpus (3 train, 1 val, 1 test files per class of 3 s) with its
+    feature store built; -> ``data_dir``."""
+    from training.features import build_features
+
+    make_corpus(data_dir, (3, 1, 1), dur_s=3.0)
+    build_features(data_dir, progress=False)
+    return data_dir

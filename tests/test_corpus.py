@@ -9,13 +9,12 @@ import io
 import json
 import os
 import shutil
-import subprocess
 from collections import defaultdict
 
 import numpy as np
 import pytest
 import soundfile as sf
-from corpus_audio import _tone, _write
+from corpus_audio import _tone, _write, build_deb, package_root
 
 from training import corpus, corpus_debian, corpus_rules_common, corpus_splits, corpus_summary
 from training.features import read_manifest
@@ -170,22 +169,13 @@ def test_license_from_copyright_file():
 # ------------------------------------------------------------------- a real (tiny) .deb
 def _package_root(tmp_path, name: str):
     """A package tree with its control and DEP-5 copyright file; fill it, then :func:`_build_deb`."""
-    if shutil.which("dpkg-deb") is None:
-        pytest.skip("dpkg-deb not available")
-    root = tmp_path / "pkgroot"
-    (root / "DEBIAN").mkdir(parents=True)
-    (root / "DEBIAN/control").write_text(
-        f"Package: {name}\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@t>\nDescription: test\n")
-    os.makedirs(root / f"usr/share/doc/{name}")
+    root = package_root(tmp_path / "pkgroot", name)
     (root / f"usr/share/doc/{name}/copyright").write_text(DEP5)
     return root
 
 
 def _build_deb(tmp_path, root, name: str) -> str:
-    deb = tmp_path / f"{name}_1.0_all.deb"
-    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True,
-                   stdout=subprocess.DEVNULL)
-    return str(deb)
+    return build_deb(root, tmp_path / f"{name}_1.0_all.deb")
 
 
 def test_extract_package_from_deb(tmp_path):

@@ -221,29 +221,20 @@ def test_build_reads_registry_packages_into_the_manifest(tmp_path, capsys):
 def test_raw_gsm_prompts_are_decoded_to_flac(tmp_path):
     """A package of headerless GSM 6.10 prompts (Asterisk's telephone format): extraction writes
     an 8 kHz FLAC beside each, which the rule labels; the .gsm files are pruned."""
-    import subprocess
+    from corpus_audio import build_deb, package_root
 
     from training.unpack import convert_raw_gsm
 
     t = np.arange(8000) / 8000
     voice = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
-    root = tmp_path / "root"
+    root = package_root(tmp_path / "root", "fake-prompts")
     gsm = root / "usr/share/asterisk/sounds/xx/hello.gsm"
     gsm.parent.mkdir(parents=True)
     sf.write(str(gsm), voice, 8000, format="RAW", subtype="GSM610")
-    doc = root / "usr/share/doc/fake-prompts"
-    doc.mkdir(parents=True)
-    (doc / "copyright").write_text("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-                                   "Files: *\nCopyright: someone\nLicense: GPL-2\n")
-    (root / "DEBIAN").mkdir()
-    (root / "DEBIAN/control").write_text("Package: fake-prompts\nVersion: 1.0\nArchitecture: all\n"
-                                         "Maintainer: t <t@example.org>\nDescription: test\n")
-    deb = tmp_path / "fake-prompts_1.0_all.deb"
-    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True,
-                   stdout=subprocess.DEVNULL)
+    deb = build_deb(root, tmp_path / "fake-prompts_1.0_all.deb")
     src = corpus_rules_common.Source(("fake-prompts",), extra._in_folder("/asterisk/sounds/", "speech", "fake:voice"),
                                 raw_gsm=True)
-    pkg_dir = corpus.extract_package(src, str(deb), str(tmp_path / "corpus"))
+    pkg_dir = corpus.extract_package(src, deb, str(tmp_path / "corpus"))
     flac = os.path.join(pkg_dir, "usr/share/asterisk/sounds/xx/hello.flac")
     assert not os.path.exists(flac[:-5] + ".gsm")                               # pruned
     audio, rate = sf.read(flac)

@@ -8,13 +8,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import subprocess
 import tarfile
 
 import numpy as np
 import pytest
 import soundfile as sf
+from corpus_audio import build_deb, package_root
 from test_corpus_extra import _wav_bytes
 
 from training import corpus, corpus_heldout, corpus_sources, corpus_sources_extra as extra, heldout
@@ -121,26 +120,16 @@ def test_heldout_build_reads_a_folder_of_raw_speech(tmp_path):
     """``build --heldout`` with a Drascula-shaped .deb in the cache (made here with dpkg-deb):
     the folder of raw sounds is decoded at extraction, the dialogue lines are speech in the test
     split with the licence of the package's DEP-5 copyright, the effects are not labelled."""
-    if shutil.which("dpkg-deb") is None:
-        pytest.skip("dpkg-deb not available")
-    root = tmp_path / "root"
+    root = package_root(tmp_path / "root", "drascula", "Drascula-License", "1996-2008, Alcachofa Soft S.L.")
     en = root / "usr/share/scummvm/drascula/en"
     en.mkdir(parents=True)
     rng = np.random.default_rng(3)
     for name in ("1.ALS", "I2.ALS", "S1.ALS"):
         (en / name).write_bytes(rng.integers(64, 192, 11025, dtype=np.uint8).tobytes())
     (en / "1.ALG").write_bytes(b"picture")
-    doc = root / "usr/share/doc/drascula"
-    doc.mkdir(parents=True)
-    (doc / "copyright").write_text("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
-                                   "Files: *\nCopyright: 1996-2008, Alcachofa Soft S.L.\nLicense: Drascula-License\n")
-    (root / "DEBIAN").mkdir()
-    (root / "DEBIAN/control").write_text("Package: drascula\nVersion: 1.0\nArchitecture: all\n"
-                                         "Maintainer: t <t@example.org>\nDescription: test\n")
     data = tmp_path / "data"
     (data / "debs").mkdir(parents=True)
-    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(data / "debs/drascula_1.0_all.deb")],
-                   check=True, stdout=subprocess.DEVNULL)
+    build_deb(root, data / "debs/drascula_1.0_all.deb")
     (data / "corpus").mkdir()
     (data / "corpus" / "manifest.jsonl").write_text("")
     drascula = next(s for s in HELDOUT_DEBIAN_SPEECH if "drascula" in s.names)

@@ -17,7 +17,7 @@ from stream_tagger.frontend import DEFAULT_PARAMS as P, signal_logmel
 from stream_tagger.model import TagModel, check_metadata
 
 sys.path.insert(0, os.path.dirname(__file__))
-from synth_corpus import make_corpus  # noqa: E402
+from synth_corpus import make_feature_corpus  # noqa: E402
 
 from training.augment import (  # noqa: E402
     BatchSynth,
@@ -28,7 +28,7 @@ from training.augment import (  # noqa: E402
     to_log,
     to_power,
 )
-from training.features import FeatureStore, build_features, read_manifest  # noqa: E402
+from training.features import FeatureStore, read_manifest  # noqa: E402
 from training.metrics import choose_thresholds, decisions_agree, prf  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,10 +36,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    d = str(tmp_path_factory.mktemp("data"))
-    make_corpus(d, (3, 1, 1), dur_s=3.0)
-    build_features(d, progress=False)
-    return d
+    return make_feature_corpus(str(tmp_path_factory.mktemp("data")))
 
 
 def _noise(n, seed, scale=0.1):

@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from synth_corpus import make_corpus  # noqa: E402
+from synth_corpus import make_feature_corpus  # noqa: E402
 
 from training.checkpoint import CHECKPOINT_NAME  # noqa: E402
-from training.features import build_features  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPOCHS = 4
@@ -26,10 +25,7 @@ EPOCHS = 4
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    d = str(tmp_path_factory.mktemp("data"))
-    make_corpus(d, (3, 1, 1), dur_s=3.0)
-    build_features(d, progress=False)
-    return d
+    return make_feature_corpus(str(tmp_path_factory.mktemp("data")))
 
 
 def _cmd(corpus, out, *extra):
