@@ -207,7 +207,8 @@ def cli(argv: list[str] | None = None) -> int:
     try:
         return main(argv)
     except KeyboardInterrupt:
-        print("pipeline: interrupted", file=sys.stderr)
+        print("pipeline: interrupted (a fit goes on from its last finished epoch: the same command with --resume)",
+              file=sys.stderr)
         return 130
     except SystemExit:
         raise
