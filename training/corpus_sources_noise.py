@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .corpus_rules_common import Source
+from .corpus_rules_common import Source, _stem, _variant_group
 from .corpus_sources import HELDOUT_SOURCES, RESERVED_PACKAGES, SOURCES
 from .corpus_sources_extra import EXTRA_DEBIAN_SOURCES, _in_folder, _noise_in
 
@@ -46,6 +46,24 @@ _MIRRORMAGIC = re.compile(r"^(booom|door|kabumm|klapper|klopf|knack|oeffnen|holz
 # boxes and eggs, an explosion (the bonus, menu, damage and robot cues left out).
 _PEKKA = re.compile(r"^(moo|hen|chick|pig\d?|pig_ko|crow|crow_ko|bird|bee|beehive|splash|boxcrack|eggcrack|"
                     r"explot)$")
+
+# FlightGear's base data (a 1.3 GB package, fetched for these): piston, turbine, jet, rotor and
+# propeller engines starting, running and stopping, rain, thunder, wind, waves, rumbles, tyres
+# rolling and screeching, water, crashes, doors, levers, flaps, a wasp, the Cessna 172's cockpit
+# sounds. The spoken callouts (mk-viii/, tcas/ folders, not read here) and the tonal warnings
+# (beep, the 400 Hz avionics hum, the gear and stall horns, the overspeed tones, the whine, the
+# glider's FLARM and variometer beeps) are left out.
+_FLIGHTGEAR_SKIP = re.compile(r"^(beep|avionics-400Hz|gear-hrn|overspeed\d?|stall\d?|whine)$")
+
+
+def _flightgear(rel: str):
+    """flightgear-data-base: the files directly in ``Sounds/`` and ``Aircraft/c172p/Sounds/`` (see above)."""
+    if re.search(r"/flightgear/(Aircraft/c172p/)?Sounds/[^/]+$", "/" + rel) is None:
+        return None
+    if _FLIGHTGEAR_SKIP.match(_stem(rel)):
+        return None
+    return "noise", _variant_group("flightgear", rel)
+
 
 NOISE_DEBIAN_SOURCES: tuple[Source, ...] = (
     Source(("heroes-sound-effects",), _noise_in("/heroes/sfx/", "heroes", keep=_HEROES)),
@@ -92,7 +110,8 @@ NOISE_DEBIAN_SOURCES: tuple[Source, ...] = (
            license_override="GPL-2+"),
     # CRRCSim (model aircraft): an electric motor, a fan, a glider's wind (the F3F course calls
     # left out)
-    Source(("crrcsim-data",), _noise_in("/crrcsim/sounds/", "crrcsim", keep=re.compile(r"^(electric|fan|glider)$"))),
+    Source(("crrcsim-data",), _noise_in("/crrcsim/sounds/", "crrcsim", keep=re.compile(r"^(electric|fan|glider)$")),
+           license_override="GPL-2"),
     # Ri-li (a toy train): a crash, the wagon
     Source(("ri-li-data",), _noise_in("/Ri-li/Sounds/", "ri-li", keep=re.compile(r"^(crash|wagon)$"))),
     # Moon Lander: an explosion, the jet (the spoken "the eagle has landed" and the beeps left out)
@@ -103,8 +122,9 @@ NOISE_DEBIAN_SOURCES: tuple[Source, ...] = (
     Source(("lbreakouthd-data",), _noise_in("/lbreakouthd/themes/", "lbreakouthd",
                                             keep=re.compile(r"^(brickhit|energyhit|explosion|shot|wall)$"))),
     # KDE games: Granatier's bombs, breaks and crunches; Naval Battle's shots, splash and sinking
-    # ship; Kolf's black hole, bumper, hits, cup and puddle; Kollision's ball hits; KGoldrunner's
-    # digging, climbing and steps (their jingles, tones and the spoken "woohoo" left out)
+    # ship; Kolf's black hole, bumper, hits, cup and puddle; Kollision's ball hits; KsirK's cannon,
+    # crash and rolling; Bomber's bomb and crash; KGoldrunner's digging, climbing and steps (their
+    # jingles, tones and the spoken "woohoo" left out)
     Source(("granatier",), _noise_in("/granatier/sounds/", "granatier",
                                      keep=re.compile(r"^(break|corpse_explode|crunch|explode|putbomb)$"))),
     Source(("knavalbattle",), _noise_in("/knavalbattle/sounds/", "knavalbattle")),
@@ -112,8 +132,34 @@ NOISE_DEBIAN_SOURCES: tuple[Source, ...] = (
                                 keep=re.compile(r"^(blackhole|blackholeeject|blackholeputin|bumper|hit|holed|puddle|"
                                                 r"wall)$"))),
     Source(("kollision",), _noise_in("/kollision/sounds/", "kollision", keep=re.compile(r"^(ball_leaving|hit_wall)$"))),
+    Source(("ksirk",), _noise_in("/ksirk/skins/default/Sounds/", "ksirk", keep=re.compile(r"^(cannon|crash|roll)$"))),
+    Source(("bomber",), _noise_in("/bomber/sounds/", "bomber", keep=re.compile(r"^(bomb|crash)$"))),
     Source(("kgoldrunner",), _noise_in("/kgoldrunner/themes/", "kgoldrunner",
                                        keep=re.compile(r"^(climb|dig|ladder|step)$"))),
+    Source(("flightgear-data-base",), _flightgear),
+    # Mad Bomber: explosions, a fuse, a shaken can, splashes, a spray (the jingles and menu cues
+    # left out)
+    Source(("madbomber-data",), _noise_in("/madbomber/sounds/", "madbomber",
+                                          keep=re.compile(r"^(bigexplosion|can-shake|explosion|fuse|splash\d|"
+                                                          r"spray)$"))),
+    # Hannah: chomps, crunches, drips, a gulp, a scream (the spoken "uh-oh" and "yeah" left out)
+    Source(("hannah-data",), _noise_in("/hannah/sounds/", "hannah",
+                                       keep=re.compile(r"^(chomp|crunch|drip|DripC|gulp|scream)$"))),
+    # Monsterz: applause, a grunt, a laugh, a pop, a whip (the boing, the ding, the warning and
+    # "duh" left out)
+    Source(("monsterz-data",), _noise_in("/monsterz/sound/", "monsterz",
+                                         keep=re.compile(r"^(applause|grunt|laugh|pop|whip)$"))),
+    Source(("val-and-rick-data",), _noise_in("/val-and-rick/sounds/chunks/", "val-and-rick",
+                                             keep=re.compile(r"^(blaster|large_dest|rocket|ship_dest|shot|"
+                                                             r"zako_dest)$")),
+           license_override="LGPL-2+"),
+    Source(("briquolo-data",), _noise_in("/briquolo/data/", "briquolo",
+                                         keep=re.compile(r"^(bot_land|breche|brique_rebond|explosion\d|rebond)$"))),
+    # Pachi el marciano: the storm (jumps, jingles and cues left out)
+    Source(("pachi-data",), _noise_in("/pachi/sounds/", "pachi", keep=re.compile(r"^storm$")),
+           license_override="GPL-2+"),
+    # Abe's Amazing Adventure: a door opening and closing, a spring, bubbles (jingles and cues left out)
+    Source(("abe-data",), _noise_in("/abe/sounds/", "abe", keep=re.compile(r"^(bubble|closed|door|spring)$"))),
 )
 
 _NAMES = {n for s in NOISE_DEBIAN_SOURCES for n in s.names}
