@@ -46,6 +46,11 @@ from training.corpus_sources_noise import NOISE_DEBIAN_SOURCES
     ("flightgear-data-base", "usr/share/games/flightgear/Sounds/tcas/female/climb.wav", None),
     ("flightgear-data-base", "usr/share/games/flightgear/Sounds/gear-hrn.wav", None),           # a warning horn
     ("flightgear-data-base", "usr/share/games/flightgear/Aircraft/Instruments-3d/glider/flarm/flarm1.wav", None),
+    ("berusky2-data", "usr/share/games/berusky2/sound/sound/racek2.wav", ("noise", "berusky2:sound/racek")),
+    ("berusky2-data", "usr/share/games/berusky2/sound/sound/push down 1.wav", ("noise", "berusky2:sound/push down")),
+    ("berusky2-data", "usr/share/games/berusky2/sound/sound/hopla1.wav", None),              # an exclamation
+    ("berusky2-data", "usr/share/games/berusky2/sound/sound/zvon1.wav", None),               # a bell
+    ("berusky2-data", "usr/share/games/berusky2/music/Relax3.ogg", None),
     ("hannah-data", "usr/share/games/hannah/sounds/scream.wav", ("noise", "hannah:sounds/scream")),
     ("hannah-data", "usr/share/games/hannah/sounds/uh-oh.wav", None),
     ("hannah-data", "usr/share/games/hannah/bgm1.ogg", None),

@@ -65,7 +65,25 @@ def _flightgear(rel: str):
     return "noise", _variant_group("flightgear", rel)
 
 
+# Berusky 2 (Czech names): cars (auto), bubbles (bubl, bubliny), crows, destruction (dest,
+# rozpad), explosions (exploze), nails (hrebik), thunder (hrom), drips (kap), rats (krysa), birds
+# (ptak) and seagulls (racek), wind (vitr), water (voda), plops (zblunk), crates (bedna), whirls
+# (bortici), doors opening and closing (dvere...), frogs, a forest (les), a town (mesto) and a
+# village, a steamboat (parnik), a swamp, pushing on snow, steel, stone and wood, footsteps on
+# sand, grass, snow, steel, stone and wood, water steps (wstep), surfacing (vynor), things
+# falling (pad...), a pickaxe (krumpac), a lift (vytah), unlocking (odemceni), eating. Left out:
+# the music, the bell (zvon), the buttons (tlacitko), the exclamations (hop, hopla, juch), the
+# fairy, star, teleport, TV, magnet, kite, exit and balance cues, the voc* and pray* files
+# (voices or tones: unclear by name), silence.
+_BERUSKY2 = re.compile(r"^(Auto\d|Bubl\d|bubliny\d|Crow\d|Dest\d|rozpad\d|Exploze\d|Hrebik\d|Hrom\d|Kap\d|"
+                       r"Krysa\d|[Pp]tak\d+|racek\d|Vitr\d+|Voda\d|Zblunk\d|bedna\d|bortici\d|dvereotevrit\d?|"
+                       r"dverezavrit|frog\d|les\d|mesto\d+|village|parnik\d|swamp\d|steps[a-z]+\d?|wstep\d|vynor\d|"
+                       r"Pad_[a-z]+|[Pp]adklice\d?|paddrevo|padkov|krumpac\d|Vytah_[a-z]+|odemceni\d|eat\d|"
+                       r"push [a-z]+( \d)?)$")
+
 NOISE_DEBIAN_SOURCES: tuple[Source, ...] = (
+    # a 560 MB package: 72 min of music (not read here) and 8 min of sounds
+    Source(("berusky2-data",), _noise_in("/berusky2/sound/sound/", "berusky2", keep=_BERUSKY2)),
     Source(("heroes-sound-effects",), _noise_in("/heroes/sfx/", "heroes", keep=_HEROES)),
     Source(("plee-the-bear-data",), _noise_in("/plee-the-bear/sound/", "plee-the-bear", keep=_PLEE),
            license_override="GPL-2+"),
@@ -149,9 +167,10 @@ NOISE_DEBIAN_SOURCES: tuple[Source, ...] = (
     # "duh" left out)
     Source(("monsterz-data",), _noise_in("/monsterz/sound/", "monsterz",
                                          keep=re.compile(r"^(applause|grunt|laugh|pop|whip)$"))),
+    # Val and Rick: a blaster, a rocket (its shot and destruction sounds are copies of
+    # parsec47-data's and gunroar-data's files: left out)
     Source(("val-and-rick-data",), _noise_in("/val-and-rick/sounds/chunks/", "val-and-rick",
-                                             keep=re.compile(r"^(blaster|large_dest|rocket|ship_dest|shot|"
-                                                             r"zako_dest)$")),
+                                             keep=re.compile(r"^(blaster|rocket)$")),
            license_override="LGPL-2+"),
     Source(("briquolo-data",), _noise_in("/briquolo/data/", "briquolo",
                                          keep=re.compile(r"^(bot_land|breche|brique_rebond|explosion\d|rebond)$"))),
