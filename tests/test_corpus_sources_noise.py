@@ -73,3 +73,32 @@ def test_noise_round_keeps_reserved_heldout_and_earlier_sources_apart():
     assert set(NOISE_DEBIAN_SOURCES) <= set(corpus.TRAINING_SOURCES)
     assert {f"debian:{n}" for n in names} <= data_sources.NEW_SOURCES
     assert all(s.rule is not None and not s.midi and s.split is None for s in NOISE_DEBIAN_SOURCES)
+
+
+def test_measure_sources_counts_a_package_built_alone(tmp_path):
+    """``training.measure_sources``: a real (tiny) package built alone; its noise hours, licence and
+    files, and a file whose bytes the training manifest holds not counted (a full build drops it)."""
+    import hashlib
+    import json
+
+    from corpus_audio import _tone, _write, build_deb, package_root
+
+    from training.corpus_rules_common import Source
+    from training.corpus_sources_noise import _noise_in
+    from training.measure_sources import measure
+
+    root = package_root(tmp_path / "root", "fake-bangs")
+    _write(str(root / "usr/share/games/fake/sfx/bang.wav"), _tone(2.0, freq=300.0))
+    _write(str(root / "usr/share/games/fake/sfx/crash.wav"), _tone(1.0, freq=500.0))
+    debs = tmp_path / "debs"
+    debs.mkdir()
+    build_deb(root, debs / "fake-bangs_1.0_all.deb")
+    src = Source(("fake-bangs",), _noise_in("/fake/sfx/", "fake"))
+    hours, licences, files = measure((src,), str(tmp_path / "alone"), str(debs))
+    assert files == {"debian:fake-bangs": 2} and licences["debian:fake-bangs"] == {"GPL-2"}
+    assert hours["debian:fake-bangs"]["noise"] == pytest.approx(3.0 / 3600)
+    crash = hashlib.sha1((root / "usr/share/games/fake/sfx/crash.wav").read_bytes()).hexdigest()
+    manifest = tmp_path / "training.jsonl"
+    manifest.write_text(json.dumps({"path": "x/crash.wav", "label": "noise", "sha1": crash}) + "\n")
+    hours, _, files = measure((src,), str(tmp_path / "again"), str(debs), str(manifest))
+    assert files == {"debian:fake-bangs": 1} and hours["debian:fake-bangs"]["noise"] == pytest.approx(2.0 / 3600)
