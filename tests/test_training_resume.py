@@ -72,9 +72,14 @@ def _same(a, b):
 
 def test_killed_and_extended_fits_resume_to_the_uninterrupted_result(corpus, tmp_path):
     whole = str(tmp_path / "whole")
+    os.makedirs(whole)
+    with open(os.path.join(whole, CHECKPOINT_NAME), "wb") as f:
+        f.write(b"an earlier fit's checkpoint")
     r = _run(corpus, whole, "--epochs", str(EPOCHS))
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
-    assert "resuming" not in r.stdout
+    assert "resuming" not in r.stdout and "starting from scratch" in r.stdout
+    with open(os.path.join(whole, "fit_checkpoint.previous.npz"), "rb") as f:  # kept aside, not lost
+        assert f.read() == b"an earlier fit's checkpoint"
 
     # a shorter fit that finished (its last epoch puts the averaged weights in for good) ...
     part = str(tmp_path / "part")

@@ -278,7 +278,12 @@ def train(arch: str = "compact", data_dir: str = "data", feat_dir: str | None = 
         for left in glob.glob(ck_path + ".*.tmp.npz"):
             os.remove(left)  # half-written by a fit killed while saving
         if resumed is None and os.path.exists(ck_path):
-            os.remove(ck_path)  # another fit's: this one starts from scratch
+            # an earlier fit's: this one starts from scratch, but keeps it aside (a forgotten --resume
+            # must not cost hours of training)
+            kept = ck_path[:-len(".npz")] + ".previous.npz"
+            os.replace(ck_path, kept)
+            print(f"train: starting from scratch; the earlier fit's checkpoint is now {kept} "
+                  f"(move it back and add --resume to continue that fit instead)", flush=True)
         first = 0
         if resumed is not None:
             first = resumed.epochs_done
