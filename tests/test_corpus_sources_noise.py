@@ -94,11 +94,12 @@ def test_measure_sources_counts_a_package_built_alone(tmp_path):
     debs.mkdir()
     build_deb(root, debs / "fake-bangs_1.0_all.deb")
     src = Source(("fake-bangs",), _noise_in("/fake/sfx/", "fake"))
-    hours, licences, files = measure((src,), str(tmp_path / "alone"), str(debs))
-    assert files == {"debian:fake-bangs": 2} and licences["debian:fake-bangs"] == {"GPL-2"}
-    assert hours["debian:fake-bangs"]["noise"] == pytest.approx(3.0 / 3600)
+    per = measure((src,), str(tmp_path / "alone"), str(debs))
+    assert list(per) == ["debian:fake-bangs"]
+    e = per["debian:fake-bangs"]
+    assert e["files"] == 2 and e["license"] == {"GPL-2"} and dict(e["hours"]) == {"noise": pytest.approx(3.0 / 3600)}
     crash = hashlib.sha1((root / "usr/share/games/fake/sfx/crash.wav").read_bytes()).hexdigest()
     manifest = tmp_path / "training.jsonl"
     manifest.write_text(json.dumps({"path": "x/crash.wav", "label": "noise", "sha1": crash}) + "\n")
-    hours, _, files = measure((src,), str(tmp_path / "again"), str(debs), str(manifest))
-    assert files == {"debian:fake-bangs": 1} and hours["debian:fake-bangs"]["noise"] == pytest.approx(2.0 / 3600)
+    e = measure((src,), str(tmp_path / "again"), str(debs), str(manifest))["debian:fake-bangs"]
+    assert e["files"] == 1 and e["hours"]["noise"] == pytest.approx(2.0 / 3600)

@@ -46,9 +46,11 @@ class CheckpointError(SystemExit):
 class Checkpoint:
     """A loaded checkpoint: ``meta`` (JSON-able) and the arrays of the model, optimizer and best weights."""
 
-    def __init__(self, meta: dict, model_vars: list, optimizer_vars: list, best_weights: list | None):
+    def __init__(self, meta: dict, model_vars: list, optimizer_vars: list, best_weights: list | None,
+                 numpy_keys: np.ndarray):
         self.meta, self.model_vars, self.optimizer_vars, self.best_weights = \
             meta, model_vars, optimizer_vars, best_weights
+        self.numpy_keys = numpy_keys  # NumPy's global generator state (the rest is in meta["random"])
 
     @property
     def epochs_done(self) -> int:
@@ -109,7 +111,8 @@ def save_checkpoint(path: str, model, snapshot: tuple[list, list, dict], callbac
     meta = {"config": json.loads(json.dumps(config)), "epochs_done": len(history.get("loss", [])), "history": history,
             "callbacks": states, "learning_rate": float(np.asarray(model.optimizer.learning_rate)),
             "stop_training": bool(getattr(model, "stop_training", False)), "fit_seconds": round(fit_seconds, 1),
-            "random": {"python": rng["python"], "numpy": rng["numpy"]}, "n_model_vars": len(model_vars), "n_optimizer_vars": len(optimizer_vars),
+            "random": {"python": rng["python"], "numpy": rng["numpy"]},
+            "n_model_vars": len(model_vars), "n_optimizer_vars": len(optimizer_vars),
             "saved_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     arrays = {f"m{i}": a for i, a in enumerate(model_vars)}
     arrays["numpy_keys"] = rng["numpy_keys"]
@@ -141,9 +144,7 @@ def load_checkpoint(path: str, config: dict) -> Checkpoint:
         raise CheckpointError(f"--resume: {path} was made by another fit: "
                               + "; ".join(f"{k} {_short(meta['config'].get(k))} there, {_short(config.get(k))} now"
                                           for k in differ))
-    ck = Checkpoint(meta, model_vars, optimizer_vars, best)
-    ck.numpy_keys = numpy_keys
-    return ck
+    return Checkpoint(meta, model_vars, optimizer_vars, best, numpy_keys)
 
 
 def restore_variables(model, ck: Checkpoint) -> None:

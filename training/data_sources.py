@@ -52,6 +52,17 @@ def tally(rows: list[dict]) -> dict:
             "real_noise_h": real_noise_h, "real_noise_sources": len(real_noise_sources)}
 
 
+def per_source(rows: list[dict]) -> dict:
+    """Per manifest source: ``{"license": set, "hours": {label: h}, "files": n}``."""
+    per: dict = defaultdict(lambda: {"license": set(), "hours": defaultdict(float), "files": 0})
+    for r in rows:
+        e = per[r["source"]]
+        e["license"].add(r["license"])
+        e["hours"][r["label"]] += float(r["duration_s"]) / 3600
+        e["files"] += 1
+    return per
+
+
 def markdown(rows: list[dict]) -> str:
     before = tally([r for r in rows if r["source"] in OLD_SOURCES])
     after = tally(rows)
@@ -67,13 +78,7 @@ def markdown(rows: list[dict]) -> str:
                   f"{before['real_noise_sources']} sources before, {after['real_noise_h']:.2f} h from "
                   f"{after['real_noise_sources']} sources after "
                   f"({after['real_noise_h'] / max(before['real_noise_h'], 1e-9):.2f}×).", ""]
-    per = defaultdict(lambda: {"license": set(), "hours": defaultdict(float), "files": 0})
-    for r in rows:
-        if r["source"] in NEW_SOURCES:
-            e = per[r["source"]]
-            e["license"].add(r["license"])
-            e["hours"][r["label"]] += float(r["duration_s"]) / 3600
-            e["files"] += 1
+    per = per_source([r for r in rows if r["source"] in NEW_SOURCES])
     lines += ["| source | licence | class: hours | files |", "|---|---|---|---:|"]
     for src in sorted(per, key=lambda s: (-sum(per[s]["hours"].values()), s)):
         e = per[src]

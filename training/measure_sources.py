@@ -15,26 +15,20 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections import defaultdict
 
 
 def measure(sources: tuple, data_dir: str, debs_dir: str, exclude_manifest: str | None = None,
-            jobs: int = 1) -> tuple[dict, dict, dict]:
-    """``(hours[source][label], licences[source], files[source])`` of ``sources`` built alone."""
+            jobs: int = 1) -> dict:
+    """Per source of ``sources`` built alone: ``{"license": set, "hours": {label: h}, "files": n}``
+    (:func:`training.data_sources.per_source`)."""
     from .corpus import build_from_debian
+    from .data_sources import per_source
     from .features import read_manifest
 
     exclude = frozenset(r["sha1"] for r in read_manifest(exclude_manifest)) if exclude_manifest else frozenset()
     rows, _ = build_from_debian(data_dir, debs_dir, jobs, generated_total_s=0.0, sources=sources,
                                 exclude_sha1=exclude)
-    hours: dict = defaultdict(lambda: defaultdict(float))
-    licences: dict = defaultdict(set)
-    files: dict = defaultdict(int)
-    for r in rows:
-        hours[r["source"]][r["label"]] += r["duration_s"] / 3600.0
-        licences[r["source"]].add(r["license"])
-        files[r["source"]] += 1
-    return hours, licences, files
+    return per_source(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,16 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportError, AttributeError, ValueError, TypeError) as e:
         print(f"measure_sources: {a.sources}: not a list of sources ({e})", file=sys.stderr)
         return 2
-    hours, licences, files = measure(sources, a.data_dir, a.debs_dir, a.exclude_manifest, a.jobs)
-    labels = sorted({lab for h in hours.values() for lab in h})
+    per = measure(sources, a.data_dir, a.debs_dir, a.exclude_manifest, a.jobs)
+    labels = sorted({lab for e in per.values() for lab in e["hours"]})
     print("| source | " + " | ".join(f"{lab} (h)" for lab in labels) + " | licence | files |")
     print("|---|" + "---:|" * len(labels) + "---|---:|")
-    for src in sorted(hours, key=lambda s: -sum(hours[s].values())):
-        print(f"| {src} | " + " | ".join(f"{hours[src].get(lab, 0.0):.4f}" for lab in labels)
-              + f" | {'; '.join(sorted(licences[src]))} | {files[src]} |")
-    totals = {lab: sum(h.get(lab, 0.0) for h in hours.values()) for lab in labels}
-    print("total: " + ", ".join(f"{lab} {totals[lab]:.3f} h from {sum(1 for h in hours.values() if h.get(lab))} sources"
-                                for lab in labels) + f"; {sum(files.values())} files")
+    for src in sorted(per, key=lambda s: -sum(per[s]["hours"].values())):
+        e = per[src]
+        print(f"| {src} | " + " | ".join(f"{e['hours'].get(lab, 0.0):.4f}" for lab in labels)
+              + f" | {'; '.join(sorted(e['license']))} | {e['files']} |")
+    totals = {lab: sum(e["hours"].get(lab, 0.0) for e in per.values()) for lab in labels}
+    print("total: " + ", ".join(f"{lab} {totals[lab]:.3f} h from {sum(1 for e in per.values() if e['hours'].get(lab))} "
+                                f"sources" for lab in labels) + f"; {sum(e['files'] for e in per.values())} files")
     return 0
 
 

@@ -29,7 +29,6 @@ import struct
 import zipfile
 from dataclasses import dataclass
 
-import numpy as np
 import soundfile as sf
 
 QTBL_MAGIC = b"QTBL"
@@ -189,13 +188,15 @@ def unpack_raw_u8_folder(path: str, out_dir: str) -> list[str]:
         src = os.path.join(path, name)
         if not name.lower().endswith(RAW_U8_EXTENSION) or os.path.islink(src) or not os.path.isfile(src):
             continue
-        with open(src, "rb") as f:
-            raw = np.frombuffer(f.read(), dtype=np.uint8)
-        if raw.size == 0:
+        if os.path.getsize(src) == 0:
             continue
+        try:  # libsndfile's RAW reader, as for GSM: (byte - 128) << 8
+            audio, rate = sf.read(src, format="RAW", subtype="PCM_U8", samplerate=RAW_U8_RATE_HZ, channels=1,
+                                  dtype="int16")
+        except Exception as e:                      # libsndfile's errors
+            raise ArchiveError(f"{src}: not raw 8-bit audio ({str(e).strip()})") from None
         os.makedirs(out_dir, exist_ok=True)
         out = os.path.join(out_dir, os.path.splitext(name)[0] + ".flac")
-        sf.write(out, ((raw.astype(np.int16) - 128) << 8).astype(np.int16), RAW_U8_RATE_HZ, format="FLAC",
-                 subtype="PCM_16")
+        sf.write(out, audio, rate, format="FLAC", subtype="PCM_16")
         written.append(out)
     return written
