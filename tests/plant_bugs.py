@@ -77,6 +77,7 @@ RESAMPLER = ("tests/test_resampler.py", "tests/test_engine.py", "tests/test_sour
 SOURCES = ("tests/test_sources_input.py", "tests/test_mp3_ogg_input.py", "tests/test_cli_faults.py")
 LEVEL = ("tests/test_level_and_refinement.py", "tests/test_engine.py", "tests/test_segment_edges.py")
 RESUME = ("tests/test_training_resume.py",)
+PROGRAMMES = ("tests/test_programmes.py",)
 
 PP = "stream_tagger/postprocess.py"
 AN = "stream_tagger/analysis.py"
@@ -326,6 +327,12 @@ PLANTS: list[Plant] = [
           (("callbacks=[take] + cbs + [saver])", "callbacks=cbs + [take, saver])"),), RESUME),
     Plant("T3", "training", "training/checkpoint.py", "resume: early-stopping and plateau counters not restored",
           (("            setattr(cb, attr, _from_json(value))\n", "            pass\n"),), RESUME),
+    # ---------------------------------------------------------------- held-out programmes
+    Plant("H1", "programmes", "training/programmes.py", "an excerpt may start or end in quiet",
+          (("    if ok.shape[0]:\n        start = int(", "    if False:\n        start = int("),), PROGRAMMES),
+    Plant("H2", "programmes", "training/programmes.py", "recordings not trimmed of their quiet ends",
+          (("    if not sounding.any():\n        return x.astype(np.float32), sounding\n",
+            "    if True:\n        return x[:sounding.shape[0] * FRAME].astype(np.float32), sounding\n"),), PROGRAMMES),
     # ---------------------------------------------------------------- archive, monitoring: rows to come
     # Plant("A1", "archive", "stream_tagger/archive/...", "...", (("old", "new"),), ("tests/test_archive.py",)),
     # Plant("M1", "monitoring", "stream_tagger/monitor/...", "...", (("old", "new"),), ("tests/test_monitor.py",)),

@@ -65,6 +65,27 @@ def test_a_programme_has_its_boundaries_on_samples_and_the_right_labels(pools):
         assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))  # merged: never touching
 
 
+def test_excerpts_start_and_end_on_sound(tmp_path):
+    """A voice line with a silent lead-in and tail (as Drascula's are): trimmed, and every excerpt,
+    looped or not, starts and ends on a sounding 10 ms frame, so no stretch edge lies in quiet."""
+    rng = np.random.default_rng(1)
+    t = np.arange(int(1.5 * RATE_HZ)) / RATE_HZ
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t)) / 2).astype(np.float32)
+    quiet = lambda s: (rng.standard_normal(int(s * RATE_HZ)) * 1e-4).astype(np.float32)  # noqa: E731
+    line = np.concatenate([quiet(0.4), tone, quiet(0.3), tone, quiet(0.6)])
+    path = str(tmp_path / "line.wav")
+    sf.write(path, line, RATE_HZ, subtype="FLOAT")
+    x, sounding = programmes._load(path)
+    assert x.shape[0] == sounding.shape[0] * 160 and sounding[0] and sounding[-1]
+    assert 3.0 < x.shape[0] / RATE_HZ < 3.5  # 0.4 s lead-in and 0.6 s tail gone, the inner pause kept
+    cache = {}
+    for n_s in (0.5, 2.0, 7.0):  # shorter than the line, and looped
+        for seed in range(20):
+            e = programmes._excerpt([path], int(n_s * RATE_HZ), np.random.default_rng(seed), cache)
+            assert e.shape[0] == int(n_s * RATE_HZ)
+            assert _level_dbfs(e[:160]) > -50 and _level_dbfs(e[-160:]) > -50, (n_s, seed)
+
+
 def test_reference_segments_merge_runs_of_a_label():
     S = programmes.Stretch
     st = [S("speech", ("speech",), 0, 16000), S("speech+music", ("speech", "music"), 16000, 48000),

@@ -7,7 +7,10 @@ A programme (:func:`make_programme`) is a sequence of stretches: speech, music, 
 music (the music 5 to 25 dB under the voice), and silence (room tone at -75 dBFS, below any
 silence level). Between two sounding stretches the change is a hard cut or a crossfade of 0.5 to
 1.5 s (equal power); a silence starts and ends with a cut. Each stretch is a random excerpt of a
-random recording of its pool, brought to a level typical of broadcast audio. The reference
+random recording of its pool, brought to a level typical of broadcast audio; recordings are
+trimmed of their quiet ends and an excerpt starts and ends on sound (see :data:`QUIET_BELOW_DB`:
+a voice line's silent lead-in is not speech, and a reference that called it speech would put the
+edge where nothing changes). The reference
 changes where the cut is, or at the middle of a crossfade, exactly on a sample; a speech over
 music stretch is speech and music; neighbouring stretches of one label are one segment.
 
@@ -43,6 +46,12 @@ LEVEL_DBFS = {"speech": (-26.0, -18.0), "music": (-28.0, -16.0), "noise": (-30.0
 BED_BELOW_DB = (5.0, 10.0, 15.0, 20.0, 25.0)
 """Music under speech: these many dB under the voice."""
 ROOM_TONE_DBFS = -75.0
+FRAME = 160
+"""Samples in a 10 ms frame at 16 kHz: the unit of the quiet test."""
+QUIET_BELOW_DB = 30.0
+"""A 10 ms frame more than this many dB under its recording's RMS level is quiet: each recording
+is trimmed of quiet frames at both ends (so a short recording looped joins sound to sound), and an
+excerpt starts on a sounding frame and ends on one (where the recording has such a place)."""
 CROSSFADE_S = (0.5, 1.5)
 P_CROSSFADE = 0.5
 P_SILENCE = 0.25
@@ -63,15 +72,40 @@ def _rms_dbfs(x: np.ndarray) -> float:
     return 10 * np.log10(float(np.mean(np.square(x, dtype=np.float64))) + 1e-20)
 
 
+def _load(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """A recording at 16 kHz, trimmed to whole 10 ms frames from its first sounding frame to its
+    last, and its frames' sounding mask (see :data:`QUIET_BELOW_DB`)."""
+    x = read_audio(path, RATE_HZ)
+    frames = x[:x.shape[0] // FRAME * FRAME].reshape(-1, FRAME).astype(np.float64)
+    if frames.shape[0] == 0:
+        return x.astype(np.float32), np.ones(0, bool)
+    power = np.mean(np.square(frames), axis=1)
+    sounding = 10 * np.log10(power + 1e-20) > 10 * np.log10(np.mean(power) + 1e-20) - QUIET_BELOW_DB
+    if not sounding.any():
+        return x.astype(np.float32), sounding
+    first, last = int(np.argmax(sounding)), int(sounding.shape[0] - 1 - np.argmax(sounding[::-1]))
+    return x[first * FRAME:(last + 1) * FRAME].astype(np.float32), sounding[first:last + 1]
+
+
 def _excerpt(pool: list[str], n: int, rng: np.random.Generator, cache: dict) -> np.ndarray:
-    """``n`` samples of a random recording of ``pool`` from a random offset (looped when short)."""
+    """``n`` samples of a random recording of ``pool`` (looped when short), from a random offset
+    on a frame boundary at which a sounding frame begins and from which the excerpt's last frame
+    sounds too (any offset if the recording has no such place)."""
     path = pool[int(rng.integers(len(pool)))]
     if path not in cache:
-        cache[path] = read_audio(path, RATE_HZ)
-    x = cache[path]
+        cache[path] = _load(path)
+    x, sounding = cache[path]
     if x.shape[0] < n:
-        x = np.tile(x, -(-n // max(1, x.shape[0])))
-    start = int(rng.integers(0, x.shape[0] - n + 1))
+        reps = -(-n // max(1, x.shape[0]))
+        x, sounding = np.tile(x, reps), np.tile(sounding, reps)
+    ok = np.zeros(0, int)
+    if sounding.any():  # then x is whole frames, and ``sounding`` has one entry per frame
+        starts = np.arange(0, (x.shape[0] - n) // FRAME + 1)
+        ok = starts[sounding[starts] & sounding[(starts * FRAME + n - 1) // FRAME]]
+    if ok.shape[0]:
+        start = int(ok[int(rng.integers(ok.shape[0]))]) * FRAME
+    else:
+        start = int(rng.integers(0, x.shape[0] - n + 1))
     return x[start:start + n].astype(np.float32)
 
 
