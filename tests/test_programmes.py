@@ -100,7 +100,16 @@ def test_the_scorer_on_a_tiny_case(pools, shipped_model, tmp_path):
     pairs = programmes.write_programmes(pools, str(tmp_path / "progs"), 2, 25.0)
     assert [os.path.basename(p) for pair in pairs for p in pair] == ["prog_00.csv", "prog_00.wav",
                                                                      "prog_01.csv", "prog_01.wav"]
+    assert all(os.path.isfile(programmes.stretches_path(w)) for _, w in pairs)
     rep = programmes.score(pairs, shipped_model)
+    # class changes by how they were made: together, exactly evaluate's class changes
+    made = programmes.changes_by_making(pairs, shipped_model)
+    cc = rep["boundary"]["by_kind"]["class change"]
+    assert sum(m["changes"] for m in made.values()) == cc["changes"] > 0
+    found = sum(m["within_0.25"] * m["changes"] for m in made.values() if m["changes"])
+    assert found == pytest.approx(cc["within_s"]["0.25"] * cc["changes"])
+    mt = programmes.making_table([("shipped", made)]).splitlines()
+    assert len(mt) == 3 and mt[0].startswith("| model | cut within 0.25 s") and mt[2].startswith("| shipped |")
     assert rep["pairs"] == 2 and rep["duration_s"] >= 50
     edges = rep["boundary"]["by_kind"]["silence edge"]
     assert edges["changes"] >= 1 and edges["within_s"]["0.1"] == 1.0
@@ -132,9 +141,10 @@ def test_heldout_programmes_from_the_corpus_manifests(pools, shipped_model, tmp_
     got = programmes.pools_from_manifest(str(data / "corpus" / "manifest.jsonl"), ("speech",), split="test")
     assert got == {"speech": [pools["speech"][0]]}
     text = heldout.programmes_table(str(data), [shipped_model], 2, 20.0)
-    head, _, tab = text.partition("\n\n")
+    head, tab, made = text.split("\n\n")
     assert "speech from the training corpus's test split (the held-out packages hold no speech) (1 recordings)" in head
     assert "music and noise from the held-out corpus (2 and 1 recordings)" in head
     assert len(tab.splitlines()) == 3 and shipped_model in tab
-    assert sorted(os.listdir(data / "heldout" / "programmes")) == ["prog_00.csv", "prog_00.wav", "prog_01.csv",
-                                                                  "prog_01.wav"]
+    assert len(made.splitlines()) == 3 and "| crossfade within 0.25 s" in made
+    assert sorted(os.listdir(data / "heldout" / "programmes")) == [
+        "prog_00.csv", "prog_00.stretches.json", "prog_00.wav", "prog_01.csv", "prog_01.stretches.json", "prog_01.wav"]

@@ -233,7 +233,8 @@ def programmes_table(data_dir: str, models: list[str], count: int, length_s: flo
             f"noise from the held-out corpus ({len(pools['music'])} and {len(pools['noise'])} recordings), "
             f"speech from {speech_from} ({len(speech)} recordings); scored with stream-tagger evaluate, "
             f"boundary counts in brackets.")
-    return head + "\n\n" + programmes.table(rows)
+    making = [(m, programmes.changes_by_making(pairs, m)) for m in models]
+    return head + "\n\n" + programmes.table(rows) + "\n\n" + programmes.making_table(making)
 
 
 if __name__ == "__main__":

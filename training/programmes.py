@@ -60,12 +60,14 @@ P_SILENCE = 0.25
 
 @dataclass
 class Stretch:
-    """One stretch of a programme: its labels, and where its audio lies (samples)."""
+    """One stretch of a programme: its labels, where its reference lies (samples), and the length
+    of the crossfade centred on its start (samples; 0 = a cut)."""
 
     kind: str
     labels: tuple[str, ...]
     start: int
     end: int
+    fade_in: int = 0
 
 
 def _rms_dbfs(x: np.ndarray) -> float:
@@ -162,7 +164,7 @@ def make_programme(pools: dict[str, list[str]], seed: int, length_s: float = 120
             x[-fade_out:] *= np.cos(np.linspace(0, np.pi / 2, fade_out, dtype=np.float32))
         audio[a:b] += x
         stretches.append(Stretch(kind, ("speech", "music") if kind == "speech+music" else (kind,),
-                                 int(bounds[i]), int(bounds[i + 1])))
+                                 int(bounds[i]), int(bounds[i + 1]), fade_in))
     return audio, reference_segments(stretches), stretches
 
 
@@ -197,8 +199,9 @@ def pools_from_manifest(manifest: str, labels=("speech", "music", "noise"), spli
 
 def write_programmes(pools: dict[str, list[str]], out_dir: str, count: int, length_s: float = 120.0,
                      seed: int = 18) -> list[tuple[str, str]]:
-    """Write ``count`` programmes (``prog_NN.wav`` and the reference ``prog_NN.csv``) into
-    ``out_dir``; returns their ``(reference, audio)`` paths."""
+    """Write ``count`` programmes (``prog_NN.wav``, the reference ``prog_NN.csv`` and how it was
+    made, ``prog_NN.stretches.json``: kind, start, end and crossfade of each stretch in samples)
+    into ``out_dir``; returns their ``(reference, audio)`` paths."""
     import soundfile as sf
 
     from stream_tagger.labels import write_segments
@@ -207,13 +210,55 @@ def write_programmes(pools: dict[str, list[str]], out_dir: str, count: int, leng
     cache: dict = {}
     pairs = []
     for i in range(count):
-        audio, ref, _ = make_programme(pools, seed * 1000 + i, length_s, cache)
+        audio, ref, stretches = make_programme(pools, seed * 1000 + i, length_s, cache)
         wav, csv = (os.path.join(out_dir, f"prog_{i:02d}{ext}") for ext in (".wav", ".csv"))
         sf.write(wav, audio, RATE_HZ, subtype="FLOAT")
         with open(csv, "w", encoding="utf-8") as f:
             write_segments(ref, "csv", f, duration_s=audio.shape[0] / RATE_HZ)
+        with open(stretches_path(wav), "w", encoding="utf-8") as f:
+            json.dump([{"kind": t.kind, "start": t.start, "end": t.end, "fade_in": t.fade_in} for t in stretches], f)
         pairs.append((csv, wav))
     return pairs
+
+
+def stretches_path(wav: str) -> str:
+    """Where :func:`write_programmes` keeps how the programme ``wav`` was made."""
+    return wav[:-len(".wav")] + ".stretches.json"
+
+
+CHANGE_MAKINGS = ("cut", "crossfade", "music under a voice")
+"""How a class change was made: a hard cut, a crossfade, or a music bed starting or stopping under
+a voice that goes on (counted here, not also as a cut or crossfade)."""
+
+
+def changes_by_making(pairs: list[tuple[str, str]], model: str | None = None) -> dict[str, dict]:
+    """Class changes (a sounding label on both sides) of the written programmes ``pairs``, tagged
+    in-process with ``model``, by :data:`CHANGE_MAKINGS`: ``{making: {"changes", "within_0.25",
+    "misses"}}`` (share found within 0.25 s; misses: nothing within 1 s), the same matching as
+    ``stream-tagger evaluate``."""
+    from stream_tagger.engine import tag_file
+    from stream_tagger.evaluate import boundary_changes, reference_changes
+    from stream_tagger.labels import read_segments
+
+    found: dict[str, list] = {m: [] for m in CHANGE_MAKINGS}
+    for ref_path, wav in pairs:
+        with open(stretches_path(wav), encoding="utf-8") as f:
+            stretches = json.load(f)
+        starts = np.array([t["start"] for t in stretches])
+        ref = read_segments(ref_path)
+        duration_s = stretches[-1]["end"] / RATE_HZ
+        hyp = tag_file(wav, model)
+        for lab, errors in boundary_changes(ref, hyp, duration_s).items():
+            for (_, time_s), (err, kind) in zip(reference_changes(ref, lab, duration_s), errors):
+                i = int(np.argmin(np.abs(starts - time_s * RATE_HZ)))  # the label file holds milliseconds
+                if kind != "class change" or not i or abs(starts[i] - time_s * RATE_HZ) > FRAME:
+                    continue
+                pair = {stretches[i - 1]["kind"], stretches[i]["kind"]}
+                making = ("music under a voice" if pair == {"speech", "speech+music"}
+                          else "crossfade" if stretches[i]["fade_in"] else "cut")
+                found[making].append(err)
+    return {m: {"changes": len(v), "within_0.25": (sum(1 for e in v if e is not None and e <= 0.25) / len(v))
+                if v else None, "misses": sum(1 for e in v if e is None)} for m, v in found.items()}
 
 
 def score(pairs: list[tuple[str, str]], model: str | None = None, min_silence_s: float | None = None) -> dict:
@@ -248,3 +293,17 @@ def table(results: list[tuple[str, dict]]) -> str:
                      f"{f(rep['speech_vs_nonspeech']['f1'])} | {f(cc['within_s']['0.25'])} ({cc['changes']}) | "
                      f"{f(se['within_s']['0.1'])} ({se['changes']}) |")
     return "\n".join(lines)
+
+
+def making_table(results: list[tuple[str, dict]]) -> str:
+    """One markdown table of :func:`changes_by_making` results: a row per ``(name, result)``."""
+    lines = ["| model | " + " | ".join(f"{m} within 0.25 s (misses / changes)" for m in CHANGE_MAKINGS) + " |",
+             "|---|" + "---:|" * len(CHANGE_MAKINGS)]
+    for name, res in results:
+        cells = []
+        for r in (res[m] for m in CHANGE_MAKINGS):
+            share = "-" if r["within_0.25"] is None else f"{r['within_0.25']:.3f}"
+            cells.append(f"{share} ({r['misses']} / {r['changes']})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
