@@ -4,9 +4,11 @@ A label is decided per hop cell (:class:`~stream_tagger.postprocess.Decider`); i
 first the start of the cell where its run began or ended, then placed more finely by
 :class:`BoundaryPlacer` for its :class:`~stream_tagger.analysis.Analysis`:
 
-- **silence** (a level decision): on the 10 ms level envelope within the cell before or after the
-  hop boundary (:func:`~stream_tagger.postprocess.refine_boundary`): a silence starts at the last
-  drop into quiet and ends at the first rise out of it;
+- **silence** (a level decision): on the 10 ms level envelope near the hop boundary
+  (:func:`~stream_tagger.postprocess.refine_boundary`): a silence starts at the last drop into
+  quiet within the last sounding cell or the first silent one (silent on its average level, so a
+  tail above the silence level can reach into it), and ends at the first rise out of quiet from
+  20 ms before the boundary to the end of the first sounding cell;
 - **a network label** next to a silence edge decided at the same cell shares that edge; a run that
   begins with sound starts at its first sample;
 - **a network label** elsewhere: the strongest level step within ``refine_radius_s`` of the hop
@@ -72,8 +74,8 @@ class BoundaryPlacer:
         if lab == SILENCE:  # level decisions: the true edge lies within the cell before/after
             if rising:  # silence ends -> sound starts within the first non-silent cell
                 lo, hi = b - 2, b + an.fph
-            else:  # silence starts -> sound ended within the last non-silent cell
-                lo, hi = b - an.fph, b + 2
+            else:  # silence starts -> sound ended within the last non-silent cell, or within the first
+                lo, hi = b - an.fph, b + an.fph  # silent one (silent on average: a tail above the level can reach into it)
         fall = None
         if lab != SILENCE:
             r = an.refine_radius_blocks
