@@ -350,15 +350,14 @@ theirs there with `area="archive"` / `area="monitoring"`). "caught" names the fi
 test only; other tests may catch the same plant. Only the listed test files ran for a plant;
 tests marked xfail (open bugs) are left out.
 
-Two open bugs turned up while writing tests for the refinement plants; they are strict xfail
-tests (they start to pass, and fail as XPASS, once fixed):
+Two bugs turned up while writing tests for the refinement plants, and were kept as strict xfail
+tests until fixed; both are fixed and their tests now pass:
 `tests/test_engine.py::test_a_label_starting_just_before_the_sound_stops_stays_out_of_the_silence`
-(a label opening within `min_off` of a cut to silence gets its start refined onto the cut, so
-its segment lies inside the silence) and
+(a label opening within `min_off` of a cut to silence got its start refined onto the cut, so
+its segment lay inside the silence) and
 `tests/test_segment_edges.py::test_a_tail_above_the_silence_level_is_not_silence` (a sound
-above the silence level that ends inside a cell that is silent on average: the silence start is
-searched only 20 ms past the cell's start, and it falls back to an earlier step that does not
-lead into quiet).
+above the silence level that ends inside a cell that is silent on average: the silence start was
+searched only 20 ms past the cell's start; fixed 2026-12-07).
 """
 
 
