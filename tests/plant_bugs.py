@@ -333,6 +333,9 @@ PLANTS: list[Plant] = [
     Plant("H2", "programmes", "training/programmes.py", "recordings not trimmed of their quiet ends",
           (("    if not sounding.any():\n        return x.astype(np.float32), sounding\n",
             "    if True:\n        return x[:sounding.shape[0] * FRAME].astype(np.float32), sounding\n"),), PROGRAMMES),
+    Plant("H3", "programmes", "training/programmes.py", "a bed 20-25 dB under the voice labelled music",
+          (('labels = ("speech", "music") if below <= BED_LABELLED_WITHIN_DB else ("speech",)',
+            'labels = ("speech", "music")'),), PROGRAMMES),
     # ---------------------------------------------------------------- archive, monitoring: rows to come
     # Plant("A1", "archive", "stream_tagger/archive/...", "...", (("old", "new"),), ("tests/test_archive.py",)),
     # Plant("M1", "monitoring", "stream_tagger/monitor/...", "...", (("old", "new"),), ("tests/test_monitor.py",)),

@@ -54,12 +54,19 @@ def test_a_programme_has_its_boundaries_on_samples_and_the_right_labels(pools):
             assert _level_dbfs(audio[s.start - 160:s.start]) > -50 and _level_dbfs(audio[s.end:s.end + 160]) > -50
         else:
             assert -40 < _level_dbfs(piece) < -10
-    # speech over music is both labels; neighbouring stretches of one label are one segment
+    # speech over music is both labels (speech only under a bed more than 15 dB down); neighbouring
+    # stretches of one label are one segment
     both = [s for s in stretches if s.kind == "speech+music"]
+    assert {s.bed_below_db > 15 for s in both} == {True, False}  # this seed has both kinds of bed
     for s in both:
         t0, t1 = s.start / RATE_HZ, s.end / RATE_HZ
+        assert s.bed_below_db in programmes.BED_BELOW_DB
+        on = ("speech", "music") if s.bed_below_db <= 15 else ("speech",)  # a fainter bed: speech only
+        assert s.labels == on
         for lab in ("speech", "music"):
-            assert any(r.label == lab and r.start_s <= t0 and t1 <= r.end_s for r in ref), (lab, s)
+            covered = any(r.label == lab and r.start_s <= t0 and t1 <= r.end_s for r in ref)
+            touched = any(r.label == lab and r.start_s < t1 and t0 < r.end_s for r in ref)
+            assert covered if lab in on else not touched, (lab, s)
     for lab in ("speech", "music", "noise", "silence"):
         spans = sorted((r.start_s, r.end_s) for r in ref if r.label == lab)
         assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))  # merged: never touching

@@ -4,7 +4,8 @@ reference labels known to the sample, scored with ``stream-tagger evaluate``.
     python -m training.heldout --programmes 8 [--model ...]     # build, tag and score (see heldout)
 
 A programme (:func:`make_programme`) is a sequence of stretches: speech, music, noise, speech over
-music (the music 5 to 25 dB under the voice), and silence (room tone at -75 dBFS, below any
+music (the music 5 to 25 dB under the voice: labelled music as well within 15 dB of it, speech
+only further under, as in training), and silence (room tone at -75 dBFS, below any
 silence level). Between two sounding stretches the change is a hard cut or a crossfade of 0.5 to
 1.5 s (equal power); a silence starts and ends with a cut. Each stretch is a random excerpt of a
 random recording of its pool, brought to a level typical of broadcast audio; recordings are
@@ -12,7 +13,8 @@ trimmed of their quiet ends and an excerpt starts and ends on sound (see :data:`
 a voice line's silent lead-in is not speech, and a reference that called it speech would put the
 edge where nothing changes). The reference
 changes where the cut is, or at the middle of a crossfade, exactly on a sample; a speech over
-music stretch is speech and music; neighbouring stretches of one label are one segment.
+music stretch is speech and music (speech only when the bed is more than 15 dB under the voice);
+neighbouring stretches of one label are one segment.
 
 :func:`score` tags the programmes with each model through ``stream-tagger evaluate --json``
 (frame F1 per label, speech versus non-speech, boundary error by kind of change: silence edges
@@ -45,6 +47,10 @@ LEVEL_DBFS = {"speech": (-26.0, -18.0), "music": (-28.0, -16.0), "noise": (-30.0
 """RMS level range of each kind of sound, dBFS."""
 BED_BELOW_DB = (5.0, 10.0, 15.0, 20.0, 25.0)
 """Music under speech: these many dB under the voice."""
+BED_LABELLED_WITHIN_DB = 15.0
+"""A bed at most this many dB under the voice is labelled music as well as speech; a fainter one
+(20 or 25 dB under) is background, speech only: the label rule training follows
+(``training.augment.BOTH_WITHIN_DB``)."""
 ROOM_TONE_DBFS = -75.0
 FRAME = 160
 """Samples in a 10 ms frame at 16 kHz: the unit of the quiet test."""
@@ -68,6 +74,7 @@ class Stretch:
     start: int
     end: int
     fade_in: int = 0
+    bed_below_db: float | None = None  # speech over music: the bed this many dB under the voice
 
 
 def _rms_dbfs(x: np.ndarray) -> float:
@@ -115,15 +122,17 @@ def _at_level(x: np.ndarray, dbfs: float) -> np.ndarray:
     return (x * np.float32(10 ** ((dbfs - _rms_dbfs(x)) / 20))).astype(np.float32)
 
 
-def _sound(kind: str, n: int, pools: dict, rng: np.random.Generator, cache: dict) -> np.ndarray:
+def _sound(kind: str, n: int, pools: dict, rng: np.random.Generator, cache: dict) -> tuple[np.ndarray, float | None]:
+    """``n`` samples of a stretch of ``kind``, and (speech over music) how far the bed lies under the voice, dB."""
     if kind == "silence":
-        return (rng.standard_normal(n) * 10 ** (ROOM_TONE_DBFS / 20)).astype(np.float32)
+        return (rng.standard_normal(n) * 10 ** (ROOM_TONE_DBFS / 20)).astype(np.float32), None
     if kind == "speech+music":
         voice_dbfs = rng.uniform(*LEVEL_DBFS["speech"])
         voice = _at_level(_excerpt(pools["speech"], n, rng, cache), voice_dbfs)
-        bed = _at_level(_excerpt(pools["music"], n, rng, cache), voice_dbfs - float(rng.choice(BED_BELOW_DB)))
-        return voice + bed
-    return _at_level(_excerpt(pools[kind], n, rng, cache), rng.uniform(*LEVEL_DBFS[kind]))
+        bed = _excerpt(pools["music"], n, rng, cache)
+        below = float(rng.choice(BED_BELOW_DB))
+        return voice + _at_level(bed, voice_dbfs - below), below
+    return _at_level(_excerpt(pools[kind], n, rng, cache), rng.uniform(*LEVEL_DBFS[kind])), None
 
 
 def make_programme(pools: dict[str, list[str]], seed: int, length_s: float = 120.0,
@@ -157,14 +166,16 @@ def make_programme(pools: dict[str, list[str]], seed: int, length_s: float = 120
     for i, kind in enumerate(plan):
         fade_in, fade_out = (fades[i - 1] if i else 0), fades[i]
         a, b = bounds[i] - fade_in // 2, bounds[i + 1] + fade_out // 2  # its audio, crossfades included
-        x = _sound(kind, b - a, pools, rng, cache)
+        x, below = _sound(kind, b - a, pools, rng, cache)
         if fade_in:
             x[:fade_in] *= np.sin(np.linspace(0, np.pi / 2, fade_in, dtype=np.float32))
         if fade_out:
             x[-fade_out:] *= np.cos(np.linspace(0, np.pi / 2, fade_out, dtype=np.float32))
         audio[a:b] += x
-        stretches.append(Stretch(kind, ("speech", "music") if kind == "speech+music" else (kind,),
-                                 int(bounds[i]), int(bounds[i + 1]), fade_in))
+        labels = (kind,)
+        if kind == "speech+music":  # the bed is music too only within BED_LABELLED_WITHIN_DB of the voice
+            labels = ("speech", "music") if below <= BED_LABELLED_WITHIN_DB else ("speech",)
+        stretches.append(Stretch(kind, labels, int(bounds[i]), int(bounds[i + 1]), fade_in, below))
     return audio, reference_segments(stretches), stretches
 
 
@@ -216,7 +227,8 @@ def write_programmes(pools: dict[str, list[str]], out_dir: str, count: int, leng
         with open(csv, "w", encoding="utf-8") as f:
             write_segments(ref, "csv", f, duration_s=audio.shape[0] / RATE_HZ)
         with open(stretches_path(wav), "w", encoding="utf-8") as f:
-            json.dump([{"kind": t.kind, "start": t.start, "end": t.end, "fade_in": t.fade_in} for t in stretches], f)
+            json.dump([{"kind": t.kind, "start": t.start, "end": t.end, "fade_in": t.fade_in,
+                        "bed_below_db": t.bed_below_db} for t in stretches], f)
         pairs.append((csv, wav))
     return pairs
 
@@ -254,7 +266,7 @@ def changes_by_making(pairs: list[tuple[str, str]], model: str | None = None) ->
                 if kind != "class change" or not i or abs(starts[i] - time_s * RATE_HZ) > FRAME:
                     continue
                 pair = {stretches[i - 1]["kind"], stretches[i]["kind"]}
-                making = ("music under a voice" if pair == {"speech", "speech+music"}
+                making = ("music under a voice" if lab == "music" and pair == {"speech", "speech+music"}
                           else "crossfade" if stretches[i]["fade_in"] else "cut")
                 found[making].append(err)
     return {m: {"changes": len(v), "within_0.25": (sum(1 for e in v if e is not None and e <= 0.25) / len(v))
