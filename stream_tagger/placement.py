@@ -131,7 +131,8 @@ class BoundaryPlacer:
             return level_block
         frames = an.front.frames(lo_frame, hi_frame)
         j = place_change(frames, lo_frame, int(round(coarse / fb)), radius, half, d.change_distance_per_s / 100,
-                         min_novelty_db=d.change_min_novelty_db)
+                         min_novelty_db=d.change_min_novelty_db,
+                         halfway_smooth=int(round(d.change_halfway_smooth_s * rate_hz / fb)))
         if j is None:
             return level_block
         block = (an.base // block) + j * fb // block

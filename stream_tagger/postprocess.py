@@ -89,6 +89,7 @@ class DecisionParams:
     change_radius_s: float = boundaries.RADIUS_S  # ... spectral change searched this near the coarse place, s
     change_half_s: float = boundaries.HALF_S  # ... seconds of frames compared on each side
     change_min_novelty_db: float = boundaries.MIN_NOVELTY_DB  # ... a smaller change of spectral shape leaves the level's place
+    change_halfway_smooth_s: float = boundaries.HALFWAY_SMOOTH_S  # ... then where the shape is half way across, averaged over this, s (0: off)
     change_distance_per_s: float = boundaries.DISTANCE_PER_S  # ... penalty per second from the coarse place (share of the largest change)
 
     DEFAULT_MIN_SILENCE_S = 0.5  # metadata without ``min_silence_s`` (written before it existed)

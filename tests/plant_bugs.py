@@ -199,6 +199,10 @@ PLANTS: list[Plant] = [
           (("lab in d.change_keep_fall_step_labels and", "lab in () and"),), CHANGES),
     Plant("C5", "class changes", BD, "spectral search region one frame short on each side",
           (("cand = np.arange(lo, hi + 1)\n", "cand = np.arange(lo + 1, hi)\n"),), CHANGES),
+    Plant("C6", "class changes", BD, "the halfway crossing not taken",
+          (("    if halfway_smooth > 0:\n        j = halfway_crossing(", "    if False:\n        j = halfway_crossing("),), CHANGES),
+    Plant("C7", "class changes", BD, "a cut moved by the halfway crossing",
+          (("    if q >= w and q + w <= share.shape[0] and share", "    if False and share"),), CHANGES),
     # ---------------------------------------------------------------- writers (labels.py, outputs.py)
     Plant("W1", "writers", "stream_tagger/labels.py", "CSV times with 2 decimals",
           (("def _fmt_csv(x: float, decimals: int = 3) -> str:\n    text = f\"{x:.{decimals}f}\"",

@@ -9,7 +9,8 @@ import soundfile as sf
 from chunked_source import ChunkedSource
 from conftest import RATE
 
-from stream_tagger.boundaries import MIN_NOVELTY_DB, place_change, shape_novelty, window_crossing_sample
+from stream_tagger.boundaries import (MIN_NOVELTY_DB, halfway_crossing, place_change, shape_novelty,
+                                     window_crossing_sample)
 from stream_tagger.engine import Tagger
 from stream_tagger.events import Segment
 from stream_tagger.frontend import signal_logmel
@@ -131,6 +132,50 @@ def test_shape_novelty_sees_a_change_of_spectrum_not_of_level():
     assert abs(place_change(signal_logmel(spectrum_change), 0, 330, 50, 100) - 300) <= 2
     # out of reach: the searched region's side nearest the change
     assert place_change(signal_logmel(spectrum_change), 0, 380, 50, 100) == 330
+
+
+def _fade_frames(fade_frames: int, rng, n: int = 400, middle: int = 200) -> np.ndarray:
+    """Log-mel frames (64 mels) of a flat noise giving way to a loud narrow-band sound: a cut at
+    ``middle`` (``fade_frames`` 0) or an equal-power crossfade centred there, with frame jitter."""
+    t = np.arange(n)
+    a, b = np.ones(64), np.full(64, 0.01)
+    b[20:26] = 100.0  # salient: heard well before the fade's middle
+    x = np.clip((t - middle + fade_frames / 2) / max(fade_frames, 1), 0, 1) if fade_frames else (t >= middle) * 1.0
+    p = a[:, None] * np.cos(x * np.pi / 2) ** 2 + b[:, None] * np.sin(x * np.pi / 2) ** 2
+    return np.log(p * np.exp(rng.normal(0, 0.3, p.shape)) + 1e-6)
+
+
+def test_the_halfway_crossing_keeps_a_cut_and_moves_towards_a_crossfades_middle():
+    """At a cut the halfway crossing is the cut; in a 1 s crossfade whose largest change lies off
+    its middle (where the coarse place pulled it), the crossing lies nearer the middle (frame
+    200), from either side. It reads only the ``half`` frames either side of the place it starts
+    from: frames beyond them may hold anything."""
+    rng = np.random.default_rng(0)
+    cut = _fade_frames(0, rng)
+    assert place_change(cut, 0, 180, 50, 100) == 200
+    assert place_change(cut, 0, 180, 50, 100, halfway_smooth=50) == 200
+    fade = _fade_frames(100, rng)
+    for coarse in (170, 230):
+        largest = place_change(fade, 0, coarse, 50, 100)
+        halfway = place_change(fade, 0, coarse, 50, 100, halfway_smooth=50)
+        assert abs(largest - 200) >= 15, (coarse, largest)  # the case this is for
+        assert abs(halfway - 200) <= abs(largest - 200) - 8, (coarse, largest, halfway)
+        assert halfway == halfway_crossing(fade, 0, largest, 50, 100, 50)
+        spoiled = fade.copy()
+        spoiled[:, :largest - 100] = np.nan
+        spoiled[:, largest + 100:] = np.nan
+        assert halfway_crossing(spoiled, 0, largest, 50, 100, 50) == halfway
+    # no crossing in reach: the place it started from
+    assert halfway_crossing(np.zeros((64, 400)), 0, 200, 50, 100, 50) == 200
+    # a cut after the sound before it had moved part of the way (0.45) for 0.3 s: still a cut, kept
+    t = np.arange(400)
+    drift = np.where(t >= 200, 1.0, np.where(t >= 170, 0.45, 0.0))
+    a, b = np.ones(64), np.full(64, 0.01)
+    b[20:26] = 100.0
+    p = a[:, None] * np.cos(drift * np.pi / 2) ** 2 + b[:, None] * np.sin(drift * np.pi / 2) ** 2
+    drifted = np.log(p * np.exp(rng.normal(0, 0.3, p.shape)) + 1e-6)
+    assert place_change(drifted, 0, 200, 50, 100) == 200
+    assert place_change(drifted, 0, 200, 50, 100, halfway_smooth=50) == 200
 
 
 def test_window_crossing_sample_interpolates_the_threshold_crossing():

@@ -31,13 +31,14 @@ RATE = 16000
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(REPO, "assets", "example.ogg")
 
-# `stream-tagger tag assets/example.ogg` before the rule existed (commit 5e6486f)
+# `stream-tagger tag assets/example.ogg` without the rule (--min-silence-s 0), class changes placed as today
+# (the halfway crossing, 2026-12-07; the silences as before the rule existed, commit 5e6486f)
 EXAMPLE_TAG_CSV = """start,end,label
 0.000,3.000,silence
 3.000,12.680,speech
-12.170,36.710,music
+11.980,36.740,music
 20.010,27.820,speech
-36.710,43.000,noise
+36.740,43.000,noise
 43.000,45.000,silence
 45.000,54.000,speech
 54.000,56.500,silence
