@@ -32,7 +32,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -123,7 +123,8 @@ def _at_level(x: np.ndarray, dbfs: float) -> np.ndarray:
 
 
 def _sound(kind: str, n: int, pools: dict, rng: np.random.Generator, cache: dict) -> tuple[np.ndarray, float | None]:
-    """``n`` samples of a stretch of ``kind``, and (speech over music) how far the bed lies under the voice, dB."""
+    """``n`` samples of a stretch of ``kind``, and (speech over music) how far the bed lies under
+    the voice, dB."""
     if kind == "silence":
         return (rng.standard_normal(n) * 10 ** (ROOM_TONE_DBFS / 20)).astype(np.float32), None
     if kind == "speech+music":
@@ -211,7 +212,7 @@ def pools_from_manifest(manifest: str, labels=("speech", "music", "noise"), spli
 def write_programmes(pools: dict[str, list[str]], out_dir: str, count: int, length_s: float = 120.0,
                      seed: int = 18) -> list[tuple[str, str]]:
     """Write ``count`` programmes (``prog_NN.wav``, the reference ``prog_NN.csv`` and how it was
-    made, ``prog_NN.stretches.json``: kind, start, end and crossfade of each stretch in samples)
+    made, ``prog_NN.stretches.json``: each :class:`Stretch` as an object, samples and dB)
     into ``out_dir``; returns their ``(reference, audio)`` paths."""
     import soundfile as sf
 
@@ -227,8 +228,7 @@ def write_programmes(pools: dict[str, list[str]], out_dir: str, count: int, leng
         with open(csv, "w", encoding="utf-8") as f:
             write_segments(ref, "csv", f, duration_s=audio.shape[0] / RATE_HZ)
         with open(stretches_path(wav), "w", encoding="utf-8") as f:
-            json.dump([{"kind": t.kind, "start": t.start, "end": t.end, "fade_in": t.fade_in,
-                        "bed_below_db": t.bed_below_db} for t in stretches], f)
+            json.dump([asdict(t) for t in stretches], f)
         pairs.append((csv, wav))
     return pairs
 
