@@ -13,6 +13,11 @@ audio except for phase cross terms between mixed sources (which average out over
   of 20-50 dB, linear in dB: the ends of tracks and quiet, sparse passages);
 * telephone band:      a share of examples (any labels) is band-passed to a telephone channel,
   a low cut at 250-400 Hz and a steep high cut at 3.1-3.6 kHz;
+* 8-bit channels:     a share of examples (any labels) passes an 8-bit channel: G.711 mu-law at
+  8 kHz (noise following each frame's power, ``mulaw_snr_db`` under it; band-limited to 4 kHz)
+  or plain 8-bit PCM at 8-16 kHz (a fixed floor ``linear8_snr_db`` under the window's level,
+  never above a frame's own power: quantisation error is about the size of a signal near one
+  step); the noise is white up to the channel's Nyquist frequency, as the codec's error is;
 * spectral tilt:       ``P -> P * 10**(tilt_db(band)/10)``, a smooth EQ;
 * mel shift:           the whole window moved up or down by a few mel bands (edge bands
   repeated), a rough pitch / formant shift that varies timbre;
@@ -43,7 +48,7 @@ import numpy as np
 
 from stream_tagger.frontend import DEFAULT_PARAMS, FrontendParams
 
-from .features import FeatureStore, mel_power_sum_at_rms1
+from .features import FeatureStore, mel_power_sum_at_rms1, white_noise_mel_power
 
 LABELS = ("speech", "music", "noise")
 BOTH_WITHIN_DB = 15.0
@@ -99,6 +104,43 @@ def telephone_gain(lowcut_hz: float, highcut_hz: float, params: FrontendParams =
     return bandlimit_gain(highcut_hz, 200.0, params) * bandlimit_gain(lowcut_hz, 24.0, params, highpass=True)
 
 
+def band_width_hz(params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Spacing (Hz) of the mel bands' centres ``(n_mels, 1)``: the width each band stands for."""
+    return np.gradient(mel_center_hz(params)).astype(np.float32)[:, None]
+
+
+def power_rms1(p: np.ndarray, params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Each frame's signal power ``(frames,)`` in units of a full-band white noise of RMS 1.0,
+    from its mel power ``(n_mels, frames)``: bands weighted by the width they stand for (a plain
+    sum over bands would count the narrow low bands several times over)."""
+    w = band_width_hz(params)
+    return (p * w).sum(axis=0) / float((white_noise_mel_power(params)[:, None] * w).sum())
+
+
+def requantise(p: np.ndarray, kind: str, snr_db: float, nyquist_hz: float,
+               params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Power window ``(n_mels, frames)`` as heard through an 8-bit channel sampled at
+    ``2 * nyquist_hz`` (Hz): band-limited there, plus quantisation noise, white from 0 Hz up
+    to ``nyquist_hz``. ``kind`` ``"mulaw"`` (G.711): each frame's noise ``snr_db`` (dB) under that
+    frame's power; ``"linear8"``: a fixed floor ``snr_db`` under the window's mean power, capped
+    at each frame's own power (a signal near one step is distorted by about its own size;
+    digital silence stays silent). Within 2.5 dB per band (0.2-3.6 kHz) of real 8-bit audio
+    (tests/test_augment_rules.py)."""
+    full = nyquist_hz >= params.fmax_hz
+    cut = np.float32(1.0) if full else bandlimit_gain(nyquist_hz, 200.0, params)
+    q = p * cut
+    frame = power_rms1(q, params)
+    if kind == "mulaw":
+        noise = frame * np.float32(10 ** (-snr_db / 10))
+    elif kind == "linear8":
+        noise = np.minimum(frame.mean() * np.float32(10 ** (-snr_db / 10)), frame)
+    else:
+        raise ValueError(f"unknown 8-bit channel {kind!r}")
+    # white noise of unit power in 0..nyquist_hz: the full band's spread, denser by fmax / nyquist
+    shape = white_noise_mel_power(params)[:, None] * cut * np.float32(1.0 if full else params.fmax_hz / nyquist_hz)
+    return (q + shape * noise[None, :]).astype(np.float32)
+
+
 def fade_gain(frames: int, depth_db: float, fade_out: bool = True) -> np.ndarray:
     """Power gain per frame (shape ``(1, frames)``) of a fade, linear in dB: from 0 dB to
     ``-depth_db`` across the window (``fade_out``), or the other way round."""
@@ -149,6 +191,10 @@ class AugmentConfig:
     p_telephone: float = 0.06  # whole examples band-passed to a telephone channel
     telephone_lowcut_hz: tuple = (250.0, 400.0)
     telephone_highcut_hz: tuple = (3100.0, 3600.0)
+    p_requantise: float = 0.08  # whole examples through an 8-bit channel (G.711 mu-law or 8-bit PCM)
+    mulaw_snr_db: tuple = (34.0, 40.0)  # G.711's noise under each frame (about 38 dB for a voice)
+    linear8_snr_db: tuple = (25.0, 45.0)  # 8-bit PCM's floor under the window's level
+    linear8_nyquist_hz: tuple = (4000.0, 5512.5, 8000.0)  # 8, 11.025 and 16 kHz originals
     p_fade: float = 0.1  # music components faded in or out across the window
     fade_db: tuple = (20.0, 50.0)  # depth of the fade
     p_speech_over_bed: float = 0.3  # speech + music / noise mixtures with the bed below the voice
@@ -331,6 +377,12 @@ class BatchSynth:
         if rng.random() < c.p_telephone:
             p = p * telephone_gain(rng.uniform(*c.telephone_lowcut_hz), rng.uniform(*c.telephone_highcut_hz),
                                    self.params)
+        if c.p_requantise > 0 and rng.random() < c.p_requantise:  # (no draw when off: the old recipe's stream)
+            if rng.random() < 0.5:
+                p = requantise(p, "mulaw", rng.uniform(*c.mulaw_snr_db), 4000.0, self.params)
+            else:
+                p = requantise(p, "linear8", rng.uniform(*c.linear8_snr_db),
+                               float(c.linear8_nyquist_hz[int(rng.integers(len(c.linear8_nyquist_hz)))]), self.params)
         if rng.random() < c.p_tilt:
             p = p * tilt_gain(rng.uniform(*c.tilt_db), self.params)
         if rng.random() < c.p_mel_shift:

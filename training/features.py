@@ -78,6 +78,21 @@ def mel_power_sum_at_rms1(params: FrontendParams = DEFAULT_PARAMS) -> float:
     return _WHITE_NOISE_SUM_AT_RMS1
 
 
+_WHITE_NOISE_BANDS_AT_RMS1 = None
+
+
+def white_noise_mel_power(params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Mean mel power per band ``(n_mels,)`` float32 of white noise of RMS 1.0 (empirical, as
+    :func:`mel_power_sum_at_rms1`): how a flat noise floor spreads over the mel bands."""
+    global _WHITE_NOISE_BANDS_AT_RMS1
+    if _WHITE_NOISE_BANDS_AT_RMS1 is None:
+        rng = np.random.default_rng(0)
+        x = (0.1 * rng.standard_normal(params.sample_rate_hz * 4)).astype(np.float32)
+        f = signal_logmel(x, params)[:, 5:-5]
+        _WHITE_NOISE_BANDS_AT_RMS1 = ((np.exp(f.astype(np.float64)) - params.log_offset).mean(1) / 0.01).astype(np.float32)
+    return _WHITE_NOISE_BANDS_AT_RMS1
+
+
 def frame_level_dbfs(logmel: np.ndarray, params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
     """Approximate RMS level (dBFS, white-noise calibrated) of each frame of ``(n_mels, n)`` features."""
     p = np.maximum(np.exp(logmel.astype(np.float32)) - params.log_offset, 0.0).sum(axis=0)
