@@ -139,6 +139,11 @@ class Analysis:
         self.publish(self, new_frames, pw)
         return self._process_windows()
 
+    def samples_to_next_window(self) -> int:
+        """16 kHz samples still to push before the next window (and so the next hop's cell) is
+        complete; 0 when it is."""
+        return self.front.samples_until_window(self.next_window * self.hop_samples)
+
     def _add_env(self, pw: np.ndarray) -> None:
         if pw.shape[0]:
             self.env_pow = np.concatenate([self.env_pow, pw])

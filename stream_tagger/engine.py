@@ -98,11 +98,14 @@ class Tagger:
             self.load_model()
         self.env_keep_blocks = 6000  # 60 s of level envelope for boundary refinement
         self.buffer_s = float(buffer_s)
-        # a live source's audio is read this many seconds at a time, or what has come once its
-        # oldest sample has waited that long; 0: every block as it comes, for the least latency.
-        # Devices and paced sources write 20 ms blocks, and a wake-up per block costs more than
-        # their analysis: 0.05 s takes a third off the CPU of a real-time feed for at most 50 ms
-        # more hop latency (stream-tagger monitor, where many feeds share a core)
+        # > 0: a live source's audio is read a hop at a time: the worker wakes when the next hop's
+        # last window is complete (the source samples it needs, resampler look-ahead included),
+        # or at the latest once the oldest unread sample has waited a hop plus live_read_s
+        # seconds; before the run's first hop, live_read_s seconds at a time. 0: every block as
+        # it comes, for the least latency. Devices and streams write 20-100 ms blocks, and a
+        # wake-up per block costs more than their analysis: one per hop is what many feeds on
+        # one core need (stream-tagger monitor), at no cost in hop latency on 16 kHz sources (up
+        # to the resampler's 20 ms block more on others)
         self.live_read_s = max(0.0, float(live_read_s))
         self.max_batch = int(max_batch)
         self.labels = LABELS
@@ -357,6 +360,15 @@ class Tagger:
             self._snap.stream_time_s = (an.base + an.n) / RATE_HZ
             self._snap.logmel_end_s = (an.base + an.front.frames_available * BLOCK) / RATE_HZ
 
+    def _source_samples_for(self, samples16: int, rate: int) -> int:
+        """Source samples (at ``rate`` Hz) still to read for ``samples16`` more 16 kHz samples to
+        reach the analysis: the rate ratio rounded up, plus the resampler's block and look-ahead."""
+        n = -(-samples16 * rate // RATE_HZ)
+        r = self._resampler
+        if r is not None and not r.passthrough:
+            n += r.block_in + r.pad
+        return max(1, n)
+
     def _new_analysis(self, base: int) -> Analysis:
         """An :class:`Analysis` of a run starting at 16 kHz sample ``base``, wired to this tagger."""
         def count_windows(n: int) -> None:
@@ -384,13 +396,19 @@ class Tagger:
         self._src_end = 0
         skip16 = 0  # 16 kHz samples to skip to align the run on the hop grid
         load_audio = load_proc = 0.0
-        chunk = max(1024, int(rate * (2.0 if not source.live else 0.1)))
         least = max(1, int(rate * self.live_read_s)) if source.live else 1  # see live_read_s
+        # a read: 2 s of a file, 0.1 s of a live source, or (live_read_s) a hop and a batch
+        chunk = max(1024, int(rate * (2.0 if not source.live else 0.1 if least == 1 else
+                                      self.hop_s + 2 * self.live_read_s)))
         last_check = time.monotonic()
         try:
             while True:
-                if least > 1:  # live_read_s: a batch of the live source's audio at a time
-                    ring.wait_available(least, 0.5, max_age_s=self.live_read_s)
+                if least > 1:  # live_read_s: the live source's audio a hop at a time
+                    if an is None:
+                        ring.wait_available(least, 0.5, max_age_s=self.live_read_s)
+                    else:
+                        ring.wait_available(self._source_samples_for(an.samples_to_next_window(), rate), 0.5,
+                                            max_age_s=self.hop_s + self.live_read_s)
                 got = ring.read(chunk, timeout_s=0.5)
                 now = time.monotonic()
                 if now - last_check > 0.5:

@@ -250,6 +250,14 @@ class StreamingLogMel:
         m = start_sample // self.params.hop_samples
         return m + self.params.frames_per_window <= self._next_frame
 
+    def samples_until_window(self, start_sample: int) -> int:
+        """Samples still to :meth:`push` before :meth:`has_window` is true for ``start_sample``
+        (0 when it is): its last frame, centred on ``last * hop_samples``, needs the samples up to
+        ``last * hop_samples + frame_samples - context_samples`` of the stream."""
+        p = self.params
+        last = start_sample // p.hop_samples + p.frames_per_window - 1
+        return max(0, last * p.hop_samples + p.frame_samples - p.context_samples - self.samples_seen)
+
     def window(self, start_sample: int) -> np.ndarray:
         """Features ``(n_mels, frames_per_window)`` of the window starting at ``start_sample``
         (a view, valid until the next :meth:`push`)."""

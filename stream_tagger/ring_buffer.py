@@ -226,10 +226,17 @@ class RingBuffer:
     def time_available(self, position: int) -> float | None:
         """Monotonic time at which absolute sample ``position - 1`` was written (None if unknown)."""
         with self._cond:
-            for end, t in self._marks:
-                if end >= position:
-                    return t
-        return None
+            return self._first_mark_at_or_after(position)
+
+    def _first_mark_at_or_after(self, position: int) -> float | None:
+        """Time of the oldest kept write ending at or after ``position``. Searched from the newest
+        back (the positions asked for are recent): a handful of steps, not the 1024 marks kept."""
+        found = None
+        for end, t in reversed(self._marks):
+            if end < position:
+                break
+            found = t
+        return found
 
     def wait_available(self, samples: int, timeout_s: float, max_age_s: float | None = None) -> None:
         """Wait until ``samples`` are unread, the stream is closed, ``timeout_s`` passes, or (with
@@ -242,7 +249,8 @@ class RingBuffer:
                 now = time.monotonic()
                 until = deadline
                 if max_age_s is not None and self._written > self._read:
-                    first = next((t for end, t in self._marks if end > self._read), now)
+                    first = self._first_mark_at_or_after(self._read + 1)
+                    first = now if first is None else first
                     until = min(until, first + max_age_s)
                 if now >= until:
                     return

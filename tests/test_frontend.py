@@ -146,3 +146,16 @@ def test_streaming_keeps_equal_windows_across_cache_compaction(chunks):
     assert checked >= 5
     with pytest.raises(ValueError, match="dropped"):
         s.window(0)
+
+
+@pytest.mark.parametrize("start", [0, 4000, 8000, 1120])
+def test_samples_until_window_is_exactly_what_completes_it(start):
+    """The engine reads a live source a hop at a time by this count: one sample short, the
+    window is not there; that sample, and it is."""
+    f = StreamingLogMel(P)
+    need = f.samples_until_window(start)
+    assert need == start + (P.frames_per_window - 1) * P.hop_samples + P.frame_samples // 2  # 16200 for window 0
+    f.push(np.full(need - 1, 0.1, np.float32))
+    assert not f.has_window(start) and f.samples_until_window(start) == 1
+    f.push(np.zeros(1, np.float32))
+    assert f.has_window(start) and f.samples_until_window(start) == 0

@@ -56,3 +56,39 @@ def test_live_read_s_gives_the_same_events(engine_model, bursts_wav):
     (a, dropped_a), (b, dropped_b) = events(0.0), events(0.05)
     assert dropped_a == dropped_b == 0
     assert a == b and len(a) > 40
+
+
+def _count_pushes(monkeypatch) -> list:
+    """The sizes of the analysis' pushes (each one wake-up of the worker with audio)."""
+    from stream_tagger import analysis
+
+    calls: list = []
+    push = analysis.Analysis.push
+    monkeypatch.setattr(analysis.Analysis, "push", lambda self, x: calls.append(x.shape[0]) or push(self, x))
+    return calls
+
+
+def test_live_read_s_reads_a_hop_at_a_time(engine_model, bursts_wav, monkeypatch):
+    """A paced 16 kHz source at twice real time: the worker wakes about once a hop (the next
+    hop's last window complete), not every 50 ms of wall clock (2.5 times a hop here)."""
+    calls = _count_pushes(monkeypatch)
+    tagger = Tagger(engine_model, live_read_s=0.05)
+    hops = sum(isinstance(e, Hop) for e in tagger.stream(FileSource(bursts_wav, speed=2.0)))
+    assert hops == 40 and tagger.stats.dropped_samples == 0
+    assert len(calls) <= 1.3 * hops + 3, (len(calls), hops)
+
+
+def test_live_read_s_on_a_resampled_source_gives_the_same_events(engine_model, bursts_flac44, monkeypatch):
+    """44.1 kHz: the source samples a hop needs include the resampler's look-ahead; same events
+    as reading every block, and still about one wake-up a hop."""
+    def events(live_read_s):
+        tagger = Tagger(engine_model, live_read_s=live_read_s)
+        return [(type(e).__name__, e.start_s, e.end_s, tuple(sorted(e.labels)) if isinstance(e, Hop) else e.label)
+                for e in tagger.stream(FileSource(bursts_flac44, speed=4.0)) if isinstance(e, (Hop, Segment))]
+
+    a = events(0.0)
+    calls = _count_pushes(monkeypatch)
+    b = events(0.05)
+    hops = sum(e[0] == "Hop" for e in b)
+    assert a == b and hops == 40
+    assert len(calls) <= 1.5 * hops + 3, (len(calls), hops)

@@ -455,6 +455,10 @@ def run_window(tagger, source, args, monitor=None) -> int:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
     win.shutdown()
+    # the window's Qt objects deleted now, by Qt (children before parents), not left to the
+    # interpreter's exit, whose order of destruction once aborted a run ("pure virtual method called")
+    win.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.DeferredDelete)
     err = feed.error()
     if err is not None:
         raise err if isinstance(err, TaggerError) else TaggerError(str(err))
