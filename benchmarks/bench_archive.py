@@ -171,7 +171,10 @@ def _free_port() -> int:
 
 
 class LocalDask:
-    """``dask scheduler`` + two ``dask worker --nthreads 1`` (no nanny: the worker is the process measured)."""
+    """``dask scheduler`` + two ``dask worker --nthreads 1`` (no nanny: the worker is the process
+    measured), started as the README shows: Dask's sampling profiler off in the workers
+    (``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``; it walks the task thread's stack every
+    10 ms, 5-10 % of a worker busy with one long task)."""
 
     def __init__(self, n_workers: int = 2):
         exe = os.path.join(os.path.dirname(sys.executable), "dask")
@@ -181,6 +184,7 @@ class LocalDask:
         env = _cli_env()
         self.procs = [subprocess.Popen([exe, "scheduler", "--host", "127.0.0.1", "--port", str(self.port),
                                         "--no-dashboard"], env=env, stdout=self.log, stderr=self.log)]
+        env = dict(env, DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED="False")
         for i in range(n_workers):
             self.procs.append(subprocess.Popen([exe, "worker", self.address, "--nthreads", "1", "--no-nanny",
                                                 "--no-dashboard", "--memory-limit", "0", "--name", f"w{i}"],

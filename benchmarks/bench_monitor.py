@@ -1,7 +1,8 @@
 """How many feeds one core holds: ``stream-tagger monitor`` on N feeds served in real time.
 
     python benchmarks/bench_monitor.py [--seconds 90] [--counts 1,10,20,40,60,80] [--core 0]
-                                       [--source file|url] [--bisect] [--keep-going] [--out FILE]
+                                       [--source file|url] [--phases aligned|spread] [--bisect]
+                                       [--keep-going] [--out FILE]
 
 For each N of ``--counts`` (and, with ``--bisect``, between the last N that held and the first
 that did not), a config with N feeds is written and ``stream-tagger monitor`` runs on it for
@@ -12,7 +13,10 @@ gets SIGTERM. The feeds:
   each feed a ``file`` feed paced in real time (``speed = 1``);
 * ``--source url``: each feed a ``url`` feed reading its own HTTP stream, served from this
   machine in real time by a local server (a WAV stream paced by the clock; needs network stream
-  support, ``stream_tagger.sources.stream``, and the ``monitor`` extra).
+  support, ``stream_tagger.sources.stream``, and the ``monitor`` extra). ``--phases aligned``
+  (default): every stream starts at once, so every feed's hops end at the same moments and a
+  hop's latency is about the feeds times one hop's work (the worst case); ``--phases spread``:
+  feed k's stream starts ``(k * 0.618) mod 1`` of a hop late, as independent stations do.
 
 A count holds when every feed ends with no audio dropped and no events lost (the feeds' ``done``
 lines) and a 99th percentile hop latency (engine: from the audio completing a hop's last window
@@ -88,7 +92,8 @@ class PacedWavServer:
     """HTTP on 127.0.0.1: every GET gets the WAV file's bytes paced in real time (an endless
     WAV header, then PCM), like an internet radio; one thread per listener."""
 
-    def __init__(self, wav: str):
+    def __init__(self, wav: str, spread_s: float = 0.0):
+        self.spread_s = float(spread_s)
         with open(wav, "rb") as f:
             data = f.read()
         i = data.index(b"data") + 8
@@ -100,6 +105,9 @@ class PacedWavServer:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
+                if server.spread_s:  # feed k's stream starts k * 0.618.. of spread_s (mod) late: its own phase
+                    k = int(re.sub(r"\D", "", self.path) or 0)
+                    time.sleep((k * 0.6180339887) % 1.0 * server.spread_s)
                 self.send_response(200)
                 self.send_header("Content-Type", "audio/wav")
                 self.end_headers()
@@ -231,6 +239,10 @@ def main(argv=None) -> int:
     ap.add_argument("--counts", default="1,10,20,40,60,80", help="feed counts to try, increasing")
     ap.add_argument("--core", type=int, default=0, help="the core the monitor is pinned to (default 0)")
     ap.add_argument("--source", choices=("file", "url"), default="file")
+    ap.add_argument("--phases", choices=("aligned", "spread"), default="aligned",
+                    help="url feeds: all streams start together, so every feed's hops end at the same moment "
+                         "(aligned, the worst case: p99 latency is then about the feeds times one hop's work), or "
+                         "each starts at its own phase of the hop, as independent stations do (spread)")
     ap.add_argument("--bisect", action="store_true", help="narrow down between the last count that held and the next")
     ap.add_argument("--keep-going", action="store_true", help="try every count, also after one that did not hold")
     ap.add_argument("--out", default=None, help="also write the output to this file")
@@ -243,15 +255,17 @@ def main(argv=None) -> int:
         out_lines.append(text)
 
     say(f"$ python benchmarks/bench_monitor.py --seconds {args.seconds:g} --counts {args.counts} --source "
-        f"{args.source}{' --bisect' if args.bisect else ''}{' --keep-going' if args.keep_going else ''}"
+        f"{args.source}{' --phases spread' if args.phases == 'spread' else ''}{' --bisect' if args.bisect else ''}{' --keep-going' if args.keep_going else ''}"
         f"   # shipped model sha1 {model_sha1()}")
     say(f"machine: {machine_description()}; monitor pinned to core {args.core}; 1-min load before: "
         f"{os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="bench_monitor_") as tmp:
         wav = make_wav(os.path.join(tmp, "feed.wav"), args.seconds + 120.0)
-        server = PacedWavServer(wav) if args.source == "url" else None
-        say(f"feeds: {args.source} feeds, assets/example.ogg tiled, served in real time; alerts silence>=10, "
-            "!music>=300, gap>=5 on each; hop 0.25 s")
+        server = PacedWavServer(wav, 0.25 if args.phases == "spread" else 0.0) if args.source == "url" else None
+        say(f"feeds: {args.source} feeds, assets/example.ogg tiled, served in real time"
+            + (" (each stream starting at its own phase of the 0.25 s hop)" if server and server.spread_s else
+               " (all streams starting together: hops end at the same moments)" if server else "")
+            + "; alerts silence>=10, !music>=300, gap>=5 on each; hop 0.25 s")
         say(f"{'feeds':>5} {'held':>5} {'dropped_s':>9} {'lost':>5} {'p99_ms':>7} {'p99_all_ms':>10} {'cpu_cores':>9} "
             f"{'rss_mb':>7} {'others_cores':>12}")
         results: dict[int, dict] = {}
