@@ -277,8 +277,8 @@ PLANTS: list[Plant] = [
           (("out[first:] = self._buf[: n - first]", "out[first:] = self._buf[1 : n - first + 1]"),), RING),
     Plant("B6", "ring buffer", "stream_tagger/ring_buffer.py", "an oversized write's skipped head not counted in positions",
           (("                self._written += skipped\n", ""),), RING),
-    Plant("B7", "ring buffer", "stream_tagger/ring_buffer.py", "time a sample became available: the write before",
-          (("if end >= position:", "if end > position:"),), RING),
+    Plant("B7", "ring buffer", "stream_tagger/ring_buffer.py", "time a sample became available: a write ending at it not counted",
+          (("            if end < position:\n                break", "            if end <= position:\n                break"),), RING),
     # ---------------------------------------------------------------- resampler
     Plant("S1", "resampler", "stream_tagger/resampler.py", "NaN counts as 1.0, not 0",
           (("x = np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)", "x = np.nan_to_num(x, nan=1.0, posinf=0.0, neginf=0.0)"),),
@@ -340,9 +340,28 @@ PLANTS: list[Plant] = [
     Plant("H3", "programmes", "training/programmes.py", "a bed 20-25 dB under the voice labelled music",
           (('labels = ("speech", "music") if below <= BED_LABELLED_WITHIN_DB else ("speech",)',
             'labels = ("speech", "music")'),), PROGRAMMES),
+    # ---------------------------------------------------------------- 8-bit channels, hop-at-a-time reads (stop 30)
+    Plant("Q1", "training", "training/augment.py", "8-bit noise spread over the full band, not under the codec's Nyquist",
+          (("np.float32(1.0 if full else params.fmax_hz / nyquist_hz)", "np.float32(1.0)"),),
+          ("tests/test_augment_rules.py",)),
+    Plant("Q2", "training", "training/augment.py", "a frame's power from the plain sum over mel bands",
+          (("    return (p * w).sum(axis=0) / float((white_noise_mel_power(params)[:, None] * w).sum())",
+            "    return p.sum(axis=0) / float(white_noise_mel_power(params).sum())"),),
+          ("tests/test_augment_rules.py",)),
+    Plant("M1", "monitoring", "stream_tagger/frontend.py", "samples until a window: one frame short",
+          (("last = start_sample // p.hop_samples + p.frames_per_window - 1",
+            "last = start_sample // p.hop_samples + p.frames_per_window - 2"),),
+          ("tests/test_frontend.py", "tests/test_monitor_engine.py")),
+    Plant("M2", "monitoring", "stream_tagger/engine.py", "a live source read every 50 ms again, not a hop at a time",
+          (("                    if an is None:\n                        ring.wait_available(least",
+            "                    if True:\n                        ring.wait_available(least"),),
+          ("tests/test_monitor_engine.py",)),
+    Plant("M3", "monitoring", "stream_tagger/ring_buffer.py", "arrival time of the newest write, not the first reaching the sample",
+          (("            found = t\n", "            found = t\n            break\n"),),
+          ("tests/test_ring_buffer.py", "tests/test_monitor_engine.py")),
     # ---------------------------------------------------------------- archive, monitoring: rows to come
     # Plant("A1", "archive", "stream_tagger/archive/...", "...", (("old", "new"),), ("tests/test_archive.py",)),
-    # Plant("M1", "monitoring", "stream_tagger/monitor/...", "...", (("old", "new"),), ("tests/test_monitor.py",)),
+    # Plant("M4", "monitoring", "stream_tagger/monitor/...", "...", (("old", "new"),), ("tests/test_monitor.py",)),
 ]
 
 AREAS = sorted({p.area for p in PLANTS})
