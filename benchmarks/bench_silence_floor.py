@@ -90,17 +90,21 @@ def room_tone(n: int, rng: np.random.Generator) -> np.ndarray:
     return x * 10 ** (wander_db / 20)
 
 
+def mulaw_8bit(y: np.ndarray) -> np.ndarray:
+    """Samples (-1..1) through 8-bit mu-law companding (mu = 255, 256 codes) and back."""
+    mu = 255.0
+    c = np.sign(y) * np.log1p(mu * np.minimum(np.abs(y), 1.0)) / np.log1p(mu)
+    c = np.round((c + 1.0) / 2.0 * 255.0) / 255.0 * 2.0 - 1.0  # 256 codes
+    return np.sign(c) * np.expm1(np.abs(c) * np.log1p(mu)) / mu
+
+
 def telephone(x: np.ndarray) -> np.ndarray:
     """8 kHz, 300-3400 Hz, 8-bit mu-law (mu = 255), back to 16 kHz."""
     from scipy.signal import butter, resample_poly, sosfilt
 
     y = resample_poly(x.astype(np.float64), 1, 2)
     y = sosfilt(butter(4, [300.0, 3400.0], btype="bandpass", fs=8000, output="sos"), y)
-    mu = 255.0
-    c = np.sign(y) * np.log1p(mu * np.minimum(np.abs(y), 1.0)) / np.log1p(mu)
-    c = np.round((c + 1.0) / 2.0 * 255.0) / 255.0 * 2.0 - 1.0  # 256 codes
-    y = np.sign(c) * np.expm1(np.abs(c) * np.log1p(mu)) / mu
-    return resample_poly(y, 2, 1)[: x.shape[0]].astype(np.float32)
+    return resample_poly(mulaw_8bit(y), 2, 1)[: x.shape[0]].astype(np.float32)
 
 
 def add_floor(kind, level_dbfs: float):

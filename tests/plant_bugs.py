@@ -342,7 +342,7 @@ PLANTS: list[Plant] = [
             'labels = ("speech", "music")'),), PROGRAMMES),
     # ---------------------------------------------------------------- 8-bit channels, hop-at-a-time reads (stop 30)
     Plant("Q1", "training", "training/augment.py", "8-bit noise spread over the full band, not under the codec's Nyquist",
-          (("np.float32(1.0 if full else params.fmax_hz / nyquist_hz)", "np.float32(1.0)"),),
+          (("np.float32(params.fmax_hz / nyquist_hz)", "np.float32(1.0)"),),
           ("tests/test_augment_rules.py",)),
     Plant("Q2", "training", "training/augment.py", "a frame's power from the plain sum over mel bands",
           (("    return (p * w).sum(axis=0) / float((white_noise_mel_power(params)[:, None] * w).sum())",

@@ -104,11 +104,6 @@ def _voice_8k(seconds=3.0, rms_dbfs=-20.0):
     return (x * 10 ** (rms_dbfs / 20) / np.sqrt(np.mean(x**2))).astype(np.float32)
 
 
-def _mulaw(x):
-    y = np.round(np.sign(x) * np.log1p(255 * np.abs(x)) / np.log(256) * 127) / 127
-    return (np.sign(y) * np.expm1(np.abs(y) * np.log(256)) / 255).astype(np.float32)
-
-
 @pytest.mark.parametrize("kind, snr_db", [("mulaw", 38.0), ("linear8", 20 * np.log10(0.1 / (1 / 128 / np.sqrt(12))))])
 def test_requantise_matches_real_8_bit_audio(kind, snr_db):
     """The mel-power model of an 8-bit channel against the real thing: the same signal quantised
@@ -120,8 +115,11 @@ def test_requantise_matches_real_8_bit_audio(kind, snr_db):
 
     from stream_tagger.frontend import signal_logmel
 
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+    from bench_silence_floor import mulaw_8bit  # the degraded-lines benchmark's telephone codec
+
     x = _voice_8k()
-    real_8bit = _mulaw(x) if kind == "mulaw" else np.round(x * 128) / 128
+    real_8bit = mulaw_8bit(x) if kind == "mulaw" else np.round(x * 128) / 128
     feats = lambda a: to_power(signal_logmel(resample_poly(a, 2, 1).astype(np.float32))[:, 10:-10])  # noqa: E731
     real, clean = feats(real_8bit), feats(x)
     model = requantise(clean, kind, snr_db, 4000.0)

@@ -126,8 +126,7 @@ def requantise(p: np.ndarray, kind: str, snr_db: float, nyquist_hz: float,
     at each frame's own power (a signal near one step is distorted by about its own size;
     digital silence stays silent). Within 2.5 dB per band (0.2-3.6 kHz) of real 8-bit audio
     (tests/test_augment_rules.py)."""
-    full = nyquist_hz >= params.fmax_hz
-    cut = np.float32(1.0) if full else bandlimit_gain(nyquist_hz, 200.0, params)
+    cut = bandlimit_gain(nyquist_hz, 200.0, params)  # all ones for a channel as wide as the frontend
     q = p * cut
     frame = power_rms1(q, params)
     if kind == "mulaw":
@@ -137,7 +136,7 @@ def requantise(p: np.ndarray, kind: str, snr_db: float, nyquist_hz: float,
     else:
         raise ValueError(f"unknown 8-bit channel {kind!r}")
     # white noise of unit power in 0..nyquist_hz: the full band's spread, denser by fmax / nyquist
-    shape = white_noise_mel_power(params)[:, None] * cut * np.float32(1.0 if full else params.fmax_hz / nyquist_hz)
+    shape = white_noise_mel_power(params)[:, None] * cut * np.float32(params.fmax_hz / nyquist_hz)
     return (q + shape * noise[None, :]).astype(np.float32)
 
 

@@ -29,6 +29,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -42,8 +43,6 @@ from stream_tagger.errors import AudioFileError, TaggerError
 from stream_tagger.frontend import DEFAULT_PARAMS, FrontendParams, signal_logmel
 
 FEATURE_VERSION = 2
-#: sum over mel bands of mel power for white noise at RMS 1.0 (calibrated once, see mel_power_to_dbfs)
-_WHITE_NOISE_SUM_AT_RMS1 = None
 
 
 class FeatureError(TaggerError):
@@ -67,30 +66,26 @@ class FileEntry:
     active_offset: int  # first entry in active.u8 (same count as n_frames)
 
 
+@functools.lru_cache(maxsize=4)
+def _white_noise_power(params: FrontendParams) -> np.ndarray:
+    """Mel power ``(n_mels, frames)`` float64 of 4 s of white noise of RMS 0.1 (seeded), the
+    frontend's own, edge frames left out: what the white-noise calibrations below are read from."""
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.standard_normal(params.sample_rate_hz * 4)).astype(np.float32)
+    f = signal_logmel(x, params)[:, 5:-5]
+    return np.exp(f.astype(np.float64)) - params.log_offset
+
+
 def mel_power_sum_at_rms1(params: FrontendParams = DEFAULT_PARAMS) -> float:
     """Sum over mel bands of mel power per frame for white noise of RMS 1.0 (empirical)."""
-    global _WHITE_NOISE_SUM_AT_RMS1
-    if _WHITE_NOISE_SUM_AT_RMS1 is None:
-        rng = np.random.default_rng(0)
-        x = (0.1 * rng.standard_normal(params.sample_rate_hz * 4)).astype(np.float32)
-        f = signal_logmel(x, params)[:, 5:-5]
-        _WHITE_NOISE_SUM_AT_RMS1 = float((np.exp(f.astype(np.float64)) - params.log_offset).sum(0).mean() / 0.01)
-    return _WHITE_NOISE_SUM_AT_RMS1
-
-
-_WHITE_NOISE_BANDS_AT_RMS1 = None
+    return float(_white_noise_power(params).sum(0).mean() / 0.01)
 
 
 def white_noise_mel_power(params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
-    """Mean mel power per band ``(n_mels,)`` float32 of white noise of RMS 1.0 (empirical, as
-    :func:`mel_power_sum_at_rms1`): how a flat noise floor spreads over the mel bands."""
-    global _WHITE_NOISE_BANDS_AT_RMS1
-    if _WHITE_NOISE_BANDS_AT_RMS1 is None:
-        rng = np.random.default_rng(0)
-        x = (0.1 * rng.standard_normal(params.sample_rate_hz * 4)).astype(np.float32)
-        f = signal_logmel(x, params)[:, 5:-5]
-        _WHITE_NOISE_BANDS_AT_RMS1 = ((np.exp(f.astype(np.float64)) - params.log_offset).mean(1) / 0.01).astype(np.float32)
-    return _WHITE_NOISE_BANDS_AT_RMS1
+    """Mean mel power per band ``(n_mels,)`` float32 of white noise of RMS 1.0 (empirical, the
+    same measurement as :func:`mel_power_sum_at_rms1`): how a flat noise floor spreads over the
+    mel bands."""
+    return (_white_noise_power(params).mean(1) / 0.01).astype(np.float32)
 
 
 def frame_level_dbfs(logmel: np.ndarray, params: FrontendParams = DEFAULT_PARAMS) -> np.ndarray:
